@@ -1,0 +1,37 @@
+"""toon-tools: a toolchain for TOON, Token-Oriented Object Notation (spec v4.0).
+
+The public API mirrors the ``json`` module::
+
+    >>> import toon_tools
+    >>> toon_tools.encode({"users": [{"id": 1, "name": "Ada"}, {"id": 2, "name": "Bob"}]})
+    'users[2]{id,name}:\\n  1,Ada\\n  2,Bob'
+    >>> toon_tools.decode("tags[2]: a,b")
+    {'tags': ['a', 'b']}
+"""
+
+from __future__ import annotations
+
+from .codec import (
+    DEFAULT_MAX_DEPTH,
+    SPEC_VERSION,
+    ToonDecodeError,
+    decode,
+    dump,
+    encode,
+    encode_lines,
+    load,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "SPEC_VERSION",
+    "ToonDecodeError",
+    "__version__",
+    "decode",
+    "dump",
+    "encode",
+    "encode_lines",
+    "load",
+]

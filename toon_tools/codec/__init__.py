@@ -1,0 +1,123 @@
+"""The TOON codec (spec v4.0): ``encode``/``decode`` with ``json``-style conventions."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from typing import IO, Any, Callable
+
+from ._decoder import DEFAULT_MAX_DEPTH, decode_text
+from ._encoder import Encoder
+from ._errors import ToonDecodeError
+
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "SPEC_VERSION",
+    "ToonDecodeError",
+    "decode",
+    "dump",
+    "encode",
+    "encode_lines",
+    "load",
+]
+
+SPEC_VERSION = "4.0"
+
+
+def encode_lines(
+    value: Any,
+    *,
+    indent_size: int = 2,
+    delimiter: str = ",",
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    default: Callable[[Any], Any] | None = None,
+) -> Iterator[str]:
+    """Yield the lines of ``value`` encoded as TOON, without line terminators.
+
+    Lines are produced as the value is walked, so a large document never exists
+    as one string.
+    """
+    enc = Encoder(indent_size=indent_size, delimiter=delimiter, max_depth=max_depth, default=default)
+    for chunk in enc.chunks(value):
+        yield from chunk
+
+
+def encode(
+    value: Any,
+    *,
+    indent_size: int = 2,
+    delimiter: str = ",",
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    default: Callable[[Any], Any] | None = None,
+) -> str:
+    """Encode ``value`` as a TOON document (LF line endings, no trailing newline).
+
+    ``delimiter`` is ``","``, ``"\\t"`` or ``"|"``. ``default`` is called for objects
+    the encoder does not know, like ``json.dumps``'s hook. Raises ``TypeError`` for
+    unsupported types and ``ValueError`` for nesting deeper than ``max_depth``.
+    """
+    enc = Encoder(indent_size=indent_size, delimiter=delimiter, max_depth=max_depth, default=default)
+    chunks = list(enc.chunks(value))
+    if len(chunks) == 1:
+        return "\n".join(chunks[0])
+    return "\n".join(line for chunk in chunks for line in chunk)
+
+
+def decode(
+    text: str | bytes,
+    *,
+    indent_size: int = 2,
+    strict: bool = True,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    parse_float: Callable[[str], Any] | None = None,
+    parse_int: Callable[[str], Any] | None = None,
+) -> Any:
+    """Decode a TOON document into Python values (dict, list, str, int, float, bool, None).
+
+    ``bytes`` must be UTF-8 (§4); a leading byte order mark is skipped.
+    ``parse_float=decimal.Decimal`` keeps decimals exact. Raises
+    :class:`ToonDecodeError` with ``line`` and ``column`` for invalid input.
+    """
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        text = _utf8(bytes(text), strict)
+    elif text.startswith("\ufeff"):
+        text = text[1:]
+    return decode_text(
+        text,
+        indent_size=indent_size,
+        strict=strict,
+        max_depth=max_depth,
+        parse_float=parse_float,
+        parse_int=parse_int,
+    )
+
+
+def _utf8(data: bytes, strict: bool) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if not strict:
+            return data.decode("utf-8", errors="replace")
+        line = data.count(b"\n", 0, e.start) + 1
+        line_start = data.rfind(b"\n", 0, e.start) + 1
+        column = len(data[line_start : e.start].decode("utf-8", errors="replace")) + 1
+        raise ToonDecodeError(
+            f"invalid UTF-8: byte 0x{data[e.start]:02x} ({e.reason})", line, column
+        ) from None
+
+
+def dump(value: Any, fp: IO[str], **opts: Any) -> None:
+    """Write ``value`` as TOON to the text file ``fp``, line by line."""
+    first = True
+    for line in encode_lines(value, **opts):
+        if not first:
+            fp.write("\n")
+        fp.write(line)
+        first = False
+
+
+def load(fp: IO[str] | IO[bytes], **opts: Any) -> Any:
+    """Decode the TOON document read from ``fp`` (text or binary)."""
+    return decode(fp.read(), **opts)

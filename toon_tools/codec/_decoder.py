@@ -1,0 +1,877 @@
+"""TOON decoder (spec v4.0, §4-§14).
+
+Design: one pre-pass turns the text into parallel lists of (depth, content, line
+number) with comment lines removed (§5.1) and indentation validated (§12). The
+parser then walks those lines once with an explicit stack of open scopes instead
+of recursion, so nesting depth is bounded by ``max_depth`` and never by Python's
+recursion limit. Tabular rows and keyed entry rows (§9.3, §9.5) are consumed in
+tight loops because they are where large documents spend their time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Final
+
+from ._errors import ToonDecodeError
+from ._scalars import (
+    LITERALS,
+    NUMBER,
+    UNQUOTED_KEY,
+    ScanError,
+    find_closing_quote,
+    parse_number,
+    unescape,
+)
+
+DEFAULT_MAX_DEPTH: Final = 1000
+"""Default limit on nesting (containers plus nested field groups), as json's is ~1000."""
+
+_DIGITS: Final = frozenset("0123456789")
+_NUMBER_START: Final = frozenset("-0123456789")
+_DELIMITERS: Final = frozenset(",|\t")
+_MISSING: Final[Any] = object()
+
+_OBJECT: Final = 0
+_LIST: Final = 1
+
+
+class _Frame:
+    """An open scope whose content lines stand at ``depth``."""
+
+    __slots__ = ("kind", "value", "depth", "count", "declared", "line", "label", "fresh")
+
+    def __init__(
+        self, kind: int, value: Any, depth: int, declared: int, line: int, label: str
+    ) -> None:
+        self.kind = kind
+        self.value = value
+        self.depth = depth
+        self.count = 0  # list items seen (lists only)
+        self.declared = declared
+        self.line = line  # index of the opening line, for count errors
+        self.label = label
+        self.fresh = True  # no content line seen yet
+
+
+class _Header:
+    """A parsed array or keyed header (§6)."""
+
+    __slots__ = ("length", "keyed", "delimiter", "fields", "end")
+
+    def __init__(
+        self, length: int, keyed: bool, delimiter: str, fields: list[Any] | None, end: int
+    ) -> None:
+        self.length = length
+        self.keyed = keyed
+        self.delimiter = delimiter
+        self.fields = fields  # [[name, children-or-None], ...] or None
+        self.end = end  # index just past the header's colon
+
+
+class _Row:
+    """How the cells of one tabular row or entry row become an object (§9.3)."""
+
+    __slots__ = ("width", "names", "ops")
+
+    def __init__(self, fields: list[Any]) -> None:
+        flat = all(children is None for _, children in fields)
+        self.names: tuple[str, ...] | None = (
+            tuple(name for name, _ in fields) if flat else None
+        )
+        # Nested groups compile to a flat op list so rows never recurse.
+        ops: list[tuple[int, str]] = []
+        width = 0
+        stack: list[Any] = [iter(fields)]
+        while stack:
+            entry = next(stack[-1], None)
+            if entry is None:
+                stack.pop()
+                if stack:
+                    ops.append((2, ""))
+                continue
+            name, children = entry
+            if children is None:
+                ops.append((0, name))
+                width += 1
+            else:
+                ops.append((1, name))
+                stack.append(iter(children))
+        self.ops = ops
+        self.width = width
+
+    def build(self, values: list[Any]) -> dict[str, Any]:
+        if self.names is not None:
+            return dict(zip(self.names, values))
+        root: dict[str, Any] = {}
+        cur = root
+        parents: list[dict[str, Any]] = []
+        it = iter(values)
+        for op, name in self.ops:
+            if op == 0:
+                cur[name] = next(it)
+            elif op == 1:
+                child: dict[str, Any] = {}
+                cur[name] = child
+                parents.append(cur)
+                cur = child
+            else:
+                cur = parents.pop()
+        return root
+
+
+def decode_text(
+    text: str,
+    *,
+    indent_size: int = 2,
+    strict: bool = True,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    parse_float: Callable[[str], Any] | None = None,
+    parse_int: Callable[[str], Any] | None = None,
+) -> Any:
+    if indent_size < 1:
+        raise ValueError("indent_size must be at least 1")
+    return _Parser(text, indent_size, strict, max_depth, parse_float, parse_int).parse()
+
+
+class _Parser:
+    def __init__(
+        self,
+        text: str,
+        indent_size: int,
+        strict: bool,
+        max_depth: int,
+        parse_float: Callable[[str], Any] | None,
+        parse_int: Callable[[str], Any] | None,
+    ) -> None:
+        self.strict = strict
+        self.max_depth = max_depth
+        self.parse_float = parse_float
+        self.parse_int = parse_int
+        self.indent_size = indent_size
+        self._scan_lines(text)
+
+    # ------------------------------------------------------------ pre-pass
+
+    def _scan_lines(self, text: str) -> None:
+        """Split into lines, drop comments (§5.1), validate indentation (§12).
+
+        ``dep[i]`` is -1 for a blank line; ``ind[i]`` is the number of indentation
+        characters, so that ``ind[i] + offset + 1`` is a 1-based column.
+        """
+        raw_lines = text.split("\n")
+        if "\r" in text:  # §12: one CR before LF (or at EOF) belongs to the terminator
+            raw_lines = [r[:-1] if r.endswith("\r") else r for r in raw_lines]
+        size = self.indent_size
+        strict = self.strict
+        dep: list[int] = []
+        con: list[str] = []
+        ind: list[int] = []
+        lno: list[int] = []
+        for number, raw in enumerate(raw_lines, 1):
+            c = raw.lstrip(" ")
+            if not c:
+                dep.append(-1)
+                con.append("")
+                ind.append(0)
+                lno.append(number)
+                continue
+            first = c[0]
+            if first == "#":
+                continue  # a comment line: gone before anything else looks (§5.1)
+            k = len(raw) - len(c)
+            if first == "\t":
+                if not c.strip(" \t"):
+                    dep.append(-1)
+                    con.append("")
+                    ind.append(0)
+                    lno.append(number)
+                    continue
+                if strict:
+                    raise ToonDecodeError("tab character in indentation", number, k + 1)
+                # Non-strict tab policy (§12): a tab counts as one indentation unit.
+                c = raw.lstrip(" \t")
+                lead = raw[: len(raw) - len(c)]
+                k = lead.count(" ") + lead.count("\t") * size
+                dep.append(k // size)
+                con.append(c)
+                ind.append(len(lead))
+                lno.append(number)
+                continue
+            if k % size:
+                if strict:
+                    raise ToonDecodeError(
+                        f"indentation of {k} spaces is not a multiple of {size}",
+                        number,
+                        k + 1,
+                    )
+            dep.append(k // size)
+            con.append(c)
+            ind.append(k)
+            lno.append(number)
+        self.dep = dep
+        self.con = con
+        self.ind = ind
+        self.lno = lno
+
+    # ------------------------------------------------------------ errors
+
+    def error(self, msg: str, i: int, offset: int = 0) -> ToonDecodeError:
+        """An error on line index ``i`` at ``offset`` into that line's content."""
+        if i >= len(self.lno):
+            last = self.lno[-1] if self.lno else 1
+            return ToonDecodeError(msg, last, 1)
+        return ToonDecodeError(msg, self.lno[i], self.ind[i] + offset + 1)
+
+    # ------------------------------------------------------------ root (§5)
+
+    def parse(self) -> Any:
+        dep, con = self.dep, self.con
+        n = len(con)
+        first = next((i for i in range(n) if dep[i] >= 0), -1)
+        if first < 0:
+            return {}  # empty document (§5)
+        if dep[first] != 0:
+            raise self.error("the first line of a document must not be indented", first)
+        c = con[first]
+        non_blank = sum(1 for d in dep if d >= 0)
+        if c[0] == "[":
+            header = self._try_header(c, first, 0)
+            if header is not None:
+                return self._root_header(header, first)
+            if non_blank == 1 and c.rstrip(" ") == "[]":
+                return []
+        if non_blank == 1 and self._find_unquoted(c, ":") < 0:
+            try:
+                return self._value(c.strip(" "))
+            except ScanError as e:
+                raise self.error(e.msg, first, e.pos + len(c) - len(c.lstrip(" "))) from None
+        root: dict[str, Any] = {}
+        self._run([_Frame(_OBJECT, root, 0, 0, first, "")], first)
+        return root
+
+    def _root_header(self, header: _Header, i: int) -> Any:
+        c = self.con[i]
+        if header.keyed:
+            value, nxt = self._keyed(header, i, c, 1, None, [])
+        elif header.fields is not None:
+            value, nxt = self._tabular(header, i, c, 1, None, [])
+        elif c[header.end :].strip(" "):
+            value, nxt = self._inline(header, i, c, 0, None), i + 1
+        else:
+            value = []
+            frame = _Frame(_LIST, value, 1, header.length, i, f"[{header.length}]")
+            self._run([frame], i + 1)
+            return value
+        self._expect_end(nxt)
+        return value
+
+    def _expect_end(self, i: int) -> None:
+        """§5: nothing may follow a completed root array or keyed root object."""
+        dep = self.dep
+        for j in range(i, len(dep)):
+            if dep[j] >= 0:
+                if self.strict:
+                    raise self.error("unexpected content after the root array", j)
+                return
+
+    # ------------------------------------------------------------ main loop
+
+    def _run(self, stack: list[_Frame], i: int) -> None:
+        dep = self.dep
+        strict = self.strict
+        n = len(dep)
+        blank = -1  # index of the first blank line in the current run
+        while i < n:
+            d = dep[i]
+            if d < 0:
+                if blank < 0:
+                    blank = i
+                i += 1
+                continue
+            top = stack[-1]
+            while d < top.depth:
+                self._close(stack.pop())
+                if not stack:
+                    if strict:
+                        raise self.error("unexpected content after the root array", i)
+                    return
+                top = stack[-1]
+            if blank >= 0:
+                if strict and self._in_array_span(stack):
+                    raise self.error("blank line inside an array", blank)
+                blank = -1
+            if d > top.depth:
+                if strict:
+                    if top.fresh:
+                        raise self.error("line is indented more than one level deeper", i)
+                    raise self.error("unexpected indentation: the line above opens no scope", i)
+                if not top.fresh:
+                    i += 1  # non-strict: a line that belongs to no scope is skipped (§8)
+                    continue
+                top.depth = d
+            top.fresh = False
+            if top.kind == _OBJECT:
+                i = self._field(top.value, i, d, self.con[i], 0, stack)
+            else:
+                i = self._item(top, i, d, stack)
+        while stack:
+            self._close(stack.pop())
+
+    @staticmethod
+    def _in_array_span(stack: list[_Frame]) -> bool:
+        return any(f.kind == _LIST and f.count for f in stack)
+
+    def _close(self, frame: _Frame) -> None:
+        if frame.kind == _LIST and frame.count != frame.declared and self.strict:
+            raise self.error(
+                f"{frame.label}: expected {frame.declared} list items, found {frame.count}",
+                frame.line,
+            )
+
+    def _push(self, stack: list[_Frame], frame: _Frame, i: int) -> None:
+        if len(stack) >= self.max_depth:
+            raise self.error(f"nesting deeper than max_depth={self.max_depth}", i)
+        stack.append(frame)
+
+    # ------------------------------------------------------------ objects (§8)
+
+    def _field(
+        self, obj: dict[str, Any], i: int, d: int, c: str, off: int, stack: list[_Frame]
+    ) -> int:
+        """Parse ``c`` (content of line ``i`` from ``off``) as a field of ``obj``
+        standing at depth ``d``; return the index of the next unconsumed line."""
+        try:
+            key, header, rest = self._split_field(c, i)
+        except ScanError as e:
+            raise self.error(e.msg, i, off + e.pos) from None
+        if self.strict and key in obj:
+            raise self.error(f"duplicate key {key!r}", i, off)
+        if header is None:
+            tok = c[rest:].strip(" ")
+            if not tok:
+                child: dict[str, Any] = {}
+                obj[key] = child
+                self._push(stack, _Frame(_OBJECT, child, d + 1, 0, i, key), i)
+                return i + 1
+            if tok == "[]":
+                obj[key] = []
+                return i + 1
+            try:
+                obj[key] = self._value(tok)
+            except ScanError as e:
+                raise self.error(e.msg, i, off + rest + e.pos + c[rest:].find(tok)) from None
+            return i + 1
+        label = f"{key}[{header.length}{':' if header.keyed else ''}]"
+        if header.keyed:
+            obj[key], nxt = self._keyed(header, i, c, d + 1, label, stack, off)
+            return nxt
+        if header.fields is not None:
+            obj[key], nxt = self._tabular(header, i, c, d + 1, label, stack, off)
+            return nxt
+        if c[header.end :].strip(" "):
+            obj[key] = self._inline(header, i, c, off, label)
+            return i + 1
+        child_list: list[Any] = []
+        obj[key] = child_list
+        self._push(stack, _Frame(_LIST, child_list, d + 1, header.length, i, label), i)
+        return i + 1
+
+    def _split_field(self, c: str, i: int) -> tuple[str, _Header | None, int]:
+        """Split a key-value or header line into (key, header, value offset)."""
+        if c[0] == '"':
+            close = find_closing_quote(c, 0)
+            key = unescape(c, 1, close, self.strict)
+            after = close + 1
+            nxt = c[after : after + 1]
+            if nxt == ":":
+                return key, None, after + 1
+            if nxt == "[":
+                return key, self._parse_header(c, after), 0
+            raise ScanError("expected ':' after key", after)
+        colon = self._find_unquoted(c, ":")
+        bracket = c.find("[", 0, colon if colon >= 0 else len(c))
+        if bracket > 0 and UNQUOTED_KEY.match(c, 0, bracket):
+            # §5.2: a header only when '[' precedes the first unquoted colon.
+            try:
+                return c[:bracket], self._parse_header(c, bracket), 0
+            except ScanError:
+                if self.strict or colon < 0:
+                    raise
+                # Non-strict fall-through (§6): the whole prefix is a literal key.
+        elif bracket == 0:
+            raise ScanError("an array header without a key is only allowed at the root or as a list item", 0)
+        if colon < 0:
+            raise ScanError("expected ':' after key", len(c.rstrip(" ")))
+        return c[:colon].strip(" "), None, colon + 1
+
+    # ------------------------------------------------------------ headers (§6)
+
+    def _try_header(self, c: str, i: int, off: int) -> _Header | None:
+        """A keyless header at ``c[0]``, or None. In strict mode a malformed one is
+        an error when it is clearly meant as a header (a colon follows)."""
+        try:
+            return self._parse_header(c, 0)
+        except ScanError as e:
+            if self.strict and self._find_unquoted(c, ":") >= 0:
+                raise self.error(e.msg, i, off + e.pos) from None
+            return None
+
+    def _parse_header(self, c: str, b: int) -> _Header:
+        n = len(c)
+        j = b + 1
+        k = j
+        while k < n and c[k] in _DIGITS:
+            k += 1
+        if k == j:
+            raise ScanError("array header needs a length, e.g. [3]", b)
+        if k - j > 1 and c[j] == "0":
+            raise ScanError("array length must not have leading zeros", j)
+        length = int(c[j:k])
+        keyed = k < n and c[k] == ":"
+        if keyed:
+            k += 1
+        delimiter = ","
+        if k < n and (c[k] == "\t" or c[k] == "|"):
+            delimiter = c[k]
+            k += 1
+        if k >= n or c[k] != "]":
+            raise ScanError("malformed bracket segment in array header", b)
+        k += 1
+        fields = None
+        if k < n and c[k] == "{":
+            fields, k = self._parse_fields(c, k, delimiter)
+        elif keyed:
+            raise ScanError("a keyed header needs a field list, e.g. [2:]{a,b}:", k)
+        if k >= n or c[k] != ":":
+            raise ScanError("expected ':' after array header", k)
+        k += 1
+        if fields is not None and c[k:].strip(" "):
+            raise ScanError("no values may follow a tabular header's colon", k)
+        return _Header(length, keyed, delimiter, fields, k)
+
+    def _parse_fields(self, c: str, k: int, delimiter: str) -> tuple[list[Any], int]:
+        """Parse ``{f1,f2{g1,g2},...}`` at ``c[k]`` without recursion (§6, §9.3)."""
+        strict = self.strict
+        n = len(c)
+        root: list[Any] = []
+        cur = root
+        parents: list[list[Any]] = []
+        i = k + 1
+        while True:
+            while i < n and c[i] == " ":
+                i += 1
+            if i < n and c[i] == '"':
+                close = find_closing_quote(c, i)
+                name = unescape(c, i + 1, close, strict)
+                i = close + 1
+                while i < n and c[i] == " ":
+                    i += 1
+            else:
+                start = i
+                while i < n:
+                    ch = c[i]
+                    if ch == delimiter or ch == "{" or ch == "}" or ch == ":":
+                        break
+                    if ch in _DELIMITERS and strict:
+                        raise ScanError(
+                            f"field list uses {ch!r} but the header declares {delimiter!r}", i
+                        )
+                    i += 1
+                name = c[start:i].strip(" ")
+                if not name:
+                    raise ScanError("empty field name in field list", start)
+            if i >= n:
+                raise ScanError("unmatched '{' in field list", k)
+            entry = [name, None]
+            cur.append(entry)
+            ch = c[i]
+            if ch == "{":
+                if len(parents) + 1 >= self.max_depth:
+                    raise ScanError(f"field groups nested deeper than max_depth={self.max_depth}", i)
+                children: list[Any] = []
+                entry[1] = children
+                parents.append(cur)
+                cur = children
+                i += 1
+                continue
+            while True:
+                if ch == delimiter:
+                    i += 1
+                    break
+                if ch == "}":
+                    if strict:
+                        names = [e[0] for e in cur]
+                        if len(set(names)) != len(names):
+                            dup = next(x for x in names if names.count(x) > 1)
+                            raise ScanError(f"duplicate field name {dup!r}", i)
+                    i += 1
+                    if not parents:
+                        return root, i
+                    cur = parents.pop()
+                    while i < n and c[i] == " ":
+                        i += 1
+                    if i >= n:
+                        raise ScanError("unmatched '{' in field list", k)
+                    ch = c[i]
+                    continue
+                raise ScanError(f"unexpected {ch!r} in field list", i)
+
+    # ------------------------------------------------------------ arrays (§9)
+
+    def _inline(self, header: _Header, i: int, c: str, off: int, label: str | None) -> list[Any]:
+        """``key[N]: v1,v2`` (§9.1)."""
+        start = header.end
+        tokens = self._split(c, header.delimiter, start)
+        try:
+            values = [self._value(t.strip(" ")) for t in tokens]
+        except ScanError as e:
+            raise self._cell_error(e, i, c, off, header.delimiter, start, tokens) from None
+        if self.strict and len(values) != header.length:
+            raise self.error(
+                f"{label or f'[{header.length}]'}: expected {header.length} values, found {len(values)}",
+                i,
+                off,
+            )
+        return values
+
+    def _tabular(
+        self,
+        header: _Header,
+        i: int,
+        c: str,
+        row_depth: int,
+        label: str | None,
+        stack: list[_Frame],
+        off: int = 0,
+    ) -> tuple[list[Any], int]:
+        """Rows of ``key[N]{fields}:`` at ``row_depth`` (§9.3)."""
+        assert header.fields is not None
+        row = self._row_plan(header.fields, i, off, len(stack))
+        label = label or f"[{header.length}]"
+        delim = header.delimiter
+        width = row.width
+        names = row.names
+        build = row.build
+        value = self._value
+        strict = self.strict
+        dep, con = self.dep, self.con
+        n = len(con)
+        out: list[Any] = []
+        append = out.append
+        j = i + 1
+        while j < n:
+            d = dep[j]
+            if d != row_depth:
+                if d < 0:
+                    nxt = self._after_blanks(j)
+                    if nxt < n and dep[nxt] == row_depth and self._is_row(con[nxt], delim):
+                        if strict and (out or self._in_array_span(stack)):
+                            raise self.error("blank line inside an array", j)
+                        j = nxt
+                        continue
+                    break
+                if d > row_depth:
+                    if strict:
+                        raise self.error(
+                            f"{label}: unexpected indentation inside tabular rows", j
+                        )
+                    j += 1
+                    continue
+                break
+            r = con[j]
+            if '"' in r:
+                if not self._is_row(r, delim):
+                    break  # a key-value line ends the rows (§9.3)
+                cells = self._split(r, delim, 0)
+                try:
+                    vals = [value(t.strip(" ")) for t in cells]
+                except ScanError as e:
+                    raise self._cell_error(e, j, r, 0, delim, 0, cells) from None
+            else:
+                if ":" in r:
+                    colon = r.find(":")
+                    dpos = r.find(delim)
+                    if dpos < 0 or colon < dpos:
+                        break  # a key-value line ends the rows (§9.3)
+                cells = r.split(delim)
+                vals = []
+                for t in cells:
+                    if t and (t[0] == " " or t[-1] == " "):
+                        t = t.strip(" ")
+                    if not t:
+                        vals.append("")
+                    elif t[0] in _NUMBER_START and t.isdigit() and (t[0] != "0" or len(t) == 1) and t.isascii():
+                        vals.append(int(t))
+                    else:
+                        try:
+                            vals.append(value(t))
+                        except ScanError as e:
+                            raise self._cell_error(e, j, r, 0, delim, 0, cells) from None
+            if len(vals) != width:
+                if strict:
+                    raise self.error(
+                        f"{label}: row has {len(vals)} values but the header declares {width} fields",
+                        j,
+                    )
+                vals = (vals + [None] * width)[:width]
+            append(dict(zip(names, vals)) if names is not None else build(vals))
+            j += 1
+        if strict and len(out) != header.length:
+            raise self.error(f"{label}: expected {header.length} rows, found {len(out)}", i, off)
+        return out, j
+
+    def _keyed(
+        self,
+        header: _Header,
+        i: int,
+        c: str,
+        row_depth: int,
+        label: str | None,
+        stack: list[_Frame],
+        off: int = 0,
+    ) -> tuple[dict[str, Any], int]:
+        """Entry rows of ``key[N:]{fields}:`` at ``row_depth`` (§9.5)."""
+        assert header.fields is not None
+        row = self._row_plan(header.fields, i, off, len(stack))
+        label = label or f"[{header.length}:]"
+        delim = header.delimiter
+        strict = self.strict
+        dep, con = self.dep, self.con
+        n = len(con)
+        out: dict[str, Any] = {}
+        rows = 0
+        j = i + 1
+        while j < n:
+            d = dep[j]
+            if d != row_depth:
+                if d < 0:
+                    nxt = self._after_blanks(j)
+                    if nxt < n and dep[nxt] == row_depth:
+                        if strict and (rows or self._in_array_span(stack)):
+                            raise self.error("blank line inside an array", j)
+                        j = nxt
+                        continue
+                    break
+                if d > row_depth:
+                    if strict:
+                        raise self.error(f"{label}: unexpected indentation inside entry rows", j)
+                    j += 1
+                    continue
+                break
+            r = con[j]
+            try:
+                if r[0] == '"':
+                    close = find_closing_quote(r, 0)
+                    key = unescape(r, 1, close, strict)
+                    colon = close + 1
+                    if r[colon : colon + 1] != ":":
+                        raise ScanError("expected ':' after entry key", colon)
+                else:
+                    colon = self._find_unquoted(r, ":")
+                    if colon < 0:
+                        if strict:
+                            raise ScanError(f"{label}: entry row needs 'key: values'", 0)
+                        j += 1
+                        continue
+                    key = r[:colon].strip(" ")
+            except ScanError as e:
+                raise self.error(e.msg, j, e.pos) from None
+            body = r[colon + 1 :]
+            cells = self._split(body, delim, 0) if body.strip(" ") else []
+            try:
+                vals = [self._value(t.strip(" ")) for t in cells]
+            except ScanError as e:
+                raise self._cell_error(e, j, r, 0, delim, colon + 1, cells) from None
+            if len(vals) != row.width:
+                if strict:
+                    raise self.error(
+                        f"{label}: entry {key!r} has {len(vals)} values but the header declares {row.width} fields",
+                        j,
+                    )
+                vals = (vals + [None] * row.width)[: row.width]
+            if strict and key in out:
+                raise self.error(f"duplicate entry key {key!r}", j)
+            out[key] = row.build(vals)
+            rows += 1
+            j += 1
+        if strict and rows != header.length:
+            raise self.error(f"{label}: expected {header.length} entries, found {rows}", i, off)
+        return out, j
+
+    def _row_plan(self, fields: list[Any], i: int, off: int, nesting: int) -> _Row:
+        row = _Row(fields)
+        if nesting + self._field_depth(row) > self.max_depth:
+            raise self.error(f"nesting deeper than max_depth={self.max_depth}", i, off)
+        return row
+
+    @staticmethod
+    def _field_depth(row: _Row) -> int:
+        deepest = level = 1
+        for op, _ in row.ops:
+            if op == 1:
+                level += 1
+                deepest = max(deepest, level)
+            elif op == 2:
+                level -= 1
+        return deepest
+
+    def _after_blanks(self, j: int) -> int:
+        dep = self.dep
+        n = len(dep)
+        while j < n and dep[j] < 0:
+            j += 1
+        return j
+
+    def _is_row(self, r: str, delim: str) -> bool:
+        """§9.3 disambiguation at row depth: row unless an unquoted colon comes
+        before the first unquoted delimiter (or there is no delimiter)."""
+        colon = self._find_unquoted(r, ":")
+        if colon < 0:
+            return True
+        dpos = self._find_unquoted(r, delim)
+        return 0 <= dpos < colon
+
+    # ------------------------------------------------------------ list items (§9.4, §10)
+
+    def _item(self, frame: _Frame, i: int, d: int, stack: list[_Frame]) -> int:
+        c = self.con[i]
+        if c[0] != "-" or (len(c) > 1 and c[1] != " "):
+            if c.rstrip(" ") != "-":
+                raise self.error(f"{frame.label}: expected a list item starting with '- '", i)
+        frame.count += 1
+        items: list[Any] = frame.value
+        if self.strict and frame.count > frame.declared:
+            raise self.error(
+                f"{frame.label}: expected {frame.declared} list items, found more", i
+            )
+        rest = c[2:]
+        tok = rest.strip(" ")
+        if not tok:
+            items.append({})  # bare "-" is an empty object (§10)
+            return i + 1
+        lead = len(rest) - len(rest.lstrip(" "))
+        off = 2 + lead
+        if tok == "[]":
+            items.append([])  # §9.2
+            return i + 1
+        body = c[off:]
+        if body[0] == "[":
+            header = self._try_header(body, i, off)
+            if header is not None:
+                if header.fields is not None:
+                    raise self.error(
+                        "a keyless tabular or keyed header is only allowed at the root", i, off
+                    )
+                label = f"[{header.length}]"
+                if body[header.end :].strip(" "):
+                    items.append(self._inline(header, i, body, off, label))
+                    return i + 1
+                inner: list[Any] = []
+                items.append(inner)
+                self._push(stack, _Frame(_LIST, inner, d + 1, header.length, i, label), i)
+                return i + 1
+        colon = self._find_unquoted(body, ":")
+        if colon < 0 and not (body[0] == '"' and self._quoted_key_header(body)):
+            try:
+                items.append(self._value(tok))
+            except ScanError as e:
+                raise self.error(e.msg, i, off + e.pos) from None
+            return i + 1
+        # An object whose first field sits on the hyphen line (§10): its fields
+        # stand at d + 1, so whatever the first field opens is at d + 2.
+        obj: dict[str, Any] = {}
+        items.append(obj)
+        frame_obj = _Frame(_OBJECT, obj, d + 1, 0, i, frame.label)
+        frame_obj.fresh = False
+        self._push(stack, frame_obj, i)
+        return self._field(obj, i, d + 1, body, off, stack)
+
+    def _quoted_key_header(self, body: str) -> bool:
+        try:
+            close = find_closing_quote(body, 0)
+        except ScanError:
+            return False
+        return body[close + 1 : close + 2] == "["
+
+    # ------------------------------------------------------------ tokens (§4)
+
+    def _value(self, tok: str) -> Any:
+        """Decode one trimmed primitive token."""
+        if not tok:
+            return ""
+        c0 = tok[0]
+        if c0 == '"':
+            close = find_closing_quote(tok, 0)
+            if close != len(tok) - 1:
+                raise ScanError("unexpected characters after closing quote", close + 1)
+            return unescape(tok, 1, close, self.strict)
+        if c0 in _NUMBER_START and NUMBER.match(tok):
+            try:
+                return parse_number(tok, self.parse_float, self.parse_int)
+            except OverflowError as e:
+                raise ScanError(f"{e}: {tok[:40]}", 0) from None
+        lit = LITERALS.get(tok, _MISSING)
+        if lit is not _MISSING:
+            return lit
+        return tok
+
+    @staticmethod
+    def _find_unquoted(s: str, ch: str, start: int = 0) -> int:
+        """Index of the first ``ch`` outside double quotes (Appendix B.3), or -1."""
+        q = s.find('"', start)
+        if q < 0:
+            return s.find(ch, start)
+        i = start
+        n = len(s)
+        while i < n:
+            x = s[i]
+            if x == ch:
+                return i
+            if x == '"':
+                i += 1
+                while i < n and s[i] != '"':
+                    i += 2 if s[i] == "\\" else 1
+            i += 1
+        return -1
+
+    @staticmethod
+    def _split(s: str, delim: str, start: int) -> list[str]:
+        """Split ``s[start:]`` on unquoted ``delim``, keeping empty tokens (§11.2)."""
+        if s.find('"', start) < 0:
+            return s[start:].split(delim)
+        out: list[str] = []
+        i = begin = start
+        n = len(s)
+        while i < n:
+            x = s[i]
+            if x == delim:
+                out.append(s[begin:i])
+                begin = i + 1
+            elif x == '"':
+                i += 1
+                while i < n and s[i] != '"':
+                    i += 2 if s[i] == "\\" else 1
+            i += 1
+        out.append(s[begin:])
+        return out
+
+    def _cell_error(
+        self,
+        e: ScanError,
+        i: int,
+        c: str,
+        off: int,
+        delim: str,
+        start: int,
+        cells: list[str],
+    ) -> ToonDecodeError:
+        """Locate a token error inside a delimited cell sequence (error path only)."""
+        pos = start
+        for cell in cells:
+            stripped = cell.strip(" ")
+            try:
+                self._value(stripped)
+            except ScanError:
+                return self.error(e.msg, i, off + pos + cell.find(stripped[:1] or " ") + e.pos)
+            pos += len(cell) + 1
+        return self.error(e.msg, i, off + start)

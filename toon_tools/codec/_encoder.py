@@ -1,0 +1,335 @@
+"""TOON encoder (spec v4.0, §2, §7-§12).
+
+The walk over the value uses an explicit stack of iterators, never recursion, so
+``max_depth`` (not Python's recursion limit) bounds how deep a value may be.
+Tables (§9.3, §9.5) are encoded column by column: the type checks and most of the
+formatting of a column then run inside C loops (``map``, ``set``), which is where
+a large uniform array spends its time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from operator import itemgetter
+from typing import Any, Callable, Final
+
+from ._host import JSON_TYPES, PRIMITIVE_TYPES, Number, key_to_str, normalize
+from ._scalars import NEEDS_QUOTE, encode_key, format_float, quote
+
+DEFAULT_MAX_DEPTH: Final = 1000
+
+_DELIMITER_MARK: Final = {",": "", "\t": "\t", "|": "|"}
+_CHUNK: Final = 4096  # lines handed out at a time by the streaming encoder
+
+_OBJECT: Final = 0
+_LIST: Final = 1
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class Encoder:
+    """Options plus the per-call caches of one encoding run."""
+
+    def __init__(
+        self,
+        *,
+        indent_size: int = 2,
+        delimiter: str = ",",
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        default: Callable[[Any], Any] | None = None,
+    ) -> None:
+        if delimiter not in _DELIMITER_MARK:
+            raise ValueError(f"delimiter must be ',', '\\t' or '|', not {delimiter!r}")
+        if indent_size < 1:
+            raise ValueError("indent_size must be at least 1")
+        self.indent_size = indent_size
+        self.delimiter = delimiter
+        self.mark = _DELIMITER_MARK[delimiter]
+        self.max_depth = max_depth
+        self.default = default
+        self.needs_quote = NEEDS_QUOTE[delimiter].search
+        self._keys: dict[Any, str] = {}
+        self._indents: list[str] = [""]
+
+    # ------------------------------------------------------------ small pieces
+
+    def indent(self, depth: int) -> str:
+        indents = self._indents
+        while len(indents) <= depth:
+            indents.append(" " * (self.indent_size * len(indents)))
+        return indents[depth]
+
+    def key(self, k: Any) -> str:
+        """Encoded key, cached: the same keys recur on every object of a list."""
+        try:
+            return self._keys[k]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable key: key_to_str raises the useful error
+            key_to_str(k)
+        ek = encode_key(k if type(k) is str else key_to_str(k))
+        self._keys[k] = ek
+        return ek
+
+    def norm(self, v: Any) -> Any:
+        return v if type(v) in JSON_TYPES else normalize(v, self.default)
+
+    def prim(self, v: Any) -> str:
+        """Encode one primitive (already normalized) per §2 and §7.2."""
+        t = type(v)
+        if t is str:
+            return quote(v) if self.needs_quote(v) or not v else v
+        if t is int:
+            return int.__repr__(v)
+        if t is float:
+            return format_float(v)
+        if t is bool:
+            return "true" if v else "false"
+        if v is None:
+            return "null"
+        assert t is Number
+        return str.__str__(v)
+
+    def column(self, col: list[Any], types: set[type]) -> list[str]:
+        """Encode a column of primitives, specialised on the column's types."""
+        if len(types) == 1:
+            t = next(iter(types))
+            if t is int:
+                return list(map(int.__repr__, col))
+            if t is str:
+                search = self.needs_quote
+                return [quote(s) if not s or search(s) else s for s in col]
+            if t is bool:
+                return ["true" if v else "false" for v in col]
+        prim = self.prim
+        return [prim(v) for v in col]
+
+    def _depth_check(self, depth: int) -> None:
+        if depth > self.max_depth:
+            raise ValueError(f"value is nested deeper than max_depth={self.max_depth}")
+
+    # ------------------------------------------------------------ tables (§9.3, §9.5)
+
+    def table(self, rows: list[Any], depth: int) -> tuple[str, list[list[str]]] | None:
+        """Field list and encoded leaf columns if ``rows`` are tabular, else None.
+
+        A nested-uniform column (§9.3) becomes a sub-table over its values; groups
+        are examined from a work list rather than by recursion.
+        """
+        norm = self.norm
+        key = self.key
+        # A field is [encoded name, sub-fields or None, encoded column or None].
+        root: list[list[Any]] = []
+        pending: list[tuple[list[Any], list[list[Any]], int]] = [(rows, root, depth)]
+        while pending:
+            group, fields, d = pending.pop()
+            self._depth_check(d)
+            if set(map(type, group)) != {dict}:
+                group = [norm(r) for r in group]
+                if set(map(type, group)) != {dict}:
+                    return None
+            width = len(group[0])
+            if not width or set(map(len, group)) != {width}:
+                return None  # an empty object, or differing key sets
+            for k in group[0]:
+                try:
+                    col = list(map(itemgetter(k), group))
+                except KeyError:
+                    return None
+                types = set(map(type, col))
+                if not types <= PRIMITIVE_TYPES:
+                    if not types <= JSON_TYPES:
+                        col = [norm(v) for v in col]
+                        types = set(map(type, col))
+                    if types == {dict}:
+                        sub: list[list[Any]] = []
+                        fields.append([key(k), sub, None])
+                        pending.append((col, sub, d + 1))
+                        continue
+                    if not types <= PRIMITIVE_TYPES:
+                        return None  # arrays, or objects mixed with primitives
+                fields.append([key(k), None, self.column(col, types)])
+        # One pre-order walk yields the header text and the leaf columns in the
+        # same order, which is the order of the cells in every row.
+        sep = self.delimiter
+        leaves: list[list[str]] = []
+        parts: list[str] = ["{"]
+        walk: list[Iterator[list[Any]]] = [iter(root)]
+        first = True
+        while walk:
+            entry = next(walk[-1], None)
+            if entry is None:
+                walk.pop()
+                parts.append("}")
+                first = False
+                continue
+            if not first:
+                parts.append(sep)
+            name, sub, cells = entry
+            parts.append(name)
+            if sub is not None:
+                parts.append("{")
+                walk.append(iter(sub))
+                first = True
+            else:
+                leaves.append(cells)
+                first = False
+        return "".join(parts), leaves
+
+    # ------------------------------------------------------------ the walk
+
+    def chunks(self, value: Any) -> Iterator[list[str]]:
+        """Yield the document's lines in lists of up to ``_CHUNK``."""
+        out: list[str] = []
+        v = self.norm(value)
+        t = type(v)
+        if t in PRIMITIVE_TYPES:
+            yield [self.prim(v)]
+            return
+        stack: list[tuple[int, Iterator[Any], int]] = []
+        if t is list:
+            if not v:
+                yield ["[]"]
+                return
+            self._array(out, "", "", v, 1, stack)
+        elif v:
+            keyed = self._keyed(out, "", "", v, 1, 0)
+            if not keyed:
+                self._push(stack, _OBJECT, iter(v.items()), 0)
+        field = self._field
+        item = self._item
+        while stack:
+            kind, it, depth = stack[-1]
+            nxt = next(it, _DONE)
+            if nxt is _DONE:
+                stack.pop()
+                continue
+            if kind == _OBJECT:
+                field(out, self.indent(depth), nxt[0], nxt[1], depth, stack)
+            else:
+                item(out, nxt, depth, stack)
+            if len(out) >= _CHUNK:
+                yield out
+                out = []
+        yield out
+
+    def _push(self, stack: list[Any], kind: int, it: Iterator[Any], depth: int) -> None:
+        self._depth_check(len(stack) + 1)
+        stack.append((kind, it, depth))
+
+    def _field(
+        self, out: list[str], lead: str, k: Any, v: Any, depth: int, stack: list[Any]
+    ) -> None:
+        """One object field at ``depth``; ``lead`` is its indentation, or the
+        list-item marker when it is a list-item object's first field (§10)."""
+        ek = self.key(k)
+        t = type(v)
+        if t not in JSON_TYPES:
+            v = normalize(v, self.default)
+            t = type(v)
+        if t is dict:
+            if v and self._keyed(out, lead, ek, v, depth + 1, len(stack)):
+                return
+            out.append(f"{lead}{ek}:")
+            if v:
+                self._push(stack, _OBJECT, iter(v.items()), depth + 1)
+        elif t is list:
+            if not v:
+                out.append(f"{lead}{ek}: []")
+            else:
+                self._array(out, lead, ek, v, depth + 1, stack)
+        else:
+            out.append(f"{lead}{ek}: {self.prim(v)}")
+
+    def _item(self, out: list[str], v: Any, depth: int, stack: list[Any]) -> None:
+        """One list item at ``depth`` (§9.4, §10)."""
+        lead = self.indent(depth)
+        t = type(v)
+        if t not in JSON_TYPES:
+            v = normalize(v, self.default)
+            t = type(v)
+        if t is dict:
+            if not v:
+                out.append(f"{lead}-")
+                return
+            it = iter(v.items())
+            k0, v0 = next(it)
+            # The rest of the fields follow at depth + 1, after whatever the first
+            # field opens: push them first so the first field's scope runs first.
+            self._push(stack, _OBJECT, it, depth + 1)
+            self._field(out, f"{lead}- ", k0, v0, depth + 1, stack)
+        elif t is list:
+            items = self._primitives(v)
+            if items is not None:
+                self._inline(out, f"{lead}- ", "", items)
+            else:
+                # Tabular form is not allowed here (§9.4): always an expanded list.
+                out.append(f"{lead}- [{len(v)}{self.mark}]:")
+                self._push(stack, _LIST, iter(v), depth + 1)
+        else:
+            out.append(f"{lead}- {self.prim(v)}")
+
+    def _primitives(self, items: list[Any]) -> list[Any] | None:
+        """``items`` normalized if all are primitives, else None."""
+        types = set(map(type, items))
+        if types <= PRIMITIVE_TYPES:
+            return items
+        if types <= JSON_TYPES:
+            return None
+        items = [self.norm(v) for v in items]
+        return items if set(map(type, items)) <= PRIMITIVE_TYPES else None
+
+    def _inline(self, out: list[str], lead: str, ek: str, items: list[Any]) -> None:
+        cells = self.column(items, set(map(type, items)))
+        if cells:
+            out.append(f"{lead}{ek}[{len(items)}{self.mark}]: {self.delimiter.join(cells)}")
+        else:
+            out.append(f"{lead}{ek}[0{self.mark}]:")
+
+    def _array(
+        self, out: list[str], lead: str, ek: str, v: list[Any], depth: int, stack: list[Any]
+    ) -> None:
+        """A non-empty array as a field (or the root): inline, tabular or list."""
+        items = self._primitives(v)
+        if items is not None:
+            self._inline(out, lead, ek, items)
+            return
+        self._depth_check(len(stack) + 1)
+        tab = self.table(v, len(stack) + 1)
+        if tab is not None:
+            fields, leaves = tab
+            out.append(f"{lead}{ek}[{len(v)}{self.mark}]{fields}:")
+            row_lead = self.indent(depth)
+            out.extend(row_lead + row for row in map(self.delimiter.join, zip(*leaves)))
+            return
+        out.append(f"{lead}{ek}[{len(v)}{self.mark}]:")
+        self._push(stack, _LIST, iter(v), depth)
+
+    def _keyed(
+        self, out: list[str], lead: str, ek: str, v: dict[Any, Any], depth: int, nesting: int
+    ) -> bool:
+        """Emit ``v`` in keyed tabular form (§9.5) if it qualifies."""
+        if len(v) < 2:
+            return False
+        values = list(v.values())
+        if not set(map(type, values)) <= {dict} and not all(
+            type(self.norm(x)) is dict for x in values
+        ):
+            return False
+        tab = self.table(values, nesting + 1)
+        if tab is None:
+            return False
+        fields, leaves = tab
+        sep = self.delimiter
+        row_lead = self.indent(depth)
+        out.append(f"{lead}{ek}[{len(v)}:{self.mark}]{fields}:")
+        keys = [self.key(k) for k in v]
+        out.extend(
+            f"{row_lead}{k}: {row}" for k, row in zip(keys, map(sep.join, zip(*leaves)))
+        )
+        return True
+
+
+_DONE: Final[Any] = object()

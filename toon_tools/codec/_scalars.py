@@ -1,0 +1,219 @@
+"""Primitive tokens: quoting, escaping and canonical numbers (spec §2, §4, §7).
+
+Everything here is shared by the encoder and the decoder so that the two can never
+disagree about what a token means. Every compiled regex of the codec lives here.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Callable, Final
+
+# ---------------------------------------------------------------- regexes (§4, §7)
+
+#: §7.3: keys and field names matching this may stand unquoted.
+UNQUOTED_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
+
+#: §4 number grammar without forbidden leading zeros ("05" and "-007" are strings).
+NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+
+_QUOTE_OR_BACKSLASH: Final = re.compile(r'["\\]')
+_ESCAPE_NEEDED: Final = re.compile(r'["\\\x00-\x1f]')
+_RAW_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f]")
+_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
+
+
+def _needs_quote_pattern(delimiter: str) -> re.Pattern[str]:
+    """§7.2 as one regex: a match means the string value must be quoted.
+
+    Lone surrogates are folded in so that the encoder's slow path can reject them
+    without a second scan of every string.
+    """
+    return re.compile(
+        r"\A(?:[ \t#-]|(?:true|false|null)\Z"
+        r"|[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z)"
+        r"|[ \t]\Z"
+        r'|[:"\\\[\]{}\x00-\x1f\ud800-\udfff' + re.escape(delimiter) + "]"
+    )
+
+
+NEEDS_QUOTE: Final = {d: _needs_quote_pattern(d) for d in (",", "\t", "|")}
+
+# ---------------------------------------------------------------- escaping (§7.1)
+
+_ESCAPES: Final = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ESCAPE_TABLE: Final = str.maketrans(
+    {**{chr(c): f"\\u{c:04x}" for c in range(0x20)}, **_ESCAPES}
+)
+_UNESCAPES: Final = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+
+
+def quote(s: str) -> str:
+    """Wrap ``s`` in double quotes, escaping per §7.1 (lowercase ``\\uXXXX``)."""
+    if _SURROGATE.search(s):
+        raise ValueError(f"cannot encode a lone surrogate in string {s!r}")
+    if _ESCAPE_NEEDED.search(s) is None:
+        return f'"{s}"'
+    return f'"{s.translate(_ESCAPE_TABLE)}"'
+
+
+def encode_key(key: str) -> str:
+    """§7.3: a key or field name, quoted only when it must be."""
+    if UNQUOTED_KEY.match(key):
+        return key
+    return quote(key)
+
+
+class ScanError(Exception):
+    """A token-level error at ``pos`` of the string being scanned.
+
+    The parser turns it into a :class:`ToonDecodeError` with line and column.
+    """
+
+    def __init__(self, msg: str, pos: int) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.pos = pos
+
+
+def find_closing_quote(s: str, pos: int) -> int:
+    """Index of the quote closing the string that opens at ``s[pos]``."""
+    search = _QUOTE_OR_BACKSLASH.search
+    i = pos + 1
+    while True:
+        m = search(s, i)
+        if m is None:
+            raise ScanError("unterminated string", pos)
+        j = m.start()
+        if s[j] == '"':
+            return j
+        i = j + 2  # skip the escaped character, validated by unescape()
+
+
+def unescape(s: str, start: int, end: int, strict: bool = True) -> str:
+    """Decode the body ``s[start:end]`` of a quoted token per §7.1.
+
+    In strict mode a raw control character other than HTAB is an error: the
+    escape grammar's ``unescaped-char`` does not admit it.
+    """
+    if strict:
+        bad = _RAW_CONTROL.search(s, start, end)
+        if bad is not None:
+            raise ScanError(
+                f"unescaped control character U+{ord(bad.group()):04X} in quoted string",
+                bad.start(),
+            )
+    i = s.find("\\", start, end)
+    if i == -1:
+        return s[start:end]
+    parts: list[str] = []
+    begin = start
+    while i != -1:
+        parts.append(s[begin:i])
+        ch = s[i + 1] if i + 1 < end else ""
+        simple = _UNESCAPES.get(ch)
+        if simple is not None:
+            parts.append(simple)
+            begin = i + 2
+        elif ch == "u":
+            hexdigits = s[i + 2 : min(i + 6, end)]
+            if len(hexdigits) < 4 or not _HEX.issuperset(hexdigits):
+                raise ScanError("\\u must be followed by four hex digits", i)
+            code = int(hexdigits, 16)
+            if 0xD800 <= code <= 0xDFFF:
+                raise ScanError(f"surrogate escape \\u{hexdigits} is not allowed", i)
+            parts.append(chr(code))
+            begin = i + 6
+        else:
+            raise ScanError(f"invalid escape sequence \\{ch}", i)
+        i = s.find("\\", begin, end)
+    parts.append(s[begin:end])
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------- numbers (§2, §4)
+
+LITERALS: Final[dict[str, Any]] = {"true": True, "false": False, "null": None}
+
+
+def parse_number(
+    tok: str,
+    parse_float: Callable[[str], Any] | None,
+    parse_int: Callable[[str], Any] | None,
+) -> Any:
+    """Convert a token already known to match :data:`NUMBER`.
+
+    Policy (§4 out-of-range): integers are exact Python ints; fractions and
+    exponent forms are floats unless ``parse_float`` says otherwise (pass
+    ``decimal.Decimal`` for lossless decimals). A float that overflows, or an
+    integer longer than Python's int-string limit, raises ``OverflowError``.
+    """
+    if "." in tok or "e" in tok or "E" in tok:
+        if parse_float is not None:
+            return parse_float(tok)
+        value = float(tok)
+        if value in (_INF, _NINF):
+            raise OverflowError("number is out of the range of a float")
+        return value if value else 0.0  # -0 decodes to 0 (§4)
+    if parse_int is not None:
+        return parse_int(tok)
+    try:
+        return int(tok)
+    except ValueError:  # more digits than sys.get_int_max_str_digits()
+        raise OverflowError("integer has too many digits") from None
+
+
+_INF: Final = float("inf")
+_NINF: Final = float("-inf")
+
+
+def _place_point(negative: bool, digits: str, exp10: int) -> str:
+    """Render ``0.<digits> x 10**exp10``-style values canonically (§2).
+
+    ``digits`` has no leading or trailing zeros; the value is
+    ``int(digits) * 10**(exp10 - len(digits) + 1)``, i.e. ``exp10`` is the
+    power of ten of the first digit. Plain decimal inside 1e-6 <= |n| < 1e21,
+    otherwise JSON exponent form with lowercase ``e`` and an explicit sign.
+    """
+    sign = "-" if negative else ""
+    if -6 <= exp10 < 21:
+        point = exp10 + 1  # digits before the decimal point
+        if point <= 0:
+            return f"{sign}0.{'0' * -point}{digits}"
+        if point >= len(digits):
+            return f"{sign}{digits}{'0' * (point - len(digits))}"
+        return f"{sign}{digits[:point]}.{digits[point:]}"
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{mantissa}e{'+' if exp10 >= 0 else '-'}{abs(exp10)}"
+
+
+def format_float(x: float) -> str:
+    """Shortest round-tripping canonical form of a finite float (§2); else null."""
+    r = repr(x)
+    if "e" not in r:
+        if r[-1] == "n" or r[-1] == "f":  # nan, inf, -inf (§3)
+            return "null"
+        if r.endswith(".0"):
+            r = r[:-2]
+            return "0" if r == "-0" else r
+        return r
+    mantissa, _, exponent = r.partition("e")
+    negative = mantissa[0] == "-"
+    digits = mantissa.lstrip("-").replace(".", "").rstrip("0")
+    return _place_point(negative, digits, int(exponent))
+
+
+def format_decimal(d: Decimal) -> str:
+    """Exact canonical form of a finite Decimal (lossless, §2); NaN/Infinity -> null."""
+    if not d.is_finite():
+        return "null"
+    sign, digit_tuple, exponent = d.as_tuple()
+    digits = "".join(map(str, digit_tuple)).lstrip("0")
+    if not digits:
+        return "0"
+    assert isinstance(exponent, int)
+    stripped = digits.rstrip("0")
+    exponent += len(digits) - len(stripped)
+    return _place_point(bool(sign), stripped, exponent + len(stripped) - 1)
