@@ -21,8 +21,8 @@ def json_equal(a: Any, b: Any, *, ordered_keys: bool = True) -> bool:
         elif x is None or y is None:
             if x is not y:
                 return False
-        elif isinstance(x, (int, float)) and not isinstance(x, bool):
-            if not isinstance(y, (int, float)) or isinstance(y, bool) or x != y:
+        elif isinstance(x, (int, float)):
+            if not isinstance(y, (int, float)) or not _same_number(x, y):
                 return False
         elif isinstance(x, str):
             if not isinstance(y, str) or x != y:
@@ -38,3 +38,18 @@ def json_equal(a: Any, b: Any, *, ordered_keys: bool = True) -> bool:
         else:
             raise TypeError(f"not a JSON-model value: {type(x).__name__}")
     return True
+
+
+def _same_number(x: int | float, y: int | float) -> bool:
+    """Equal by value; an int and a float are equal when the int rounds to the float.
+
+    §2 emits integral floats as integers ("1e17" as 100000000000000000), which the
+    decoder returns as exact ints; beyond 2**53 the int is the float's shortest
+    decimal form, so it rounds back to the same float.
+    """
+    if type(x) is type(y):
+        return x == y
+    try:
+        return float(x) == float(y)
+    except OverflowError:
+        return False

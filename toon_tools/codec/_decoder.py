@@ -256,6 +256,7 @@ class _Parser:
         elif header.fields is not None:
             value, nxt = self._tabular(header, i, c, 1, None, [])
         elif c[header.end :].strip(" "):
+            self._level(1, i)
             value, nxt = self._inline(header, i, c, 0, None), i + 1
         else:
             value = []
@@ -329,9 +330,13 @@ class _Parser:
             )
 
     def _push(self, stack: list[_Frame], frame: _Frame, i: int) -> None:
-        if len(stack) >= self.max_depth:
-            raise self.error(f"nesting deeper than max_depth={self.max_depth}", i)
+        self._level(len(stack) + 1, i)
         stack.append(frame)
+
+    def _level(self, level: int, i: int, off: int = 0) -> None:
+        """Containers nest at most ``max_depth`` deep, the root counting as 1."""
+        if level > self.max_depth:
+            raise self.error(f"nesting deeper than max_depth={self.max_depth}", i, off)
 
     # ------------------------------------------------------------ objects (§8)
 
@@ -354,6 +359,7 @@ class _Parser:
                 self._push(stack, _Frame(_OBJECT, child, d + 1, 0, i, key), i)
                 return i + 1
             if tok == "[]":
+                self._level(len(stack) + 1, i, off)
                 obj[key] = []
                 return i + 1
             try:
@@ -369,6 +375,7 @@ class _Parser:
             obj[key], nxt = self._tabular(header, i, c, d + 1, label, stack, off)
             return nxt
         if c[header.end :].strip(" "):
+            self._level(len(stack) + 1, i, off)
             obj[key] = self._inline(header, i, c, off, label)
             return i + 1
         child_list: list[Any] = []
@@ -700,8 +707,8 @@ class _Parser:
 
     def _row_plan(self, fields: list[Any], i: int, off: int, nesting: int) -> _Row:
         row = _Row(fields)
-        if nesting + self._field_depth(row) > self.max_depth:
-            raise self.error(f"nesting deeper than max_depth={self.max_depth}", i, off)
+        # The table is one level below ``nesting``, its row objects two.
+        self._level(nesting + 1 + self._field_depth(row), i, off)
         return row
 
     @staticmethod
@@ -747,11 +754,13 @@ class _Parser:
         rest = c[2:]
         tok = rest.strip(" ")
         if not tok:
+            self._level(len(stack) + 1, i)
             items.append({})  # bare "-" is an empty object (§10)
             return i + 1
         lead = len(rest) - len(rest.lstrip(" "))
         off = 2 + lead
         if tok == "[]":
+            self._level(len(stack) + 1, i, off)
             items.append([])  # §9.2
             return i + 1
         body = c[off:]
@@ -764,6 +773,7 @@ class _Parser:
                     )
                 label = f"[{header.length}]"
                 if body[header.end :].strip(" "):
+                    self._level(len(stack) + 1, i, off)
                     items.append(self._inline(header, i, body, off, label))
                     return i + 1
                 inner: list[Any] = []

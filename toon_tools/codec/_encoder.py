@@ -107,6 +107,7 @@ class Encoder:
         return [prim(v) for v in col]
 
     def _depth_check(self, depth: int) -> None:
+        """Containers nest at most ``max_depth`` deep, the root counting as 1."""
         if depth > self.max_depth:
             raise ValueError(f"value is nested deeper than max_depth={self.max_depth}")
 
@@ -189,13 +190,14 @@ class Encoder:
             yield [self.prim(v)]
             return
         stack: list[tuple[int, Iterator[Any], int]] = []
+        self._depth_check(1)
         if t is list:
             if not v:
                 yield ["[]"]
                 return
             self._array(out, "", "", v, 1, stack)
         elif v:
-            keyed = self._keyed(out, "", "", v, 1, 0)
+            keyed = self._keyed(out, "", "", v, 1, 1)
             if not keyed:
                 self._push(stack, _OBJECT, iter(v.items()), 0)
         field = self._field
@@ -215,8 +217,8 @@ class Encoder:
                 out = []
         yield out
 
-    def _push(self, stack: list[Any], kind: int, it: Iterator[Any], depth: int) -> None:
-        self._depth_check(len(stack) + 1)
+    @staticmethod
+    def _push(stack: list[Any], kind: int, it: Iterator[Any], depth: int) -> None:
         stack.append((kind, it, depth))
 
     def _field(
@@ -230,12 +232,14 @@ class Encoder:
             v = normalize(v, self.default)
             t = type(v)
         if t is dict:
-            if v and self._keyed(out, lead, ek, v, depth + 1, len(stack)):
+            self._depth_check(len(stack) + 1)
+            if v and self._keyed(out, lead, ek, v, depth + 1, len(stack) + 1):
                 return
             out.append(f"{lead}{ek}:")
             if v:
                 self._push(stack, _OBJECT, iter(v.items()), depth + 1)
         elif t is list:
+            self._depth_check(len(stack) + 1)
             if not v:
                 out.append(f"{lead}{ek}: []")
             else:
@@ -250,6 +254,8 @@ class Encoder:
         if t not in JSON_TYPES:
             v = normalize(v, self.default)
             t = type(v)
+        if t is dict or t is list:
+            self._depth_check(len(stack) + 1)
         if t is dict:
             if not v:
                 out.append(f"{lead}-")
@@ -296,8 +302,7 @@ class Encoder:
         if items is not None:
             self._inline(out, lead, ek, items)
             return
-        self._depth_check(len(stack) + 1)
-        tab = self.table(v, len(stack) + 1)
+        tab = self.table(v, len(stack) + 2)
         if tab is not None:
             fields, leaves = tab
             out.append(f"{lead}{ek}[{len(v)}{self.mark}]{fields}:")
@@ -318,7 +323,7 @@ class Encoder:
             type(self.norm(x)) is dict for x in values
         ):
             return False
-        tab = self.table(values, nesting + 1)
+        tab = self.table(values, nesting + 1)  # entry values sit one level down
         if tab is None:
             return False
         fields, leaves = tab

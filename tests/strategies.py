@@ -1,0 +1,96 @@
+"""Hypothesis strategies for JSON-model values shaped like TOON's interesting cases:
+uniform and keyed tables, nested field groups, strings that need quoting and
+numbers at the edges of canonical form (§2, §7.2, §9)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hypothesis import strategies as st
+
+# JavaScript orders integer-like keys first; the differential test must avoid them.
+_INT_LIKE = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+
+_SPECIAL = ':"\\[]{},|\t\n\r -#.0123456789eE+ \x00\x01\x1f'
+_ALPHABET = st.sampled_from(list("abcxyzABC_") + list(_SPECIAL) + ["é", "世", "🚀", "\u00a0"])
+
+TRICKY_STRINGS = [
+    "", " ", "true", "false", "null", "True", "42", "-3.14", "1e-6", "1E5", "05", "+1",
+    "-", "-x", "#", "#tag", "a:b", "a,b", "a|b", "a\tb", "[1]", "{x}", "x y", " lead",
+    "trail ", "line\nbreak", 'say "hi"', "back\\slash", "\x00", "0", "-0", ".5", "1.",
+    "Infinity", "NaN", "0x10", "1_000", "[]", "- a", "a: b", "é", "🚀 launch",
+]
+
+EDGE_FLOATS = [
+    0.0, -0.0, 1e-6, 1e-7, 1.5e-7, 9.99e-7, 1e21, 9.99e20, 1e20, 123456789012345680000.0,
+    0.1, 0.30000000000000004, 1e16, 1.5e16, 5e-324, 1.7976931348623157e308, -2.5e-10,
+    1e100, 12345.678, 1.0, 100.0,
+]
+
+strings = st.one_of(st.text(_ALPHABET, max_size=10), st.sampled_from(TRICKY_STRINGS))
+
+numbers = st.one_of(
+    st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1),
+    st.sampled_from(EDGE_FLOATS),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+
+primitives = st.one_of(st.none(), st.booleans(), numbers, strings)
+
+
+def keys(js_safe: bool = True) -> st.SearchStrategy[str]:
+    plain = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,6}", fullmatch=True)
+    quoted = st.one_of(st.text(_ALPHABET, max_size=6), st.sampled_from(TRICKY_STRINGS))
+    k = st.one_of(plain, plain, quoted)
+    return k.filter(lambda s: not _INT_LIKE.match(s)) if js_safe else k
+
+
+@st.composite
+def _shape(draw: Any, depth: int) -> dict[str, Any]:
+    """A field layout: key -> None (primitive column) or a nested layout."""
+    names = draw(st.lists(keys(), min_size=1, max_size=4, unique=True))
+    return {
+        n: (draw(_shape(depth + 1)) if depth < 2 and draw(st.integers(0, 4)) == 0 else None)
+        for n in names
+    }
+
+
+def _fill(draw: Any, shape: dict[str, Any]) -> dict[str, Any]:
+    names = list(shape)
+    if draw(st.booleans()):
+        names = draw(st.permutations(names))  # key order per object may vary (§9.3)
+    return {n: (_fill(draw, shape[n]) if shape[n] else draw(primitives)) for n in names}
+
+
+@st.composite
+def tables(draw: Any) -> list[dict[str, Any]]:
+    """Uniform arrays of objects, possibly with nested field groups (§9.3)."""
+    shape = draw(_shape(0))
+    return [_fill(draw, shape) for _ in range(draw(st.integers(1, 4)))]
+
+
+@st.composite
+def keyed_tables(draw: Any) -> dict[str, Any]:
+    """Objects of uniform objects: keyed tabular form (§9.5)."""
+    shape = draw(_shape(0))
+    entries = draw(st.lists(keys(), min_size=2, max_size=4, unique=True))
+    return {e: _fill(draw, shape) for e in entries}
+
+
+def json_values(js_safe: bool = True) -> st.SearchStrategy[Any]:
+    def extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(keys(js_safe), children, max_size=4),
+            tables(),
+            keyed_tables(),
+        )
+
+    return st.recursive(primitives, extend, max_leaves=20)
+
+
+documents = st.one_of(
+    st.dictionaries(keys(), json_values(), max_size=5),
+    json_values(),
+)
