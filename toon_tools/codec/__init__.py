@@ -9,6 +9,7 @@ from typing import IO, Any, Callable
 from ._decoder import DEFAULT_MAX_DEPTH, decode_text
 from ._encoder import Encoder
 from ._errors import ToonDecodeError
+from ._format import format_text
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
@@ -18,6 +19,7 @@ __all__ = [
     "dump",
     "encode",
     "encode_lines",
+    "format_text",
     "load",
 ]
 

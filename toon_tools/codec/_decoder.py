@@ -38,10 +38,17 @@ _LIST: Final = 1
 class _Frame:
     """An open scope whose content lines stand at ``depth``."""
 
-    __slots__ = ("kind", "value", "depth", "count", "declared", "line", "label", "fresh")
+    __slots__ = ("kind", "value", "depth", "count", "declared", "line", "label", "fresh", "path")
 
     def __init__(
-        self, kind: int, value: Any, depth: int, declared: int, line: int, label: str
+        self,
+        kind: int,
+        value: Any,
+        depth: int,
+        declared: int,
+        line: int,
+        label: str,
+        path: tuple[Any, ...] = (),
     ) -> None:
         self.kind = kind
         self.value = value
@@ -51,6 +58,7 @@ class _Frame:
         self.line = line  # index of the opening line, for count errors
         self.label = label
         self.fresh = True  # no content line seen yet
+        self.path = path  # keys and indexes from the root; only kept when tracing
 
 
 class _Header:
@@ -127,10 +135,16 @@ def decode_text(
     max_depth: int = DEFAULT_MAX_DEPTH,
     parse_float: Callable[[str], Any] | None = None,
     parse_int: Callable[[str], Any] | None = None,
+    trace: dict[int, tuple[Any, ...]] | None = None,
 ) -> Any:
+    """Decode ``text``. If ``trace`` is a dict, it is filled with the data path
+    (keys and indexes from the root) of the element each line starts, by 1-based
+    line number; ``toon fmt`` uses it to keep comments with their lines."""
     if indent_size < 1:
         raise ValueError("indent_size must be at least 1")
-    return _Parser(text, indent_size, strict, max_depth, parse_float, parse_int).parse()
+    parser = _Parser(text, indent_size, strict, max_depth, parse_float, parse_int)
+    parser.trace = trace
+    return parser.parse()
 
 
 class _Parser:
@@ -148,6 +162,7 @@ class _Parser:
         self.parse_float = parse_float
         self.parse_int = parse_int
         self.indent_size = indent_size
+        self.trace: dict[int, tuple[Any, ...]] | None = None
         self._scan_lines(text)
 
     # ------------------------------------------------------------ pre-pass
@@ -239,18 +254,22 @@ class _Parser:
             if header is not None:
                 return self._root_header(header, first)
             if non_blank == 1 and c.rstrip(" ") == "[]":
+                self._mark(first, ())
                 return []
         if non_blank == 1 and self._find_unquoted(c, ":") < 0:
             try:
-                return self._value(c.strip(" "))
+                value = self._value(c.strip(" "))
             except ScanError as e:
                 raise self.error(e.msg, first, e.pos + len(c) - len(c.lstrip(" "))) from None
+            self._mark(first, ())
+            return value
         root: dict[str, Any] = {}
-        self._run([_Frame(_OBJECT, root, 0, 0, first, "")], first)
+        self._run([_Frame(_OBJECT, root, 0, 0, first, "", ())], first)
         return root
 
     def _root_header(self, header: _Header, i: int) -> Any:
         c = self.con[i]
+        self._mark(i, ())
         if header.keyed:
             value, nxt = self._keyed(header, i, c, 1, None, [])
         elif header.fields is not None:
@@ -312,7 +331,7 @@ class _Parser:
                 top.depth = d
             top.fresh = False
             if top.kind == _OBJECT:
-                i = self._field(top.value, i, d, self.con[i], 0, stack)
+                i = self._field(top, i, d, self.con[i], 0, stack)
             else:
                 i = self._item(top, i, d, stack)
         while stack:
@@ -341,14 +360,17 @@ class _Parser:
     # ------------------------------------------------------------ objects (§8)
 
     def _field(
-        self, obj: dict[str, Any], i: int, d: int, c: str, off: int, stack: list[_Frame]
+        self, frame: _Frame, i: int, d: int, c: str, off: int, stack: list[_Frame]
     ) -> int:
-        """Parse ``c`` (content of line ``i`` from ``off``) as a field of ``obj``
-        standing at depth ``d``; return the index of the next unconsumed line."""
+        """Parse ``c`` (content of line ``i`` from ``off``) as a field of the object
+        of ``frame``, standing at depth ``d``; return the next unconsumed line."""
+        obj: dict[str, Any] = frame.value
         try:
             key, header, rest = self._split_field(c, i)
         except ScanError as e:
             raise self.error(e.msg, i, off + e.pos) from None
+        path = frame.path + (key,) if self.trace is not None else ()
+        self._mark(i, path)
         if self.strict and key in obj:
             raise self.error(f"duplicate key {key!r}", i, off)
         if header is None:
@@ -356,7 +378,7 @@ class _Parser:
             if not tok:
                 child: dict[str, Any] = {}
                 obj[key] = child
-                self._push(stack, _Frame(_OBJECT, child, d + 1, 0, i, key), i)
+                self._push(stack, _Frame(_OBJECT, child, d + 1, 0, i, key, path), i)
                 return i + 1
             if tok == "[]":
                 self._level(len(stack) + 1, i, off)
@@ -369,10 +391,10 @@ class _Parser:
             return i + 1
         label = f"{key}[{header.length}{':' if header.keyed else ''}]"
         if header.keyed:
-            obj[key], nxt = self._keyed(header, i, c, d + 1, label, stack, off)
+            obj[key], nxt = self._keyed(header, i, c, d + 1, label, stack, off, path)
             return nxt
         if header.fields is not None:
-            obj[key], nxt = self._tabular(header, i, c, d + 1, label, stack, off)
+            obj[key], nxt = self._tabular(header, i, c, d + 1, label, stack, off, path)
             return nxt
         if c[header.end :].strip(" "):
             self._level(len(stack) + 1, i, off)
@@ -380,7 +402,7 @@ class _Parser:
             return i + 1
         child_list: list[Any] = []
         obj[key] = child_list
-        self._push(stack, _Frame(_LIST, child_list, d + 1, header.length, i, label), i)
+        self._push(stack, _Frame(_LIST, child_list, d + 1, header.length, i, label, path), i)
         return i + 1
 
     def _split_field(self, c: str, i: int) -> tuple[str, _Header | None, int]:
@@ -550,6 +572,7 @@ class _Parser:
         label: str | None,
         stack: list[_Frame],
         off: int = 0,
+        path: tuple[Any, ...] = (),
     ) -> tuple[list[Any], int]:
         """Rows of ``key[N]{fields}:`` at ``row_depth`` (§9.3)."""
         assert header.fields is not None
@@ -565,6 +588,7 @@ class _Parser:
         n = len(con)
         out: list[Any] = []
         append = out.append
+        trace = self.trace
         j = i + 1
         while j < n:
             d = dep[j]
@@ -621,6 +645,8 @@ class _Parser:
                         j,
                     )
                 vals = (vals + [None] * width)[:width]
+            if trace is not None:
+                trace.setdefault(self.lno[j], path + (len(out),))
             append(dict(zip(names, vals)) if names is not None else build(vals))
             j += 1
         if strict and len(out) != header.length:
@@ -636,6 +662,7 @@ class _Parser:
         label: str | None,
         stack: list[_Frame],
         off: int = 0,
+        path: tuple[Any, ...] = (),
     ) -> tuple[dict[str, Any], int]:
         """Entry rows of ``key[N:]{fields}:`` at ``row_depth`` (§9.5)."""
         assert header.fields is not None
@@ -698,6 +725,8 @@ class _Parser:
                 vals = (vals + [None] * row.width)[: row.width]
             if strict and key in out:
                 raise self.error(f"duplicate entry key {key!r}", j)
+            if self.trace is not None:
+                self.trace.setdefault(self.lno[j], path + (key,))
             out[key] = row.build(vals)
             rows += 1
             j += 1
@@ -751,6 +780,8 @@ class _Parser:
             raise self.error(
                 f"{frame.label}: expected {frame.declared} list items, found more", i
             )
+        item_path = frame.path + (frame.count - 1,) if self.trace is not None else ()
+        self._mark(i, item_path)
         rest = c[2:]
         tok = rest.strip(" ")
         if not tok:
@@ -778,7 +809,9 @@ class _Parser:
                     return i + 1
                 inner: list[Any] = []
                 items.append(inner)
-                self._push(stack, _Frame(_LIST, inner, d + 1, header.length, i, label), i)
+                self._push(
+                    stack, _Frame(_LIST, inner, d + 1, header.length, i, label, item_path), i
+                )
                 return i + 1
         colon = self._find_unquoted(body, ":")
         if colon < 0 and not (body[0] == '"' and self._quoted_key_header(body)):
@@ -791,10 +824,15 @@ class _Parser:
         # stand at d + 1, so whatever the first field opens is at d + 2.
         obj: dict[str, Any] = {}
         items.append(obj)
-        frame_obj = _Frame(_OBJECT, obj, d + 1, 0, i, frame.label)
+        frame_obj = _Frame(_OBJECT, obj, d + 1, 0, i, frame.label, item_path)
         frame_obj.fresh = False
         self._push(stack, frame_obj, i)
-        return self._field(obj, i, d + 1, body, off, stack)
+        return self._field(frame_obj, i, d + 1, body, off, stack)
+
+    def _mark(self, i: int, path: tuple[Any, ...]) -> None:
+        """Record the path of the element line ``i`` starts (outermost wins)."""
+        if self.trace is not None:
+            self.trace.setdefault(self.lno[i], path)
 
     def _quoted_key_header(self, body: str) -> bool:
         try:

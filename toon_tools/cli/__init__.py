@@ -1,0 +1,1 @@
+"""The ``toon`` command line. Only this package prints or exits."""

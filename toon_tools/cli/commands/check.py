@@ -1,0 +1,53 @@
+"""``toon check FILES...``: validate TOON files strictly, reporting every bad one."""
+
+from __future__ import annotations
+
+import click
+
+from ...codec import ToonDecodeError, decode
+from ...files import expand_paths
+from .._output import ERROR, FINDINGS, OK, diagnostic, os_error_message
+
+
+def check_file(path: str, indent_size: int = 2) -> tuple[int, str]:
+    """(status, report) for one file; status is OK, FINDINGS or ERROR."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as e:
+        return ERROR, f"toon: error: {os_error_message(path, e)}"
+    try:
+        decode(data, indent_size=indent_size)
+    except ToonDecodeError as e:
+        source = data.decode("utf-8", errors="replace")
+        return FINDINGS, diagnostic(path, e.line, e.column, e.msg, source)
+    return OK, ""
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILES...")
+@click.option("--indent-size", "-i", default=2, show_default=True, type=click.IntRange(1, 16))
+@click.option("--quiet", "-q", is_flag=True, help="Print only the problems.")
+def check(files: tuple[str, ...], indent_size: int, quiet: bool) -> None:
+    """Validate TOON files (strict mode, spec v4.0).
+
+    Directories are searched for *.toon files. Every file is checked even when
+    an earlier one is bad; problems print as path:line:col: message.
+    """
+    worst = OK
+    bad = checked = 0
+    for path in expand_paths(files):
+        status, report = check_file(path, indent_size)
+        checked += 1
+        if status == ERROR:
+            click.echo(report, err=True)
+        elif status == FINDINGS:
+            click.echo(report)
+            bad += 1
+        worst = max(worst, status)
+    if not quiet:
+        if bad:
+            click.echo(f"Found problems in {bad} of {checked} file{'s' * (checked != 1)}.", err=True)
+        elif worst == OK:
+            click.echo(f"All good: {checked} file{'s' * (checked != 1)} checked.", err=True)
+    raise SystemExit(worst)

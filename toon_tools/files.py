@@ -1,0 +1,71 @@
+"""File plumbing shared by every command: safe writes and finding files.
+
+Nothing here prints; callers turn OSError into messages.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+#: Folders never searched when a directory is given on the command line.
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
+                       ".tox", ".mypy_cache", ".pytest_cache"})
+
+
+def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Replace ``path`` with ``data`` all at once: write a temporary file beside it,
+    then rename, so a crash or a full disk never leaves a half-written file.
+
+    An existing file keeps its permission bits; a read-only one is refused
+    (``PermissionError``) rather than silently replaced.
+    """
+    target = Path(path)
+    mode = None
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        pass
+    else:
+        if not os.access(target, os.W_OK):
+            raise PermissionError(13, "Permission denied (file is read-only)", str(target))
+        mode = st.st_mode & 0o7777
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def expand_paths(paths: Iterable[str], suffixes: tuple[str, ...] = (".toon",)) -> Iterator[str]:
+    """Files as given, and files with ``suffixes`` found below any directory given.
+
+    Explicit files are yielded whatever their suffix (the user asked for them);
+    directory walks are sorted so output order is stable.
+    """
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                for name in sorted(files):
+                    if name.endswith(suffixes):
+                        yield os.path.join(root, name)
+        else:
+            yield p
