@@ -19,6 +19,7 @@ from .codec import (
     dump,
     encode,
     encode_lines,
+    format_text,
     load,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "dump",
     "encode",
     "encode_lines",
+    "format_text",
     "load",
 ]

@@ -29,7 +29,9 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
     except FileNotFoundError:
         pass
     else:
-        if not os.access(target, os.W_OK):
+        # Mode bits as well as access(): root may write anything, but a file
+        # marked read-only was marked so on purpose.
+        if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
             raise PermissionError(13, "Permission denied (file is read-only)", str(target))
         mode = st.st_mode & 0o7777
     payload = data.encode("utf-8") if isinstance(data, str) else data

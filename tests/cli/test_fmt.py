@@ -1,0 +1,119 @@
+"""``toon fmt``: canonical output, comments kept, --check/--diff change nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import toon_tools
+from tests.cli.conftest import run_toon
+from tests.json_model import json_equal
+from tests.strategies import documents
+
+MESSY = """\
+# Team roster: edited by hand
+team:   Platform
+  # who is on call
+users[2]{id,name}:
+    1,Ada
+   # Bob is new
+    2,Bob
+settings:
+  # timeouts in seconds
+  retries:   3
+"""
+MESSY_SRC = MESSY.replace("users[2]{id,name}:\n    1,Ada\n   # Bob is new\n    2,Bob",
+                          "users[2]{id,name}:\n  1,Ada\n   # Bob is new\n  2,Bob")
+
+CANONICAL = """\
+# Team roster: edited by hand
+team: Platform
+# who is on call
+users[2]{id,name}:
+  1,Ada
+  # Bob is new
+  2,Bob
+settings:
+  # timeouts in seconds
+  retries: 3
+"""
+
+
+def test_fmt_rewrites_and_keeps_comments(tmp_path: Path) -> None:
+    f = tmp_path / "team.toon"
+    f.write_text(MESSY_SRC)
+    r = run_toon("fmt", str(f))
+    assert r.code == 0
+    assert f.read_text() == CANONICAL
+    assert "1 file reformatted" in r.err
+    again = run_toon("fmt", str(f))
+    assert again.code == 0 and f.read_text() == CANONICAL
+    assert "0 files reformatted, 1 unchanged" in again.err
+
+
+def test_check_changes_nothing_and_exits_1(tmp_path: Path) -> None:
+    f = tmp_path / "team.toon"
+    f.write_text(MESSY_SRC)
+    r = run_toon("fmt", "--check", str(f))
+    assert r.code == 1 and f"Would reformat: {f}" in r.out
+    assert f.read_text() == MESSY_SRC
+
+
+def test_diff_is_unified_and_changes_nothing(tmp_path: Path) -> None:
+    f = tmp_path / "team.toon"
+    f.write_text("a:   1\n")
+    r = run_toon("fmt", "--diff", str(f))
+    assert r.code == 1
+    assert r.out.splitlines()[2:] == ["@@ -1 +1 @@", "-a:   1", "+a: 1"]
+    assert f.read_text() == "a:   1\n"
+
+
+def test_canonical_file_passes_check(tmp_path: Path) -> None:
+    f = tmp_path / "ok.toon"
+    f.write_text(CANONICAL)
+    assert run_toon("fmt", "--check", str(f)).code == 0
+
+
+def test_invalid_file_is_reported_and_untouched(tmp_path: Path) -> None:
+    f = tmp_path / "bad.toon"
+    f.write_text("a: 1\n  b: 2\n")
+    r = run_toon("fmt", str(f))
+    assert r.code == 1 and f"{f}:2:3: unexpected indentation" in r.out
+    assert f.read_text() == "a: 1\n  b: 2\n"
+
+
+def test_keeps_the_files_delimiter(tmp_path: Path) -> None:
+    f = tmp_path / "pipes.toon"
+    f.write_text("t[2|]{a|b}:\n  1|x\n  2|y\nname: a,b\n")
+    assert run_toon("fmt", "--check", str(f)).code == 0
+    assert run_toon("fmt", "--delimiter", "comma", str(f)).code == 0
+    assert f.read_text() == 't[2]{a,b}:\n  1,x\n  2,y\nname: "a,b"\n'
+
+
+def test_comment_only_and_empty_files(tmp_path: Path) -> None:
+    only = tmp_path / "only.toon"
+    only.write_text("  # just a note\n")
+    empty = tmp_path / "empty.toon"
+    empty.write_text("")
+    assert run_toon("fmt", str(only), str(empty)).code == 0
+    assert only.read_text() == "# just a note\n"
+    assert empty.read_text() == ""
+
+
+@given(value=documents, data=st.data())
+def test_format_keeps_every_comment_and_the_data(value: Any, data: st.DataObject) -> None:
+    text = toon_tools.encode(value)
+    lines = text.split("\n") if text else []
+    # Put comments at random places, at random indentation.
+    for _ in range(data.draw(st.integers(0, 4))):
+        at = data.draw(st.integers(0, len(lines)))
+        lines.insert(at, " " * data.draw(st.integers(0, 5)) + f"# note {len(lines)}")
+    source = "\n".join(lines)
+    formatted = toon_tools.format_text(source)
+    comments = sorted(ln.strip() for ln in lines if ln.lstrip().startswith("#"))
+    assert sorted(ln.strip() for ln in formatted.splitlines() if ln.lstrip().startswith("#")) == comments
+    assert json_equal(toon_tools.decode(formatted), toon_tools.decode(text))
+    assert toon_tools.format_text(formatted) == formatted  # idempotent

@@ -1,0 +1,5 @@
+"""``python -m toon_tools`` is the ``toon`` command."""
+
+from .cli.main import main
+
+main()
