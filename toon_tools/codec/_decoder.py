@@ -269,6 +269,7 @@ class _Parser:
 
     def _root_header(self, header: _Header, i: int) -> Any:
         c = self.con[i]
+        value: Any
         self._mark(i, ())
         if header.keyed:
             value, nxt = self._keyed(header, i, c, 1, None, [])
@@ -511,7 +512,7 @@ class _Parser:
                     raise ScanError("empty field name in field list", start)
             if i >= n:
                 raise ScanError("unmatched '{' in field list", k)
-            entry = [name, None]
+            entry: list[Any] = [name, None]
             cur.append(entry)
             ch = c[i]
             if ch == "{":

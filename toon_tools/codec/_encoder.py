@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import Any, Callable, Final
 
 from ._host import JSON_TYPES, PRIMITIVE_TYPES, Number, key_to_str, normalize
-from ._scalars import NEEDS_QUOTE, encode_key, format_float, quote
+from ._scalars import UNSAFE_CHAR, encode_key, format_float, needs_quote, quote
 
 DEFAULT_MAX_DEPTH: Final = 1000
 
@@ -49,7 +49,7 @@ class Encoder:
         self.mark = _DELIMITER_MARK[delimiter]
         self.max_depth = max_depth
         self.default = default
-        self.needs_quote = NEEDS_QUOTE[delimiter].search
+        self.unsafe_char = UNSAFE_CHAR[delimiter]
         self._keys: dict[Any, str] = {}
         self._indents: list[str] = [""]
 
@@ -80,7 +80,7 @@ class Encoder:
         """Encode one primitive (already normalized) per §2 and §7.2."""
         t = type(v)
         if t is str:
-            return quote(v) if self.needs_quote(v) or not v else v
+            return quote(v) if needs_quote(v, self.unsafe_char) else v
         if t is int:
             return int.__repr__(v)
         if t is float:
@@ -99,8 +99,8 @@ class Encoder:
             if t is int:
                 return list(map(int.__repr__, col))
             if t is str:
-                search = self.needs_quote
-                return [quote(s) if not s or search(s) else s for s in col]
+                unsafe = self.unsafe_char
+                return [quote(s) if needs_quote(s, unsafe) else s for s in col]
             if t is bool:
                 return ["true" if v else "false" for v in col]
         prim = self.prim
@@ -160,7 +160,7 @@ class Encoder:
         walk: list[Iterator[list[Any]]] = [iter(root)]
         first = True
         while walk:
-            entry = next(walk[-1], None)
+            entry: list[Any] | None = next(walk[-1], None)
             if entry is None:
                 walk.pop()
                 parts.append("}")
@@ -168,14 +168,13 @@ class Encoder:
                 continue
             if not first:
                 parts.append(sep)
-            name, sub, cells = entry
-            parts.append(name)
-            if sub is not None:
+            parts.append(entry[0])
+            if entry[1] is not None:  # a nested field group
                 parts.append("{")
-                walk.append(iter(sub))
+                walk.append(iter(entry[1]))
                 first = True
             else:
-                leaves.append(cells)
+                leaves.append(entry[2])
                 first = False
         return "".join(parts), leaves
 
@@ -200,18 +199,54 @@ class Encoder:
             keyed = self._keyed(out, "", "", v, 1, 1)
             if not keyed:
                 self._push(stack, _OBJECT, iter(v.items()), 0)
+        # Each frame's items are taken in a tight loop; primitives (most lines)
+        # are formatted inline, and the loop leaves a frame only when an item
+        # opened a child scope, which must be written first.
         field = self._field
         item = self._item
+        keys = self._keys
+        unsafe = self.unsafe_char
         while stack:
             kind, it, depth = stack[-1]
-            nxt = next(it, _DONE)
-            if nxt is _DONE:
-                stack.pop()
-                continue
+            height = len(stack)
+            lead = self.indent(depth)
             if kind == _OBJECT:
-                field(out, self.indent(depth), nxt[0], nxt[1], depth, stack)
+                for k, v in it:
+                    ek = keys.get(k) if type(k) is str else None
+                    if ek is None:
+                        ek = self.key(k)
+                    t = type(v)
+                    if t is str:
+                        if needs_quote(v, unsafe):
+                            v = quote(v)
+                        out.append(f"{lead}{ek}: {v}")
+                    elif t is int:
+                        out.append(f"{lead}{ek}: {int.__repr__(v)}")
+                    elif t is bool:
+                        out.append(f"{lead}{ek}: {'true' if v else 'false'}")
+                    elif v is None:
+                        out.append(f"{lead}{ek}: null")
+                    else:
+                        field(out, lead, ek, v, depth, stack)
+                        if len(stack) != height:
+                            break
+                else:
+                    stack.pop()
             else:
-                item(out, nxt, depth, stack)
+                for v in it:
+                    t = type(v)
+                    if t is str:
+                        if needs_quote(v, unsafe):
+                            v = quote(v)
+                        out.append(f"{lead}- {v}")
+                    elif t is int:
+                        out.append(f"{lead}- {int.__repr__(v)}")
+                    else:
+                        item(out, v, depth, stack)
+                        if len(stack) != height:
+                            break
+                else:
+                    stack.pop()
             if len(out) >= _CHUNK:
                 yield out
                 out = []
@@ -222,11 +257,11 @@ class Encoder:
         stack.append((kind, it, depth))
 
     def _field(
-        self, out: list[str], lead: str, k: Any, v: Any, depth: int, stack: list[Any]
+        self, out: list[str], lead: str, ek: str, v: Any, depth: int, stack: list[Any]
     ) -> None:
-        """One object field at ``depth``; ``lead`` is its indentation, or the
-        list-item marker when it is a list-item object's first field (§10)."""
-        ek = self.key(k)
+        """One object field (key ``ek`` already encoded) at ``depth``; ``lead`` is
+        its indentation, or the list-item marker for a list-item object's first
+        field (§10)."""
         t = type(v)
         if t not in JSON_TYPES:
             v = normalize(v, self.default)
@@ -265,7 +300,7 @@ class Encoder:
             # The rest of the fields follow at depth + 1, after whatever the first
             # field opens: push them first so the first field's scope runs first.
             self._push(stack, _OBJECT, it, depth + 1)
-            self._field(out, f"{lead}- ", k0, v0, depth + 1, stack)
+            self._field(out, f"{lead}- ", self.key(k0), v0, depth + 1, stack)
         elif t is list:
             items = self._primitives(v)
             if items is not None:
@@ -319,10 +354,8 @@ class Encoder:
         if len(v) < 2:
             return False
         values = list(v.values())
-        if not set(map(type, values)) <= {dict} and not all(
-            type(self.norm(x)) is dict for x in values
-        ):
-            return False
+        if type(values[0]) is not dict and type(self.norm(values[0])) is not dict:
+            return False  # the common case, decided without looking further
         tab = self.table(values, nesting + 1)  # entry values sit one level down
         if tab is None:
             return False

@@ -24,21 +24,37 @@ _RAW_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f]")
 _SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
 
 
-def _needs_quote_pattern(delimiter: str) -> re.Pattern[str]:
-    """§7.2 as one regex: a match means the string value must be quoted.
+#: Characters that force quoting anywhere in a string value (§7.2), per delimiter.
+#: Lone surrogates are folded in so that quote() can reject them without a
+#: second scan of every string.
+UNSAFE_CHAR: Final = {
+    d: re.compile(r'[:"\\\[\]{}\x00-\x1f\ud800-\udfff' + re.escape(d) + "]")
+    for d in (",", "\t", "|")
+}
+_NUMERIC_LIKE: Final = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+_QUOTE_IF_FIRST: Final = frozenset(" \t-#")
+_NUMERIC_FIRST: Final = frozenset("+0123456789")
+_RESERVED_WORDS: Final = frozenset({"true", "false", "null"})
 
-    Lone surrogates are folded in so that the encoder's slow path can reject them
-    without a second scan of every string.
-    """
-    return re.compile(
-        r"\A(?:[ \t#-]|(?:true|false|null)\Z"
-        r"|[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z)"
-        r"|[ \t]\Z"
-        r'|[:"\\\[\]{}\x00-\x1f\ud800-\udfff' + re.escape(delimiter) + "]"
-    )
 
+def needs_quote(s: str, unsafe_char: re.Pattern[str]) -> bool:
+    """§7.2: must this string value be quoted? Cheap first-character checks
+    first; one scan for unsafe characters; the numeric grammar only when the
+    string could be a number."""
+    if not s:
+        return True
+    c0 = s[0]
+    if c0 in _QUOTE_IF_FIRST:
+        return True
+    last = s[-1]
+    if last == " " or last == "\t":
+        return True
+    if unsafe_char.search(s) is not None:
+        return True
+    if c0 in _NUMERIC_FIRST:
+        return _NUMERIC_LIKE.match(s) is not None
+    return s in _RESERVED_WORDS
 
-NEEDS_QUOTE: Final = {d: _needs_quote_pattern(d) for d in (",", "\t", "|")}
 
 # ---------------------------------------------------------------- escaping (§7.1)
 
