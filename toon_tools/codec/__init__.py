@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import gc
 from collections.abc import Iterator
 from typing import IO, Any, Callable
 
@@ -84,14 +85,27 @@ def decode(
         text = _utf8(bytes(text), strict)
     elif text.startswith("\ufeff"):
         text = text[1:]
-    return decode_text(
-        text,
-        indent_size=indent_size,
-        strict=strict,
-        max_depth=max_depth,
-        parse_float=parse_float,
-        parse_int=parse_int,
-    )
+    # Decoding builds only acyclic containers, yet each allocation ages the
+    # cyclic GC, whose full collections rescan everything built so far: on large
+    # documents that makes decode time grow faster than the input. Pause it.
+    pause = len(text) > _GC_PAUSE_THRESHOLD and gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        return decode_text(
+            text,
+            indent_size=indent_size,
+            strict=strict,
+            max_depth=max_depth,
+            parse_float=parse_float,
+            parse_int=parse_int,
+        )
+    finally:
+        if pause:
+            gc.enable()
+
+
+_GC_PAUSE_THRESHOLD = 256 * 1024
 
 
 def _utf8(data: bytes, strict: bool) -> str:
