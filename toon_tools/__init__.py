@@ -25,11 +25,21 @@ from .codec import (
 
 __version__ = "0.1.0"
 
+
+def count_tokens(text: str, encoding: str = "o200k_base") -> int:
+    """Exact tiktoken token count of ``text`` (see :mod:`toon_tools.tokens`);
+    imported lazily so that ``import toon_tools`` stays light."""
+    from .tokens import count_tokens as count
+
+    return count(text, encoding)
+
+
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "SPEC_VERSION",
     "ToonDecodeError",
     "__version__",
+    "count_tokens",
     "decode",
     "dump",
     "encode",

@@ -6,6 +6,7 @@ Nothing here prints; callers turn OSError into messages.
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -71,3 +72,32 @@ def expand_paths(paths: Iterable[str], suffixes: tuple[str, ...] = (".toon",)) -
                         yield os.path.join(root, name)
         else:
             yield p
+
+
+def walk_folder(folder: str) -> list[str]:
+    """Every file below ``folder``, sorted. Inside a git work tree this is what
+    git would track (tracked plus untracked files not ignored by .gitignore);
+    elsewhere, everything but SKIP_DIRS and hidden folders."""
+    listed = _git_files(folder)
+    if listed is not None:
+        return listed
+    found: list[str] = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        found.extend(os.path.join(root, name) for name in sorted(files))
+    return found
+
+
+def _git_files(folder: str) -> list[str] | None:
+    try:
+        proc = subprocess.run(
+            ["git", "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True, timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None  # not a git work tree (or no git): walk instead
+    names = [n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    paths = (os.path.join(folder, n) for n in sorted(set(names)))
+    return [p for p in paths if os.path.isfile(p)]  # tracked but deleted files drop out

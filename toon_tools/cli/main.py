@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "decode": "toon_tools.cli.commands.codec:decode",
     "check": "toon_tools.cli.commands.check:check",
     "fmt": "toon_tools.cli.commands.fmt:fmt",
+    "tokens": "toon_tools.cli.commands.tokens:tokens",
+    "cache": "toon_tools.cli.commands.cache:cache",
 }
 
 

@@ -1,0 +1,128 @@
+"""The disk cache of token counts (diskcache on SQLite).
+
+Keys are ``tokens:<encoding>:<sha256 of the bytes>``, values are counts, so a
+cache entry can never describe the wrong content. diskcache is safe for many
+processes at once (hooks and CI jobs share one cache). The cache is a speed-up,
+never a point of failure: a corrupted database is reported once, moved aside and
+rebuilt, and if even that fails counting goes on without a cache.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+#: Upper bound of the cache's size on disk; least recently stored entries go
+#: first. A count entry is about 100 bytes, so this holds roughly half a million.
+SIZE_LIMIT: Final = 64 * 1024 * 1024
+_TIMEOUT: Final = 30.0  # seconds to wait for another process's write lock
+_FAILURES: Final = (sqlite3.Error, OSError)
+
+
+def key_for(encoding: str, sha256: str) -> str:
+    return f"tokens:{encoding}:{sha256}"
+
+
+class TokenCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[str] = []  # what went wrong, for the CLI to report once
+        self._cache: Any = None
+        self._broken = False
+
+    def _open(self) -> Any:
+        if self._cache is None and not self._broken:
+            import diskcache
+
+            try:
+                self._cache = diskcache.Cache(
+                    str(self.directory), size_limit=SIZE_LIMIT, timeout=_TIMEOUT,
+                    eviction_policy="least-recently-stored")
+            except _FAILURES as e:
+                self._recover(e)
+        return self._cache
+
+    def _recover(self, error: BaseException) -> None:
+        """Move a broken cache aside and start a new one; give up after one try."""
+        first = not self.problems
+        if self._cache is not None:
+            try:
+                self._cache.close()
+            except _FAILURES:
+                pass
+            self._cache = None
+        if not first or self._broken:
+            self._broken = True
+            return
+        self.problems.append(f"token cache at {self.directory} was unusable "
+                             f"({type(error).__name__}: {error}); rebuilt it")
+        aside = self.directory.with_name(f"{self.directory.name}.broken-{int(time.time())}")
+        try:
+            if self.directory.exists():
+                self.directory.rename(aside)
+                shutil.rmtree(aside, ignore_errors=True)
+            import diskcache
+
+            self._cache = diskcache.Cache(
+                str(self.directory), size_limit=SIZE_LIMIT, timeout=_TIMEOUT,
+                eviction_policy="least-recently-stored")
+        except _FAILURES as e:
+            self.problems.append(f"token cache disabled for this run: {e}")
+            self._broken = True
+            self._cache = None
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        keys = list(keys)
+        for attempt in (1, 2):
+            cache = self._open()
+            if cache is None:
+                return found
+            try:
+                for k in keys:
+                    v = cache.get(k)
+                    if isinstance(v, int):
+                        found[k] = v
+                return found
+            except _FAILURES as e:
+                found.clear()
+                self._recover(e)
+        return found
+
+    def put_many(self, items: Mapping[str, int]) -> None:
+        if not items:
+            return
+        for attempt in (1, 2):
+            cache = self._open()
+            if cache is None:
+                return
+            try:
+                with cache.transact():  # one transaction: one fsync for the batch
+                    for k, v in items.items():
+                        cache.set(k, v)
+                return
+            except _FAILURES as e:
+                self._recover(e)
+
+    def info(self) -> dict[str, Any]:
+        cache = self._open()
+        if cache is None:
+            return {"directory": str(self.directory), "entries": 0, "bytes": 0,
+                    "size_limit": SIZE_LIMIT, "usable": False}
+        return {"directory": str(self.directory), "entries": len(cache),
+                "bytes": cache.volume(), "size_limit": SIZE_LIMIT, "usable": True}
+
+    def clear(self) -> int:
+        cache = self._open()
+        if cache is None:
+            return 0
+        return int(cache.clear())
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None

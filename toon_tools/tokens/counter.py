@@ -1,0 +1,321 @@
+"""Counting tokens of texts and files: exact, cached, streamed, parallel.
+
+Exactness when streaming: tiktoken's pre-tokenizer never joins a line break to a
+following letter or digit (for every shipped encoding, a piece ending in "\\n"
+ends there and "[^\\r\\n...]?\\p{L}" cannot start with one), so a text cut just
+after "\\n" where the next character is an ASCII letter or digit counts exactly
+as the sum of its parts. Large files are counted chunk by chunk at such cuts, in
+bounded memory; a property test checks the sums against whole-text counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from .cache import TokenCache, key_for
+from .vocab import load_encoding
+
+if TYPE_CHECKING:
+    import tiktoken
+
+#: Files above this are refused unless the caller raises the limit.
+DEFAULT_MAX_FILE_SIZE: Final = 256 * 1024 * 1024
+#: Files above this are hashed and counted in chunks instead of read whole.
+STREAM_ABOVE: Final = 8 * 1024 * 1024
+CHUNK: Final = 4 * 1024 * 1024
+#: A stretch without a safe cut longer than this cannot be counted exactly in
+#: bounded memory and is refused.
+MAX_UNCUT: Final = 64 * 1024 * 1024
+#: Uncached work below this many bytes is done in-process: a pool would cost
+#: more to start than it saves.
+POOL_ABOVE: Final = 4 * 1024 * 1024
+_ALNUM: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+class InputError(ValueError):
+    """A file that cannot be counted: binary, not UTF-8, too large."""
+
+
+@dataclass
+class FileCount:
+    path: str
+    size: int
+    tokens: int | None = None
+    cached: bool = False
+    error: str | None = None  # why it was not counted
+    io_error: bool = False  # the error is the file system's (unreadable, missing)
+    binary: bool = False
+
+
+def safe_cut(data: bytes, end: int) -> int:
+    """The largest index <= end just after a b"\\n" followed by an ASCII letter or
+    digit, or -1: a place where token counts add up exactly."""
+    i = data.rfind(b"\n", 0, end)
+    while i >= 0:
+        if i + 1 < len(data) and data[i + 1] in _ALNUM:
+            return i + 1
+        i = data.rfind(b"\n", 0, i)
+    return -1
+
+
+def _utf8(data: bytes, offset: int = 0) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"invalid UTF-8 at byte {offset + e.start}") from None
+
+
+class TokenCounter:
+    """Counts tokens with one tiktoken encoding, through an optional disk cache.
+
+    ``cache_dir`` holds the count cache (``tokens/``) and the verified
+    vocabularies (``vocab/``); ``cache=False`` bypasses the count cache. The
+    encoding is loaded only when something has to be counted, so a run served
+    entirely from the cache never imports tiktoken.
+    """
+
+    def __init__(self, encoding: str = "o200k_base", *, cache_dir: Path | None = None,
+                 cache: bool = True, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+                 jobs: int | None = None) -> None:
+        from .vocab import VOCABULARIES, VocabularyError
+
+        if encoding not in VOCABULARIES:
+            raise VocabularyError(
+                f"unknown encoding {encoding!r}; known: {', '.join(sorted(VOCABULARIES))}")
+        if cache_dir is None:
+            from ..config import load_config
+
+            cache_dir = load_config().cache_dir()
+        self.encoding_name = encoding
+        self.cache_dir = cache_dir
+        self.cache = TokenCache(cache_dir / "tokens") if cache else None
+        self.max_file_size = max_file_size
+        self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+        self._encoding: tiktoken.Encoding | None = None
+
+    # ------------------------------------------------------------ texts
+
+    @property
+    def encoding(self) -> tiktoken.Encoding:
+        if self._encoding is None:
+            self._encoding = load_encoding(self.encoding_name, self.cache_dir / "vocab")
+        return self._encoding
+
+    def count_uncached(self, text: str) -> int:
+        """Exactly what ``len(tiktoken.get_encoding(name).encode_ordinary(text))``
+        gives: special-token text is counted as ordinary text, as in a file."""
+        return len(self.encoding.encode_ordinary(text))
+
+    def count(self, text: str) -> int:
+        return self.count_bytes(text.encode("utf-8"))
+
+    def count_bytes(self, data: bytes) -> int:
+        """Count UTF-8 bytes (raises InputError if they are not UTF-8)."""
+        key = key_for(self.encoding_name, hashlib.sha256(data).hexdigest())
+        if self.cache is not None:
+            hit = self.cache.get_many([key]).get(key)
+            if hit is not None:
+                return hit
+        n = self._count_data(data)
+        if self.cache is not None:
+            self.cache.put_many({key: n})
+        return n
+
+    def count_many(self, texts: Sequence[str]) -> list[int]:
+        datas = [t.encode("utf-8") for t in texts]
+        keys = [key_for(self.encoding_name, hashlib.sha256(d).hexdigest()) for d in datas]
+        found = self.cache.get_many(keys) if self.cache is not None else {}
+        new: dict[str, int] = {}
+        out: list[int] = []
+        for k, d in zip(keys, datas):
+            n = found.get(k)
+            if n is None:
+                n = new.get(k)
+                if n is None:
+                    n = new[k] = self._count_data(d)
+            out.append(n)
+        if self.cache is not None:
+            self.cache.put_many(new)
+        return out
+
+    def _count_data(self, data: bytes, offset: int = 0) -> int:
+        """Count in pieces no larger than CHUNK, cut where counts add up."""
+        total = 0
+        start = 0
+        n = len(data)
+        while n - start > CHUNK:
+            cut = safe_cut(data, start + CHUNK)
+            if cut <= start:
+                cut = safe_cut_forward(data, start + CHUNK)
+                if cut < 0:
+                    break
+            total += self.count_uncached(_utf8(data[start:cut], offset + start))
+            start = cut
+        return total + self.count_uncached(_utf8(data[start:], offset + start))
+
+    # ------------------------------------------------------------ files
+
+    def count_files(self, paths: Iterable[str], *, explicit: frozenset[str] = frozenset(),
+                    skip_binary: bool = True) -> list[FileCount]:
+        """Count each file; errors are recorded per file, never raised.
+
+        Binary files (a NUL byte) are marked ``binary``; when ``skip_binary`` and
+        the path was found by walking (not in ``explicit``) that is not an error.
+        """
+        results: list[FileCount] = []
+        misses: dict[str, list[FileCount]] = {}
+        keys: dict[int, str] = {}
+        for path in paths:
+            fc = FileCount(path, 0)
+            results.append(fc)
+            try:
+                key = self._key_for_file(fc)
+            except InputError as e:
+                fc.error = str(e)
+                continue
+            except OSError as e:
+                fc.error, fc.io_error = e.strerror or str(e), True
+                continue
+            if fc.binary:
+                if path in explicit or not skip_binary:
+                    fc.error = "binary file (contains NUL bytes), not counted"
+                continue
+            keys[id(fc)] = key
+        found = self.cache.get_many(set(keys.values())) if self.cache is not None else {}
+        for fc in results:
+            k = keys.get(id(fc))
+            if k is None:
+                continue
+            if k in found:
+                fc.tokens, fc.cached = found[k], True
+            else:
+                misses.setdefault(k, []).append(fc)
+        if misses:
+            counted = self._count_misses(misses)
+            if self.cache is not None:
+                self.cache.put_many({k: n for k, n in counted.items() if n is not None})
+        return results
+
+    def _key_for_file(self, fc: FileCount) -> str:
+        """Stat, size-check, sniff and hash one file (the cheap part of counting)."""
+        st = os.stat(fc.path)
+        fc.size = st.st_size
+        if not os.path.isfile(fc.path):
+            raise InputError("not a regular file")
+        if st.st_size > self.max_file_size:
+            raise InputError(f"file is {_mb(st.st_size)}, over the {_mb(self.max_file_size)} limit "
+                             "(raise it with --max-file-size)")
+        digest = hashlib.sha256()
+        with open(fc.path, "rb") as fh:
+            head = fh.read(STREAM_ABOVE)
+            if b"\0" in head:
+                fc.binary = True
+                return ""
+            digest.update(head)
+            if len(head) == STREAM_ABOVE:
+                for block in iter(lambda: fh.read(CHUNK), b""):
+                    if b"\0" in block:
+                        fc.binary = True
+                        return ""
+                    digest.update(block)
+        return key_for(self.encoding_name, digest.hexdigest())
+
+    def _count_misses(self, misses: dict[str, list[FileCount]]) -> dict[str, int | None]:
+        """Count one file per distinct content; in a process pool when it pays."""
+        todo = [(k, fcs[0].path) for k, fcs in misses.items()]
+        volume = sum(fcs[0].size for fcs in misses.values())
+        results: dict[str, tuple[int | None, str | None]] = {}
+        if self.jobs > 1 and len(todo) > 1 and volume > POOL_ABOVE:
+            self.encoding  # load before forking: the workers inherit it for free
+            with _pool(self, min(self.jobs, len(todo))) as pool:
+                paths = [p for _, p in todo]
+                for (k, _), outcome in zip(todo, pool.map(_count_in_worker, paths,
+                                                          chunksize=max(1, len(todo) // 64))):
+                    results[k] = outcome
+        else:
+            for k, path in todo:
+                results[k] = self.count_path(path)
+        counted: dict[str, int | None] = {}
+        for k, (n, err) in results.items():
+            counted[k] = n
+            for fc in misses[k]:
+                fc.tokens, fc.error = n, err
+        return counted
+
+    def count_path(self, path: str) -> tuple[int | None, str | None]:
+        """(tokens, None) or (None, error) for one file, streamed in chunks."""
+        try:
+            total = 0
+            carry = b""
+            offset = 0
+            with open(path, "rb") as fh:
+                while True:
+                    block = fh.read(CHUNK)
+                    data = carry + block
+                    if not block:
+                        return total + self.count_uncached(_utf8(data, offset)), None
+                    cut = safe_cut(data, len(data))
+                    if cut <= 0:
+                        if len(data) > MAX_UNCUT:
+                            raise InputError(f"no line break followed by a letter or digit in "
+                                             f"{_mb(MAX_UNCUT)}: cannot count exactly in bounded memory")
+                        carry = data
+                        continue
+                    total += self.count_uncached(_utf8(data[:cut], offset))
+                    offset += cut
+                    carry = data[cut:]
+        except InputError as e:
+            return None, str(e)
+        except OSError as e:
+            return None, e.strerror or str(e)
+
+
+def safe_cut_forward(data: bytes, start: int) -> int:
+    i = data.find(b"\n", start)
+    while i >= 0:
+        if i + 1 < len(data) and data[i + 1] in _ALNUM:
+            return i + 1
+        i = data.find(b"\n", i + 1)
+    return -1
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+# ------------------------------------------------------------ the pool
+
+#: The counter a pool worker uses: inherited through fork (encoding already
+#: loaded), or built by the initializer where processes are spawned.
+_worker_counter: TokenCounter | None = None
+
+
+def _pool(counter: TokenCounter, workers: int) -> Executor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _worker_counter
+    _worker_counter = counter
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(counter.encoding_name, counter.cache_dir,
+                                         counter.max_file_size))
+
+
+def _init_worker(encoding: str, cache_dir: Path, max_file_size: int) -> None:
+    global _worker_counter
+    if _worker_counter is None or _worker_counter.encoding_name != encoding:
+        _worker_counter = TokenCounter(encoding, cache_dir=cache_dir, cache=False,
+                                       max_file_size=max_file_size, jobs=1)
+
+
+def _count_in_worker(path: str) -> tuple[int | None, str | None]:
+    assert _worker_counter is not None
+    return _worker_counter.count_path(path)
