@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "fmt": "toon_tools.cli.commands.fmt:fmt",
     "tokens": "toon_tools.cli.commands.tokens:tokens",
     "cache": "toon_tools.cli.commands.cache:cache",
+    "convert": "toon_tools.cli.commands.convert:convert",
+    "checkpoint": "toon_tools.cli.commands.checkpoint:checkpoint",
 }
 
 

@@ -1,0 +1,284 @@
+"""PDF -> TOON with PyMuPDF (the optional ``pdf`` extra).
+
+Output: ``source``, ``metadata``, ``outline`` (table of contents
+as section paths) and per page its ``headings`` (from font sizes; those the
+outline already names on that page are not repeated), ``text``
+blocks in reading order and ``tables`` (``page.find_tables()``) as tabular
+arrays keyed by their header row. Running headers and footers (lines repeated in
+the top or bottom margin of most pages, page numbers ignored) are dropped.
+Pages without text are flagged ``image_only`` or ``empty``, never silently
+missing. Large documents are extracted in a process pool; every page has a time
+limit, after which it is reported as timed out and the rest go on.
+
+PyMuPDF 1.2x is chosen over 2.0 on purpose: 1.2x is one ~25 MB wheel with
+``find_tables()``, while 2.0 pulls in onnxruntime, numpy and more (~240 MB),
+which hook and CI environments should not carry for a converter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections import Counter
+from typing import Any, Final
+
+from ..codec import encode
+from .registry import ConversionError, Converter, register
+
+INSTALL_HINT: Final = 'PDF support needs PyMuPDF: pip install "toon-tools[pdf]"'
+PAGE_TIME_LIMIT: Final = 30.0  # seconds per page
+POOL_FROM_PAGES: Final = 24  # smaller documents are faster in one process
+_MARGIN: Final = 0.08  # top/bottom fraction of a page where running lines live
+_DIGITS: Final = re.compile(r"\d+")
+
+
+def _pymupdf() -> Any:
+    try:
+        import pymupdf
+    except ImportError:
+        raise ConversionError(INSTALL_HINT) from None
+    return pymupdf
+
+
+class PageTimeout(Exception):
+    pass
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise PageTimeout()
+
+
+def _open(data: bytes, name: str) -> Any:
+    pymupdf = _pymupdf()
+    if not data:
+        raise ConversionError(f"{name}: empty file (0 bytes), not a PDF")
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        kind = "a ZIP archive" if data.startswith(b"PK\x03\x04") else "not a PDF"
+        raise ConversionError(f"{name}: {kind} (no %PDF header)")
+    try:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+    except Exception as e:  # PyMuPDF raises several types for damaged files
+        raise ConversionError(f"{name}: corrupt PDF ({e})") from None
+    if doc.needs_pass:
+        raise ConversionError(f"{name}: encrypted PDF: a password is required")
+    if doc.page_count == 0:
+        raise ConversionError(f"{name}: the PDF has no pages")
+    return doc
+
+
+def _lines(page: Any) -> list[dict[str, Any]]:
+    """Text lines with their bounding box and largest font size."""
+    out = []
+    for block in page.get_text("dict", sort=True)["blocks"]:
+        if block.get("type") != 0:
+            continue
+        for line in block["lines"]:
+            text = "".join(span["text"] for span in line["spans"]).strip()
+            if not text:
+                continue
+            size = max(round(span["size"], 1) for span in line["spans"])
+            chars = sum(len(span["text"]) for span in line["spans"])
+            out.append({"text": text, "bbox": line["bbox"], "size": size, "chars": chars,
+                        "block": id(block)})
+    return out
+
+
+def _in_any(bbox: tuple[float, ...], rects: list[Any]) -> bool:
+    x0, y0, x1, y1 = bbox
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return any(r.x0 <= cx <= r.x1 and r.y0 <= cy <= r.y1 for r in rects)
+
+
+def _table_rows(table: Any) -> list[dict[str, Any]]:
+    data = table.extract()
+    names = [str(n).strip() if n is not None else "" for n in table.header.names]
+    if not table.header.external and data:
+        data = data[1:]  # the header row is part of the table's cells
+    seen: Counter[str] = Counter()
+    keys = []
+    for i, n in enumerate(names):
+        n = n or f"column {i + 1}"
+        seen[n] += 1
+        keys.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
+    rows = []
+    for row in data:
+        cells = [_typed("" if c is None else str(c).strip()) for c in row]
+        rows.append(dict(zip(keys, cells)))
+    return rows
+
+
+def _typed(cell: str) -> Any:
+    """A cell that is a canonical number becomes one (``3``); anything that would
+    change on the way (``1.50``, ``007``) stays text."""
+    from ..codec._scalars import NUMBER
+
+    if NUMBER.match(cell):
+        value = int(cell) if cell.lstrip("-").isdigit() else float(cell)
+        if encode(value) == cell:
+            return value
+    return cell
+
+
+def extract_page(doc: Any, number: int) -> dict[str, Any]:
+    """Raw facts of one page: lines (outside tables), tables, images."""
+    import pymupdf
+
+    page = doc[number]
+    found = page.find_tables().tables
+    # Extract cells before anything else reads the page's text: a later
+    # get_text() replaces the text page the tables were found on.
+    tables = [_table_rows(t) for t in found]
+    table_rects = [pymupdf.Rect(t.bbox) for t in found]
+    lines = [ln for ln in _lines(page) if not _in_any(ln["bbox"], table_rects)]
+    return {
+        "number": number + 1,
+        "height": page.rect.height,
+        "lines": lines,
+        "tables": tables,
+        "images": len(page.get_images(full=False)),
+    }
+
+
+def _extract_range(data: bytes, numbers: list[int], limit: float) -> list[dict[str, Any]]:
+    """Pages by number, each under a time limit (SIGALRM, where it exists)."""
+    doc = _pymupdf().open(stream=data, filetype="pdf")
+    use_alarm = hasattr(signal, "setitimer") and _main_thread()
+    if use_alarm:
+        old = signal.signal(signal.SIGALRM, _on_alarm)
+    out = []
+    try:
+        for n in numbers:
+            try:
+                if use_alarm:
+                    signal.setitimer(signal.ITIMER_REAL, limit)
+                out.append(extract_page(doc, n))
+            except PageTimeout:
+                out.append({"number": n + 1, "error": f"timed out after {limit:g} s"})
+            finally:
+                if use_alarm:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+    finally:
+        if use_alarm:
+            signal.signal(signal.SIGALRM, old)
+    return out
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _running_lines(pages: list[dict[str, Any]]) -> set[str]:
+    """Lines in the top or bottom margin that recur on most pages."""
+    if len(pages) < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for p in pages:
+        h = p.get("height", 0)
+        keys = {_DIGITS.sub("#", ln["text"]) for ln in p.get("lines", [])
+                if ln["bbox"][1] < h * _MARGIN or ln["bbox"][3] > h * (1 - _MARGIN)}
+        counts.update(keys)
+    return {k for k, c in counts.items() if c >= max(3, len(pages) * 0.5)}
+
+
+def assemble(name: str, metadata: dict[str, Any], toc: list[Any],
+             pages: list[dict[str, Any]]) -> dict[str, Any]:
+    running = _running_lines(pages)
+    sizes: Counter[float] = Counter()
+    for p in pages:
+        for ln in p.get("lines", []):
+            sizes[ln["size"]] += ln["chars"]
+    body = sizes.most_common(1)[0][0] if sizes else 0.0
+    heading_sizes = sorted({s for s in sizes if s >= body * 1.15 and s - body >= 1.0}, reverse=True)
+    level_of = {s: min(i + 1, 6) for i, s in enumerate(heading_sizes)}
+
+    # Headings the outline already names on that page are not repeated per page.
+    in_outline = {(page, " ".join(str(title).split())) for _, title, page, *_ in toc}
+    out_pages = []
+    for p in pages:
+        entry: dict[str, Any] = {"page": p["number"]}
+        if "error" in p:
+            entry["error"] = p["error"]
+            out_pages.append(entry)
+            continue
+        headings = []
+        paragraphs: list[str] = []
+        current: list[str] = []
+        last_block = None
+        for ln in p["lines"]:
+            if _DIGITS.sub("#", ln["text"]) in running:
+                continue
+            level = level_of.get(ln["size"])
+            if level is not None and len(ln["text"]) <= 200:
+                if current:
+                    paragraphs.append(" ".join(current))
+                    current = []
+                if (p["number"], " ".join(ln["text"].split())) not in in_outline:
+                    headings.append({"level": level, "text": ln["text"]})
+                last_block = None
+                continue
+            if ln["block"] != last_block and current:
+                paragraphs.append(" ".join(current))
+                current = []
+            current.append(ln["text"])
+            last_block = ln["block"]
+        if current:
+            paragraphs.append(" ".join(current))
+        if headings:
+            entry["headings"] = headings
+        if paragraphs:
+            entry["text"] = paragraphs
+        tables = [{"rows": t} for t in p["tables"] if t]
+        if tables:
+            entry["tables"] = tables
+        if not headings and not paragraphs and not tables:
+            entry["image_only" if p["images"] else "empty"] = True
+        out_pages.append(entry)
+
+    doc: dict[str, Any] = {"source": name}
+    meta = {k: v for k, v in metadata.items() if v and k not in ("encryption", "format")}
+    if meta:
+        doc["metadata"] = meta
+    if toc:
+        trail: list[str] = []
+        outline = []
+        for level, title, page, *_ in toc:  # a section's path names its level and title
+            trail = trail[: level - 1] + [title]
+            outline.append({"page": page, "path": " > ".join(trail)})
+        doc["outline"] = outline
+    doc["pages"] = out_pages
+    return doc
+
+
+def pdf_to_data(data: bytes, name: str, *, jobs: int | None = None,
+                page_time_limit: float = PAGE_TIME_LIMIT) -> dict[str, Any]:
+    doc = _open(data, name)
+    count = doc.page_count
+    metadata = dict(doc.metadata or {})
+    toc = doc.get_toc(simple=True)
+    doc.close()
+    numbers = list(range(count))
+    jobs = jobs or os.cpu_count() or 1
+    if count >= POOL_FROM_PAGES and jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        step = -(-count // (jobs * 4))
+        ranges = [numbers[i:i + step] for i in range(0, count, step)]
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            parts = pool.map(_extract_range, [data] * len(ranges), ranges,
+                             [page_time_limit] * len(ranges))
+            pages = [p for part in parts for p in part]
+    else:
+        pages = _extract_range(data, numbers, page_time_limit)
+    return assemble(name, metadata, toc, pages)
+
+
+@register
+class PdfToToon(Converter):
+    source, target = "pdf", "toon"
+    description = "PDF (PyMuPDF extra) to TOON: metadata, outline, headings, text, tables"
+
+    def convert(self, data: bytes, name: str) -> str:
+        return encode(pdf_to_data(data, name))
