@@ -14,7 +14,7 @@ from toon_tools.convert.registry import ConversionError  # noqa: E402
 def test_report_structure() -> None:
     doc = pdf_to_data(make_report(pages=3), "report.pdf", jobs=1)
     assert doc["metadata"]["title"] == "ACME Quarterly Report"
-    assert doc["page_count"] == 3
+    assert len(doc["pages"]) == 3
     assert [o["path"] for o in doc["outline"]] == [
         "Quarterly Results", "Quarterly Results > Section 1: Findings",
         "Quarterly Results > Section 2: Findings", "Quarterly Results > Section 3: Findings"]
