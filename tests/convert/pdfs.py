@@ -8,11 +8,12 @@ LOREM = ("Token budgets matter when context windows fill up. Each section of thi
          "explains one part of the pipeline and how its artifacts are stored.")
 
 
-def make_report(pages: int = 3, table_rows: int = 4) -> bytes:
+def make_report(pages: int = 3, table_rows: int = 4, toc: bool = True) -> bytes:
     """Headings, paragraphs, a ruled table, running header/footer, an outline."""
     import pymupdf
 
     doc = pymupdf.open()
+    with_toc = toc
     toc = []
     for n in range(1, pages + 1):
         page = doc.new_page(width=595, height=842)
@@ -32,7 +33,8 @@ def make_report(pages: int = 3, table_rows: int = 4) -> bytes:
             y += 60
         if n == 1:
             y = _table(page, y + 10, table_rows)
-    doc.set_toc(toc)
+    if with_toc:
+        doc.set_toc(toc)
     doc.set_metadata({"title": "ACME Quarterly Report", "author": "Ada"})
     return doc.tobytes()
 

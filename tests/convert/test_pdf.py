@@ -19,8 +19,7 @@ def test_report_structure() -> None:
         "Quarterly Results", "Quarterly Results > Section 1: Findings",
         "Quarterly Results > Section 2: Findings", "Quarterly Results > Section 3: Findings"]
     first = doc["pages"][0]
-    assert first["headings"] == [{"level": 1, "text": "Quarterly Results"},
-                                 {"level": 2, "text": "Section 1: Findings"}]
+    assert "headings" not in first  # the outline names them already
     assert len(first["text"]) == 3 and first["text"][0].startswith("Token budgets matter")
     (table,) = first["tables"]
     assert table["rows"][0] == {"Item": "widget-1", "Qty": 3, "Price": "1.50"}
@@ -28,6 +27,14 @@ def test_report_structure() -> None:
     everything = str(doc["pages"])
     assert "ACME Quarterly Report" not in everything  # running header dropped
     assert "Page 2 of 3" not in everything  # running footer dropped
+
+
+def test_headings_from_font_sizes_without_an_outline() -> None:
+    doc = pdf_to_data(make_report(pages=2, toc=False), "report.pdf", jobs=1)
+    assert "outline" not in doc
+    assert doc["pages"][0]["headings"] == [{"level": 1, "text": "Quarterly Results"},
+                                           {"level": 2, "text": "Section 1: Findings"}]
+    assert doc["pages"][1]["headings"] == [{"level": 2, "text": "Section 2: Findings"}]
 
 
 def test_pool_and_serial_agree() -> None:
@@ -57,7 +64,7 @@ def test_page_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pdf, "extract_page", slow)
     pages = pdf_to_data(make_report(pages=3), "r.pdf", jobs=1, page_time_limit=0.5)["pages"]
     assert pages[1] == {"page": 2, "error": "timed out after 0.5 s"}
-    assert "headings" in pages[0] and "headings" in pages[2]
+    assert "text" in pages[0] and "text" in pages[2]
 
 
 @pytest.mark.parametrize(("data", "message"), [
