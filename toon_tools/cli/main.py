@@ -23,6 +23,9 @@ COMMANDS: dict[str, str] = {
     "cache": "toon_tools.cli.commands.cache:cache",
     "convert": "toon_tools.cli.commands.convert:convert",
     "checkpoint": "toon_tools.cli.commands.checkpoint:checkpoint",
+    "twins": "toon_tools.cli.commands.twins:twins",
+    "hooks": "toon_tools.cli.commands.hooks:hooks",
+    "config": "toon_tools.cli.commands.config:config",
 }
 
 

@@ -34,10 +34,14 @@ def check(files: tuple[str, ...], indent_size: int, quiet: bool) -> None:
     Directories are searched for *.toon files. Every file is checked even when
     an earlier one is bad; problems print as path:line:col: message.
     """
+    from functools import partial
+
+    from ...parallel import map_in_order
+
+    paths = list(expand_paths(files))
     worst = OK
     bad = checked = 0
-    for path in expand_paths(files):
-        status, report = check_file(path, indent_size)
+    for status, report in map_in_order(partial(check_file, indent_size=indent_size), paths):
         checked += 1
         if status == ERROR:
             click.echo(report, err=True)

@@ -51,8 +51,10 @@ def format_file(path: str, indent_size: int, delimiter: str | None, write: bool)
 @click.option("--indent-size", "-i", default=2, show_default=True, type=click.IntRange(1, 16))
 @click.option("--delimiter", "-d", type=click.Choice(["comma", "tab", "pipe"]), default=None,
               help="Delimiter to use [default: the one the file's first header declares].")
+@click.option("--exit-non-zero-on-fix", is_flag=True,
+              help="Exit 1 when files were reformatted (for hooks).")
 def fmt(files: tuple[str, ...], check_only: bool, diff: bool, indent_size: int,
-        delimiter: str | None) -> None:
+        delimiter: str | None, exit_non_zero_on_fix: bool) -> None:
     """Rewrite TOON files in canonical form, keeping full-line comments.
 
     Files end with one newline. Invalid files are reported (path:line:col) and
@@ -60,9 +62,14 @@ def fmt(files: tuple[str, ...], check_only: bool, diff: bool, indent_size: int,
     """
     delim = {"comma": ",", "tab": "\t", "pipe": "|"}.get(delimiter or "")
     write = not (check_only or diff)
+    from functools import partial
+
+    from ...parallel import map_in_order
+
     counts = {UNCHANGED: 0, CHANGED: 0, INVALID: 0, FAILED: 0}
-    for path in expand_paths(files):
-        outcome, report = format_file(path, indent_size, delim, write)
+    paths = list(expand_paths(files))
+    work = partial(format_file, indent_size=indent_size, delimiter=delim, write=write)
+    for path, (outcome, report) in zip(paths, map_in_order(work, paths)):
         counts[outcome] += 1
         if outcome == FAILED:
             click.echo(report, err=True)
@@ -82,6 +89,6 @@ def fmt(files: tuple[str, ...], check_only: bool, diff: bool, indent_size: int,
                + (f", {counts[INVALID]} invalid" if counts[INVALID] else ""), err=True)
     if counts[FAILED]:
         raise SystemExit(ERROR)
-    if counts[INVALID] or (changed and not write):
+    if counts[INVALID] or (changed and (not write or exit_non_zero_on_fix)):
         raise SystemExit(FINDINGS)
     raise SystemExit(OK)

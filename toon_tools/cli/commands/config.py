@@ -1,0 +1,32 @@
+"""``toon config``: every setting, its value, and where the value came from."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ...config import SETTINGS, ConfigError, load_config
+from .._output import fail
+
+
+@click.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def config(as_json: bool) -> None:
+    """Print the resolved settings and where each came from."""
+    try:
+        cfg = load_config()
+    except ConfigError as e:
+        fail(str(e))
+    if as_json:
+        click.echo(json.dumps({s.key: {"value": cfg[s.key], "from": cfg.origins[s.key]}
+                               for s in SETTINGS}, indent=2))
+        return
+    click.echo(f"config file: {cfg.file or '(none)'}")
+    width = max(len(s.key) for s in SETTINGS)
+    for s in SETTINGS:
+        value = cfg[s.key]
+        shown = json.dumps(value) if value is not None else "(unset)"
+        if s.key == "cache-dir" and value is None:
+            shown = f"(default) {cfg.cache_dir()}"
+        click.echo(f"{s.key:<{width}}  {shown:<28}  from {cfg.origins[s.key]}")

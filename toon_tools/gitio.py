@@ -1,0 +1,101 @@
+"""The few git operations the hooks need, each one git process for any number of
+files. Paths are passed NUL-separated, so any file name works."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+
+class GitError(RuntimeError):
+    pass
+
+
+def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
+    try:
+        proc = subprocess.run(["git", "-C", str(repo), *args], input=input, capture_output=True,
+                              timeout=300)
+    except FileNotFoundError:
+        raise GitError("git is not installed") from None
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(msg[-1] if msg else f"git {args[0]} failed")
+    return proc.stdout
+
+
+def toplevel(start: Path) -> Path:
+    return Path(git(start, "rev-parse", "--show-toplevel").decode().strip())
+
+
+def _paths(out: bytes) -> list[str]:
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def staged_changes(repo: Path) -> tuple[list[str], list[str]]:
+    """(added/copied/modified/renamed paths, deleted paths) in the index."""
+    # --no-renames: a renamed source is its old path deleted plus its new path added.
+    present = _paths(git(repo, "diff", "--cached", "--name-only", "-z", "--no-renames",
+                         "--diff-filter=ACM"))
+    deleted = _paths(git(repo, "diff", "--cached", "--name-only", "-z", "--no-renames",
+                         "--diff-filter=D"))
+    return present, deleted
+
+
+def tracked(repo: Path, *patterns: str) -> list[str]:
+    return _paths(git(repo, "ls-files", "-z", "--", *patterns))
+
+
+def index_blobs(repo: Path, paths: list[str]) -> dict[str, bytes]:
+    """Staged content of ``paths``, in one ``git cat-file --batch``."""
+    if not paths:
+        return {}
+    request = "".join(f":{p}\n" for p in paths).encode("utf-8", "surrogateescape")
+    if any("\n" in p for p in paths):
+        # cat-file reads one object name per line; ask for those by blob id instead.
+        ids = git(repo, "ls-files", "-s", "-z", "--", *paths)
+        blob_of = {}
+        for entry in _paths(ids):
+            meta, _, path = entry.partition("\t")
+            blob_of[path] = meta.split(" ")[1]
+        request = "".join(f"{blob_of[p]}\n" for p in paths).encode()
+    out = git(repo, "cat-file", "--batch", input=request)
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for path in paths:
+        header_end = out.index(b"\n", pos)
+        header = out[pos:header_end].split(b" ")
+        if header[-1] == b"missing":
+            raise GitError(f"{path} is not in the index")
+        size = int(header[2])
+        start = header_end + 1
+        blobs[path] = out[start:start + size]
+        pos = start + size + 1
+    return blobs
+
+
+def stage_blobs(repo: Path, contents: dict[str, bytes], remove: Sequence[str] = ()) -> None:
+    """Put ``contents`` into the index (and drop ``remove``) without touching the
+    work tree: hash-object for all blobs at once, then one update-index."""
+    entries = []
+    if contents:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            files = []
+            for i, data in enumerate(contents.values()):
+                f = os.path.join(tmp, str(i))
+                with open(f, "wb") as fh:
+                    fh.write(data)
+                files.append(f)
+            ids = git(repo, "hash-object", "-w", "--stdin-paths", "--no-filters",
+                      input="".join(f + "\n" for f in files).encode()).decode().split()
+        for path, sha in zip(contents, ids):
+            entries.append(f"100644 {sha}\t{path}")
+    for path in remove:
+        entries.append(f"0 {'0' * 40}\t{path}")
+    if entries:
+        info = "\0".join(entries) + "\0"
+        git(repo, "update-index", "-z", "--add", "--remove", "--index-info",
+            input=info.encode("utf-8", "surrogateescape"))
