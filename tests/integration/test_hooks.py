@@ -133,7 +133,7 @@ def standalone(repo: Path) -> Path:
 
 def test_standalone_stages_twins_in_the_same_commit(standalone: Path) -> None:
     repo = standalone
-    (repo / "data.toon").write_text("users[2]{id,name}:\n    1,Ada\n    2,Bob\n")  # not canonical
+    (repo / "data.toon").write_text("users[2]{id,name}:\n  1 , Ada\n  2,Bob\n")  # not canonical
     run(repo, "git", "add", "data.toon")
     code, out = commit(repo)
     assert code == 0, out

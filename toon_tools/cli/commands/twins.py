@@ -14,7 +14,7 @@ from .._output import ERROR, FINDINGS, OK, fail
 
 
 def _candidates_for_orphans(root: Path, suffix: str) -> list[str]:
-    """Every file that could be a twin: tracked or untracked-not-ignored, by suffix."""
+    """Files git knows (tracked, or untracked and not ignored) with ``suffix``."""
     from ...gitio import GitError, git
 
     try:
@@ -42,7 +42,7 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool) ->
     writes anything exits 1 and prints the `git add` to run (pre-commit only
     notices changes to tracked files; a new twin would otherwise stay untracked).
     """
-    from ...gitio import GitError, toplevel, tracked
+    from ...gitio import GitError, toplevel
     from ...parallel import map_in_order
     from ...twins import examine, find_orphans, plan
 
@@ -60,7 +60,7 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool) ->
         root = Path.cwd()
     paths = list(files)
     if every:
-        paths += [os.path.relpath(root / p) for p in tracked(root, "*.toon")]
+        paths += _candidates_for_orphans(root, ".toon")  # tracked and untracked, not ignored
     pairs = plan(paths, cfg)
     results = map_in_order(examine, pairs)
     orphans = find_orphans(_candidates_for_orphans(root, cfg["twins.suffix"]))
