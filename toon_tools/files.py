@@ -6,8 +6,6 @@ Nothing here prints; callers turn OSError into messages.
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -36,6 +34,8 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
             raise PermissionError(13, "Permission denied (file is read-only)", str(target))
         mode = st.st_mode & 0o7777
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -55,6 +55,49 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def write_temp(path: str | os.PathLike[str], data: str | bytes) -> str:
+    """First half of an atomic write, for batches: the data in a temporary file
+    beside ``path``, not yet durable. :func:`commit_temps` finishes the batch."""
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    global _temp_serial
+    _temp_serial += 1
+    # pid + counter is unique per process; O_EXCL refuses anything left behind.
+    tmp = str(target.with_name(f".{target.name}.{os.getpid()}.{_temp_serial}.tmp"))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        try:
+            mode = target.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            pass
+        else:
+            os.chmod(tmp, mode)  # an existing file keeps its permission bits
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+_temp_serial = 0
+
+
+def commit_temps(pairs: list[tuple[str, str]]) -> None:
+    """Second half: make every temporary file durable with one sync (instead of
+    one fsync per file), then rename each over its target."""
+    if not pairs:
+        return
+    if hasattr(os, "sync"):
+        os.sync()
+    else:  # pragma: no cover - platforms without sync(2)
+        for tmp, _ in pairs:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+    for tmp, target in pairs:
+        os.replace(tmp, target)
 
 
 def expand_paths(paths: Iterable[str], suffixes: tuple[str, ...] = (".toon",)) -> Iterator[str]:
@@ -89,6 +132,8 @@ def walk_folder(folder: str) -> list[str]:
 
 
 def _git_files(folder: str) -> list[str] | None:
+    import subprocess
+
     try:
         proc = subprocess.run(
             ["git", "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],

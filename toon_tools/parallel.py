@@ -16,12 +16,23 @@ R = TypeVar("R")
 
 #: Below these a batch runs in-process: forking workers costs more than it saves
 #: (measured with scripts/bench_hooks.py).
-POOL_MIN_FILES: Final = 64
-POOL_MIN_BYTES: Final = 4 * 1024 * 1024
+POOL_MIN_FILES: Final = 100
+POOL_MIN_BYTES: Final = 8 * 1024 * 1024
+
+
+#: Set to a number of worker processes; 1 forces in-process work.
+JOBS_ENV: Final = "TOON_TOOLS_JOBS"
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, int(os.environ[JOBS_ENV]))
+    except (KeyError, ValueError):
+        return os.cpu_count() or 1
 
 
 def worth_a_pool(count: int, total_bytes: int = 0) -> bool:
-    return (os.cpu_count() or 1) > 1 and (count >= POOL_MIN_FILES or total_bytes >= POOL_MIN_BYTES)
+    return default_jobs() > 1 and (count >= POOL_MIN_FILES or total_bytes >= POOL_MIN_BYTES)
 
 
 def map_in_order(fn: Callable[[T], R], items: Sequence[T], *, pool: bool | None = None,
@@ -30,7 +41,7 @@ def map_in_order(fn: Callable[[T], R], items: Sequence[T], *, pool: bool | None 
     the batch is large enough)."""
     if pool is None:
         pool = worth_a_pool(len(items))
-    workers = min(jobs or os.cpu_count() or 1, len(items))
+    workers = min(jobs or default_jobs(), len(items))
     if not pool or workers < 2:
         return [fn(x) for x in items]
     import multiprocessing

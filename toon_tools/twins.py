@@ -17,6 +17,7 @@ from typing import Any
 from .codec import ToonDecodeError, decode
 from .config import Config
 from .convert.twin import read_marker, to_markdown
+from .files import write_temp
 
 
 def excluded(path: str, cfg: Config) -> bool:
@@ -71,13 +72,18 @@ def source_of(twin: Path) -> Path | None:
 class TwinResult:
     source: str
     twin: str
-    state: str  # "current", "missing", "stale", "invalid", "unreadable"
+    # "current", "missing", "stale"; after writing "created", "updated";
+    # errors: "invalid", "unreadable", "unwritable"
+    state: str
     text: str | None = None  # the twin as it should be
     error: str | None = None
+    temp: str | None = None  # written, waiting for files.commit_temps()
 
 
-def examine(item: tuple[str, str]) -> TwinResult:
-    """Compare one source's twin with what it should be (runs in pool workers)."""
+def examine(item: tuple[str, str], write: bool = False) -> TwinResult:
+    """Compare one source's twin with what it should be; with ``write``, write it
+    to a temporary file beside the twin (in pool workers, in parallel); the
+    caller commits all of them with :func:`files.commit_temps`."""
     source, twin = item
     try:
         data = Path(source).read_bytes()
@@ -88,12 +94,20 @@ def examine(item: tuple[str, str]) -> TwinResult:
     except ToonDecodeError as e:
         return TwinResult(source, twin, "invalid", error=f"{source}:{e.line}:{e.column}: {e.msg}")
     try:
-        current = Path(twin).read_text(encoding="utf-8")
+        current: str | None = Path(twin).read_text(encoding="utf-8")
+        state = "current" if current == text else "stale"
     except FileNotFoundError:
-        return TwinResult(source, twin, "missing", text)
+        state = "missing"
     except (OSError, UnicodeDecodeError):
-        current = None
-    return TwinResult(source, twin, "current" if current == text else "stale", text)
+        state = "stale"
+    if write and state != "current":
+        try:
+            Path(twin).parent.mkdir(parents=True, exist_ok=True)
+            temp = write_temp(twin, text)
+        except OSError as e:
+            return TwinResult(source, twin, "unwritable", error=f"{twin}: {e.strerror or e}")
+        return TwinResult(source, twin, "created" if state == "missing" else "updated", temp=temp)
+    return TwinResult(source, twin, state, text)
 
 
 def find_orphans(candidates: list[str]) -> list[str]:

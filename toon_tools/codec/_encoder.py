@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any, Callable, Final
 
-from ._host import JSON_TYPES, PRIMITIVE_TYPES, Number, key_to_str, normalize
+from ._types import JSON_TYPES, PRIMITIVE_TYPES, Number
 from ._scalars import UNSAFE_CHAR, encode_key, format_float, needs_quote, quote
 
 DEFAULT_MAX_DEPTH: Final = 1000
@@ -68,13 +68,13 @@ class Encoder:
         except KeyError:
             pass
         except TypeError:  # unhashable key: key_to_str raises the useful error
-            key_to_str(k)
-        ek = encode_key(k if type(k) is str else key_to_str(k))
+            _key_to_str(k)
+        ek = encode_key(k if type(k) is str else _key_to_str(k))
         self._keys[k] = ek
         return ek
 
     def norm(self, v: Any) -> Any:
-        return v if type(v) in JSON_TYPES else normalize(v, self.default)
+        return v if type(v) in JSON_TYPES else _normalize(v, self.default)
 
     def prim(self, v: Any) -> str:
         """Encode one primitive (already normalized) per §2 and §7.2."""
@@ -264,7 +264,7 @@ class Encoder:
         field (§10)."""
         t = type(v)
         if t not in JSON_TYPES:
-            v = normalize(v, self.default)
+            v = _normalize(v, self.default)
             t = type(v)
         if t is dict:
             self._depth_check(len(stack) + 1)
@@ -287,7 +287,7 @@ class Encoder:
         lead = self.indent(depth)
         t = type(v)
         if t not in JSON_TYPES:
-            v = normalize(v, self.default)
+            v = _normalize(v, self.default)
             t = type(v)
         if t is dict or t is list:
             self._depth_check(len(stack) + 1)
@@ -371,3 +371,15 @@ class Encoder:
 
 
 _DONE: Final[Any] = object()
+
+
+def _normalize(v: Any, default: Callable[[Any], Any] | None) -> Any:
+    from ._host import normalize  # host types are rare: import their mapping lazily
+
+    return normalize(v, default)
+
+
+def _key_to_str(k: Any) -> str:
+    from ._host import key_to_str
+
+    return key_to_str(k)

@@ -16,20 +16,8 @@ from decimal import Decimal
 from typing import Any, Callable, Final
 
 from ._scalars import format_decimal, format_float
+from ._types import JSON_TYPES, Number
 
-
-class Number(str):
-    """A number already in canonical TOON text (used for ``Decimal``).
-
-    Emitted unquoted, exactly as it is, so decimals keep every digit.
-    """
-
-    __slots__ = ()
-
-
-#: Types the encoder handles without normalization.
-PRIMITIVE_TYPES: Final = frozenset({str, int, float, bool, type(None), Number})
-JSON_TYPES: Final = PRIMITIVE_TYPES | {dict, list}
 
 _MAX_DEFAULT_CHAIN: Final = 100
 

@@ -29,7 +29,7 @@ import hashlib
 import re
 from typing import Any, Final
 
-from ..codec import encode
+from ..codec._encoder import Encoder
 from ..codec._scalars import encode_key, quote
 
 MARKER_PREFIX: Final = "<!-- toon-tools twin of "
@@ -57,7 +57,8 @@ def read_marker(text: str) -> tuple[str, str] | None:
 def md_escape(text: str) -> str:
     """Escape what Markdown would otherwise read as markup (backslash escapes
     are undone by any CommonMark parser, so the text comes back unchanged)."""
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    if _MD_SPECIAL.search(text) is not None:
+        text = _MD_SPECIAL.sub(r"\\\1", text)
     m = _LINE_START.match(text)
     if m:
         end = m.end() - 1
@@ -74,7 +75,11 @@ def token(value: Any) -> str:
         return ""
     if isinstance(value, str) and value != value.strip():
         return quote(value)
-    return encode(value)
+    return _PRIMITIVES.prim(value)
+
+
+# One encoder for every primitive token: building one per call would dominate.
+_PRIMITIVES: Final = Encoder()
 
 
 def key_text(key: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 
+import os
+
 import click
 
 from ...codec import ToonDecodeError, format_text
@@ -64,12 +66,14 @@ def fmt(files: tuple[str, ...], check_only: bool, diff: bool, indent_size: int,
     write = not (check_only or diff)
     from functools import partial
 
-    from ...parallel import map_in_order
+    from ...parallel import map_in_order, worth_a_pool
 
     counts = {UNCHANGED: 0, CHANGED: 0, INVALID: 0, FAILED: 0}
     paths = list(expand_paths(files))
     work = partial(format_file, indent_size=indent_size, delimiter=delim, write=write)
-    for path, (outcome, report) in zip(paths, map_in_order(work, paths)):
+    volume = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+    outcomes = map_in_order(work, paths, pool=worth_a_pool(len(paths) // 2, volume))
+    for path, (outcome, report) in zip(paths, outcomes):
         counts[outcome] += 1
         if outcome == FAILED:
             click.echo(report, err=True)
