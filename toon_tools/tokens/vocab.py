@@ -67,7 +67,7 @@ def encoding_for_model(model: str) -> str:
     from tiktoken.model import encoding_name_for_model
 
     try:
-        return encoding_name_for_model(model)
+        return str(encoding_name_for_model(model))
     except KeyError:
         raise VocabularyError(f"unknown model {model!r}: tiktoken has no encoding for it") from None
 
