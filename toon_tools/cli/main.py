@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "twins": "toon_tools.cli.commands.twins:twins",
     "hooks": "toon_tools.cli.commands.hooks:hooks",
     "config": "toon_tools.cli.commands.config:config",
+    "pipeline": "toon_tools.cli.commands.pipeline:pipeline",
 }
 
 

@@ -1,0 +1,238 @@
+"""Pipelines against a Chat Completions server on loopback, through the real HTTP client."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import diskcache
+import pytest
+
+from tests.cli.conftest import run_toon
+from tests.pipeline.server import FakeLLM
+from toon_tools.pipeline.providers import OpenAIProvider, ProviderError
+from toon_tools.pipeline.runner import Runner, call_key
+from toon_tools.pipeline.spec import PipelineError, load_pipeline
+
+FANOUT = """\
+name: fanout
+inputs[1]: topic
+steps[3]:
+  - id: outline
+    prompt: "List the parts of {{ inputs.topic }}"
+    output:
+      required[1]: "parts[]"
+  - id: parts
+    needs[1]: outline
+    foreach: outline.parts
+    prompt: "Write about {{ item }}"
+    output:
+      required[1]: text
+  - id: summary
+    needs[1]: parts
+    prompt: "Summarise {{ parts }}"
+    output:
+      required[1]: summary
+"""
+
+
+@pytest.fixture
+def server() -> Iterator[FakeLLM]:
+    s = FakeLLM()
+    yield s
+    s.close()
+
+
+def _pipeline(tmp_path: Path, text: str = FANOUT) -> Path:
+    f = tmp_path / "p.toon"
+    f.write_text(text)
+    return f
+
+
+def _run(tmp_path: Path, server: FakeLLM, *, jobs: int = 8, budget: int | None = None,
+         cache: Any = "default", provider: Any = None, text: str = FANOUT) -> tuple[Runner, Any]:
+    p = load_pipeline(_pipeline(tmp_path, text))
+    prov = provider or OpenAIProvider(server.url, "sk-test", timeout=1.0, max_retries=4,
+                                      backoff=0.01)
+    c = diskcache.Cache(str(tmp_path / "llm")) if cache == "default" else cache
+    runner = Runner(p, {"topic": "tides"}, prov, cache=c, run_dir=tmp_path / "run", jobs=jobs,
+                    budget_tokens=budget)
+    return runner, runner.run()
+
+
+def test_runs_and_writes_artifacts_once(tmp_path: Path, server: FakeLLM) -> None:
+    server.items = 6
+    runner, state = _run(tmp_path, server)
+    assert state.status == "done", state.error
+    assert len(server.requests) == 1 + 6 + 1
+    assert server.requests[0]["auth"] == "Bearer sk-test"
+    run = tmp_path / "run"
+    assert sorted(p.name for p in run.iterdir()) == [
+        "events.jsonl", "outline.md", "outline.toon", "parts.md", "parts.toon", "state.json",
+        "summary.md", "summary.toon"]
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    assert events[0]["event"] == "run_start" and events[-1]["event"] == "run_end"
+    assert sum(e["event"] == "call_end" for e in events) == 8
+    st = json.loads((run / "state.json").read_text())
+    assert st["status"] == "done" and st["steps"]["parts"]["calls"] == 6
+
+
+def test_foreach_calls_overlap(tmp_path: Path, server: FakeLLM) -> None:
+    server.items, server.latency = 8, 0.2
+    _, state = _run(tmp_path, server, jobs=8)
+    assert state.status == "done"
+    assert server.max_in_flight >= 4  # the fan-out really ran concurrently
+
+
+def test_rerun_makes_zero_calls_and_a_changed_step_reruns_alone(tmp_path: Path, server: FakeLLM) -> None:
+    _run(tmp_path, server)
+    first = len(server.requests)
+    _, state = _run(tmp_path, server)
+    assert len(server.requests) == first and state.status == "done"
+    assert all(s.cache_hits > 0 and s.calls == 0 for s in state.steps.values())
+    changed = FANOUT.replace("Summarise {{ parts }}", "Summarise briefly {{ parts }}")
+    _, state = _run(tmp_path, server, text=changed)
+    assert len(server.requests) == first + 1
+    assert state.steps["summary"].calls == 1 and state.steps["parts"].calls == 0
+
+
+def test_retries_on_429_and_500_then_succeeds(tmp_path: Path, server: FakeLLM) -> None:
+    server.faults = ["429", "500", "malformed"]
+    runner, state = _run(tmp_path, server)
+    assert state.status == "done", state.error
+    assert runner.provider.retries == 3
+
+
+def test_hung_connection_times_out_and_is_retried(tmp_path: Path, server: FakeLLM) -> None:
+    server.faults = ["hang"]
+    runner, state = _run(tmp_path, server)
+    assert state.status == "done", state.error
+    assert runner.provider.retries == 1
+
+
+def test_4xx_is_a_clear_error_at_once(tmp_path: Path, server: FakeLLM) -> None:
+    server.faults = ["401"]
+    runner, state = _run(tmp_path, server)
+    assert state.status == "failed"
+    assert "HTTP 401" in (state.error or "") and runner.provider.retries == 0
+    saved = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert saved["status"] == "failed"
+
+
+def test_invalid_toon_reply_is_reasked_with_the_error(tmp_path: Path, server: FakeLLM) -> None:
+    server.faults = ["invalid"]
+    _, state = _run(tmp_path, server)
+    assert state.status == "done"
+    second = server.requests[1]["body"]["messages"]
+    assert second[-2]["role"] == "assistant" and "not valid" in second[-1]["content"]
+    assert state.steps["outline"].reasks == 1
+
+
+def test_budget_stops_cleanly(tmp_path: Path, server: FakeLLM) -> None:
+    _, state = _run(tmp_path, server, budget=60)
+    assert state.status == "stopped" and "--budget-tokens 60" in (state.error or "")
+    saved = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert saved["status"] == "stopped" and saved["used_tokens"] <= 60 + 7 * 8
+
+
+def test_cache_key_covers_everything_that_changes_the_answer() -> None:
+    base = dict(provider="openai", base_url="http://a/v1", model="m", params={"t": 1},
+                messages=[{"role": "user", "content": "x"}], sample=0)
+    key = call_key(**base)  # type: ignore[arg-type]
+    for change in ({"base_url": "http://b/v1"}, {"model": "n"}, {"params": {"t": 2}},
+                   {"messages": [{"role": "user", "content": "y"}]}, {"sample": 1},
+                   {"provider": "offline"}):
+        assert call_key(**{**base, **change}) != key  # type: ignore[arg-type]
+    assert call_key(**{**base, "params": {"t": 1}}) == key  # type: ignore[arg-type]
+
+
+KILLABLE = """
+import sys, diskcache
+from pathlib import Path
+from toon_tools.pipeline.providers import OpenAIProvider
+from toon_tools.pipeline.runner import Runner
+from toon_tools.pipeline.spec import load_pipeline
+p = load_pipeline(sys.argv[1])
+Runner(p, {"topic": "tides"}, OpenAIProvider(sys.argv[2], "k"), cache=diskcache.Cache(sys.argv[3]),
+       run_dir=Path(sys.argv[4]), jobs=2).run()
+"""
+
+
+def test_killed_run_resumes_without_repeating_completed_calls(tmp_path: Path, server: FakeLLM) -> None:
+    server.items, server.latency = 20, 0.1
+    f = _pipeline(tmp_path)
+    args = [sys.executable, "-c", KILLABLE, str(f), server.url, str(tmp_path / "llm"),
+            str(tmp_path / "run")]
+    proc = subprocess.Popen(args)
+    deadline = time.monotonic() + 60
+    while len(server.requests) < 8 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = len(server.requests)
+    assert 8 <= before < 22
+    subprocess.run(args, check=True, timeout=120)
+    bodies = [json.dumps(r["body"], sort_keys=True) for r in server.requests]
+    repeated = len(bodies) - len(set(bodies))
+    assert repeated <= 2  # at most the calls in flight when it was killed (jobs=2)
+    assert len(set(bodies)) == 22
+    assert json.loads((tmp_path / "run" / "state.json").read_text())["status"] == "done"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("steps[2]:\n  - id: a\n    needs[1]: b\n    prompt: x\n  - id: b\n    needs[1]: a\n    prompt: y",
+     "dependency cycle: a -> b -> a"),
+    ("steps[1]:\n  - id: a\n    needs[1]: nope\n    prompt: x", "step 'a' needs 'nope', which is not a step"),
+    ("steps[1]:\n  - id: a\n    prompt: \"{{ who }}\"", "step 'a': unknown template variable '{{ who }}'"),
+    ("steps[1]:\n  - id: ../x\n    prompt: x",
+     "steps[0]: id '../x' must be letters, digits, '_' or '-' (it names files in the run folder)"),
+    ("steps[1]:\n  - id: a\n    foreach: b.items\n    prompt: x", "step 'a': foreach 'b.items' must start with one of its needs"),
+    ("steps[1]:\n  - id: a\n    prompt: x\n    colour: red", "steps[0]: unknown key 'colour'"),
+])
+def test_invalid_pipelines_are_refused_before_any_call(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(PipelineError) as info:
+        load_pipeline(_pipeline(tmp_path, text))
+    assert str(info.value) == f"{tmp_path / 'p.toon'}: {message}"
+
+
+def test_foreach_over_a_non_array(tmp_path: Path, server: FakeLLM) -> None:
+    text = FANOUT.replace('required[1]: "parts[]"', "required[1]: parts")
+    _, state = _run(tmp_path, server, text=text)
+    assert state.status == "failed" and "is not an array but str" in (state.error or "")
+    assert len(server.requests) == 1
+
+
+def test_cli_run_offline_example_and_status(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "snowflake" / "pipeline.toon"
+    env = {"TOON_CACHE_DIR": str(tmp_path / "cache")}
+    r = run_toon("pipeline", "run", str(example), "--input", "premise=A keeper of lighthouses",
+                 "--run-dir", str(tmp_path / "run"), env=env)
+    assert r.code == 0, r.err
+    assert "drafts" in r.out and "run done" in r.out
+    drafts = (tmp_path / "run" / "drafts.toon").read_text()
+    assert drafts.startswith("[50]{draft}:")
+    again = run_toon("pipeline", "run", str(example), "--input", "premise=A keeper of lighthouses",
+                     "--run-dir", str(tmp_path / "run"), env=env)
+    assert "run done, 0 tokens used by new calls" in again.out
+    assert "drafts" in run_toon("pipeline", "status", str(tmp_path / "run")).out
+    graph = run_toon("pipeline", "graph", str(example)).out
+    assert "scene_list --> scene_briefs" in graph and "long_synopsis --> scene_list" in graph
+
+
+def test_cli_errors(tmp_path: Path) -> None:
+    f = _pipeline(tmp_path, FANOUT.replace("name: fanout", "name: fanout\nprovider: openai\n"
+                                                          "base_url: https://api.example.invalid/v1"))
+    r = run_toon("pipeline", "run", str(f), "--input", "topic=x", env={"OPENAI_API_KEY": ""})
+    assert r.code == 2 and "no API key: set OPENAI_API_KEY" in r.err
+    r = run_toon("pipeline", "run", str(f))
+    assert r.code == 1 and "missing input 'topic'" in r.err
+    r = run_toon("pipeline", "run", str(f), "--input", "topic=x", "--base-url",
+                 "http://127.0.0.1:9/v1")  # nothing listens on the discard port
+    assert r.code == 2 and "cannot reach http://127.0.0.1:9/v1" in r.err

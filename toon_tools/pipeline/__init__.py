@@ -1,0 +1,1 @@
+"""``toon pipeline``: a fast, cached, resumable DAG runner for LLM pipelines."""

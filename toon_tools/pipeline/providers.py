@@ -1,0 +1,157 @@
+"""Model providers: OpenAI-compatible Chat Completions over HTTP, and an offline
+provider with deterministic replies for dry runs and tests.
+
+The HTTP client is the standard library's, run in a thread pool sized to the
+run's concurrency, with one kept-alive connection per thread (connection reuse),
+timeouts, and retries with exponential backoff and full jitter on 429, 5xx,
+timeouts and dropped connections, honouring ``Retry-After``. Other 4xx answers
+are errors at once: retrying cannot fix a bad key or a bad request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import random
+import socket
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ..codec import encode
+
+RETRY_STATUS: Final = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+class ProviderError(RuntimeError):
+    """A call failed for good (4xx, or retries exhausted); the message says why."""
+
+
+@dataclass
+class Reply:
+    content: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class OfflineProvider:
+    """Deterministic, well-formed TOON replies derived from the request.
+
+    Required fields named ``name[]`` get arrays of ``items`` entries (default 5,
+    or the step's ``params.offline_items``), the rest a short string.
+    """
+
+    name = "offline"
+    base_url = "offline:"
+
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.calls = 0
+
+    def complete(self, model: str, messages: list[dict[str, str]], params: dict[str, Any],
+                 required: list[str]) -> Reply:
+        self.calls += 1
+        if self.latency:
+            time.sleep(self.latency)
+        digest = hashlib.sha256(json.dumps([model, messages, params], sort_keys=True)
+                                .encode()).hexdigest()[:8]
+        items = int(params.get("offline_items", 5))
+        reply: dict[str, Any] = {}
+        for f in required or ["text"]:
+            if f.endswith("[]"):
+                reply[f[:-2]] = [f"{f[:-2]} {i + 1} ({digest})" for i in range(items)]
+            else:
+                reply[f] = f"{f} ({digest})"
+        content = encode(reply)
+        prompt = sum(len(m["content"]) for m in messages) // 4
+        return Reply(content, prompt, len(content) // 4)
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def __init__(self, base_url: str, api_key: str | None, *, timeout: float = 120.0,
+                 max_retries: int = 5, backoff: float = 0.5, max_backoff: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        parts = urllib.parse.urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ProviderError(f"base_url {base_url!r} is not an http(s) URL")
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port
+        self._path = (parts.path or "") + "/chat/completions"
+        self._local = threading.local()
+        self.retries = 0
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+            conn = cls(self._host, self._port, timeout=self.timeout)
+            self._local.conn = conn
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def complete(self, model: str, messages: list[dict[str, str]], params: dict[str, Any],
+                 required: list[str]) -> Reply:
+        body = json.dumps({"model": model, "messages": messages,
+                           **{k: v for k, v in params.items() if not k.startswith("offline_")}})
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        last = ""
+        for attempt in range(self.max_retries + 1):
+            retry_after: float | None = None
+            try:
+                conn = self._connection()
+                conn.request("POST", self._path, body=body, headers=headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+                status = resp.status
+                if resp.getheader("Connection", "").lower() == "close":
+                    self._drop()
+                if status == 200:
+                    try:
+                        data = json.loads(raw)
+                        content = data["choices"][0]["message"]["content"]
+                        usage = data.get("usage") or {}
+                        return Reply(content, int(usage.get("prompt_tokens", 0)),
+                                     int(usage.get("completion_tokens", 0)))
+                    except (ValueError, KeyError, IndexError, TypeError):
+                        last = "malformed JSON in the response"
+                elif status in RETRY_STATUS:
+                    last = f"HTTP {status}"
+                    header = resp.getheader("Retry-After")
+                    if header:
+                        try:
+                            retry_after = float(header)
+                        except ValueError:
+                            retry_after = None
+                else:
+                    detail = raw.decode("utf-8", "replace")[:200].strip()
+                    raise ProviderError(f"{self.base_url}: HTTP {status}: {detail}")
+            except (socket.timeout, TimeoutError):
+                self._drop()
+                last = f"no answer within {self.timeout:g} s"
+            except (ConnectionError, http.client.HTTPException, OSError) as e:
+                self._drop()
+                last = f"connection failed ({e})"
+            if attempt == self.max_retries:
+                break
+            self.retries += 1
+            delay = min(self.max_backoff, self.backoff * 2 ** attempt)
+            time.sleep(retry_after if retry_after is not None else random.uniform(0, delay))
+        raise ProviderError(f"{self.base_url}: gave up after {self.max_retries + 1} attempts: {last}")

@@ -1,0 +1,319 @@
+"""Running a pipeline: a DAG of steps on asyncio, every model call memoised.
+
+- Independent steps and the items of a ``foreach`` run concurrently, bounded by
+  ``jobs`` (a semaphore) and a thread pool of the same size for the blocking
+  HTTP client.
+- Every call is cached on disk under the sha256 of canonical JSON of all that
+  changes its answer: provider, base_url, model, parameters, the rendered
+  messages and the sample index. A finished call is in the cache before the
+  next begins, so a run killed with ``kill -9`` resumes without repeating it;
+  an unchanged pipeline re-runs with zero calls, and a changed step re-runs only
+  itself and what depends on it (their prompts changed, nothing else's did).
+- Before each uncached call the prompt's tokens are counted; the run stops,
+  with its state saved, rather than exceed ``budget_tokens``.
+- Artifacts stay in memory and are written once each, as ``<step>.toon`` with a
+  Markdown twin, into the run folder, beside ``state.json`` and ``events.jsonl``
+  (written by a single writer task, so lines never interleave).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import json
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from ..codec import ToonDecodeError, decode, encode
+from ..files import atomic_write
+from .spec import Pipeline, PipelineError, Step, lookup, render
+
+_FENCE: Final = re.compile(r"\A\s*```[a-zA-Z]*\n(.*?)\n```\s*\Z", re.S)
+
+
+class BudgetExceeded(RuntimeError):
+    pass
+
+
+@dataclass
+class StepStats:
+    state: str = "pending"  # pending, running, done, failed, stopped
+    calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasks: int = 0
+    seconds: float = 0.0
+    fingerprint: str = ""
+    error: str | None = None
+
+
+@dataclass
+class RunState:
+    pipeline: str
+    steps: dict[str, StepStats] = field(default_factory=dict)
+    status: str = "running"
+    error: str | None = None
+
+
+def call_key(provider: str, base_url: str, model: str, params: dict[str, Any],
+             messages: list[dict[str, str]], sample: int) -> str:
+    """The cache key: everything that changes the answer, as canonical JSON."""
+    canonical = json.dumps({"provider": provider, "base_url": base_url, "model": model,
+                            "params": params, "messages": messages, "sample": sample},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "llm:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_reply(content: str, required: list[str]) -> Any:
+    """A reply must be TOON (optionally in a ```toon fence) with the required fields."""
+    m = _FENCE.match(content)
+    text = m.group(1) if m else content
+    value = decode(text)
+    if required:
+        if not isinstance(value, dict):
+            raise ValueError("the reply must be a TOON object with fields "
+                             + ", ".join(f.rstrip("[]") for f in required))
+        for f in required:
+            name = f[:-2] if f.endswith("[]") else f
+            if name not in value:
+                raise ValueError(f"the reply has no field '{name}'")
+            if f.endswith("[]") and not isinstance(value[name], list):
+                raise ValueError(f"field '{name}' must be an array")
+    return value
+
+
+class Runner:
+    def __init__(self, pipeline: Pipeline, inputs: dict[str, Any], provider: Any, *,
+                 cache: Any, run_dir: Path, jobs: int = 8, budget_tokens: int | None = None,
+                 count_tokens: Callable[[str], int] | None = None,
+                 progress: Callable[[RunState, int], None] | None = None) -> None:
+        missing = [k for k in pipeline.inputs if k not in inputs]
+        if missing:
+            raise PipelineError(f"missing input '{missing[0]}' (give it with --input {missing[0]}=...)")
+        self.p = pipeline
+        self.inputs = inputs
+        self.provider = provider
+        self.cache = cache
+        self.run_dir = run_dir
+        self.jobs = jobs
+        self.budget = budget_tokens
+        self.count = count_tokens or (lambda s: len(s) // 4)
+        self.progress = progress
+        self.used_tokens = 0
+        self.in_flight = 0
+        self.state = RunState(pipeline.name, {s: StepStats() for s in pipeline.steps})
+        self.artifacts: dict[str, Any] = {}
+        self._events: asyncio.Queue[dict[str, Any] | None] | None = None
+        self._budget_lock = asyncio.Lock()
+
+    # ------------------------------------------------------------ events and state
+
+    def event(self, kind: str, **data: Any) -> None:
+        assert self._events is not None
+        self._events.put_nowait({"t": round(time.time(), 3), "event": kind, **data})
+
+    async def _writer(self) -> None:
+        """The only writer of events.jsonl: one line per event, never interleaved."""
+        assert self._events is not None
+        with open(self.run_dir / "events.jsonl", "a", encoding="utf-8") as fh:
+            while True:
+                ev = await self._events.get()
+                if ev is None:
+                    break
+                fh.write(json.dumps(ev, ensure_ascii=False) + "\n")
+                fh.flush()
+
+    def save_state(self) -> None:
+        data = {"pipeline": self.state.pipeline, "status": self.state.status,
+                "error": self.state.error, "used_tokens": self.used_tokens,
+                "steps": {k: asdict(v) for k, v in self.state.steps.items()}}
+        atomic_write(self.run_dir / "state.json", json.dumps(data, indent=2) + "\n")
+
+    # ------------------------------------------------------------ the run
+
+    def run(self) -> RunState:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        return asyncio.run(self._run())
+
+    async def _run(self) -> RunState:
+        self._events = asyncio.Queue()
+        writer = asyncio.create_task(self._writer())
+        self._sem = asyncio.Semaphore(self.jobs)
+        self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="toon-llm")
+        done: dict[str, asyncio.Future[None]] = {
+            s: asyncio.get_running_loop().create_future() for s in self.p.steps}
+        self.event("run_start", pipeline=self.p.name, provider=self.provider.name)
+        tasks = [asyncio.create_task(self._step(self.p.steps[s], done)) for s in self.p.steps]
+        try:
+            await asyncio.gather(*tasks)
+            self.state.status = "done"
+        except BudgetExceeded as e:
+            self.state.status, self.state.error = "stopped", str(e)
+        except Exception as e:  # a provider or step error: stop, keeping what is done
+            self.state.status, self.state.error = "failed", str(e)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for s in self.state.steps.values():
+                if s.state == "running":
+                    s.state = "stopped"
+            self.save_state()
+            self.event("run_end", status=self.state.status, error=self.state.error,
+                       used_tokens=self.used_tokens)
+            self._events.put_nowait(None)
+            await writer
+        return self.state
+
+    async def _step(self, step: Step, done: dict[str, asyncio.Future[None]]) -> None:
+        for need in step.needs:
+            await done[need]
+        stats = self.state.steps[step.id]
+        stats.state = "running"
+        stats.fingerprint = self.fingerprint(step)
+        started = time.monotonic()
+        self.event("step_start", step=step.id)
+        try:
+            scope = {"inputs": self.inputs, **{n: self.artifacts[n] for n in step.needs}}
+            if step.python is not None:
+                value = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, _call_python, step.python, scope)
+            elif step.foreach is not None:
+                items = lookup(scope, step.foreach)
+                if not isinstance(items, list):
+                    raise PipelineError(f"step '{step.id}': foreach '{step.foreach}' is not an "
+                                        f"array but {type(items).__name__}")
+                batches = [items[i:i + step.batch] for i in range(0, len(items), step.batch)]
+                results = await asyncio.gather(*(
+                    self._ask(step, {**scope, "item": b[0], "items": b}) for b in batches))
+                value = [r for b, r in zip(batches, results)
+                         for r in (r if step.batch > 1 and isinstance(r, list) else [r])]
+            else:
+                value = await self._ask(step, scope)
+        except BaseException as e:
+            stats.state = "stopped" if isinstance(e, (BudgetExceeded, asyncio.CancelledError)) else "failed"
+            stats.error = str(e) or type(e).__name__
+            stats.seconds = round(time.monotonic() - started, 3)
+            self.event("step_end", step=step.id, state=stats.state, error=stats.error)
+            raise
+        self.artifacts[step.id] = value
+        self._write_artifact(step.id, value)
+        stats.state = "done"
+        stats.seconds = round(time.monotonic() - started, 3)
+        self.save_state()
+        self.event("step_end", step=step.id, state="done", calls=stats.calls,
+                   cache_hits=stats.cache_hits)
+        done[step.id].set_result(None)
+
+    def _write_artifact(self, step_id: str, value: Any) -> None:
+        from ..convert.twin import to_markdown
+
+        text = encode(value)
+        atomic_write(self.run_dir / f"{step_id}.toon", text + "\n")
+        data = (text + "\n").encode()
+        atomic_write(self.run_dir / f"{step_id}.md", to_markdown(value, f"{step_id}.toon", data))
+
+    def fingerprint(self, step: Step) -> str:
+        """What decides a step's result besides upstream artifacts (for `plan`)."""
+        return hashlib.sha256(json.dumps(
+            [step.prompt, step.system, step.model or self.p.model, self.p.params, step.params,
+             step.required, step.foreach, step.batch, step.python, step.samples],
+            sort_keys=True).encode()).hexdigest()[:16]
+
+    # ------------------------------------------------------------ one model call
+
+    def messages(self, step: Step, scope: dict[str, Any]) -> list[dict[str, str]]:
+        assert step.prompt is not None
+        msgs = []
+        if step.system:
+            msgs.append({"role": "system", "content": render(step.system, scope)})
+        prompt = render(step.prompt, scope)
+        if step.required:
+            # Say what the reply must hold; `name[]` is an array.
+            prompt += ("\n\nReply with only a TOON document with the fields: "
+                       + ", ".join(step.required) + ".")
+        msgs.append({"role": "user", "content": prompt})
+        return msgs
+
+    async def _ask(self, step: Step, scope: dict[str, Any]) -> Any:
+        messages = self.messages(step, scope)
+        values = [await self._ask_sample(step, messages, i) for i in range(step.samples)]
+        return values[0] if step.samples == 1 else values
+
+    async def _ask_sample(self, step: Step, messages: list[dict[str, str]], sample: int) -> Any:
+        stats = self.state.steps[step.id]
+        model = step.model or self.p.model
+        params = {**self.p.params, **step.params}
+        for attempt in range(step.max_reasks + 1):
+            content = await self._call(step, model, params, messages, sample, stats)
+            try:
+                return parse_reply(content, step.required)
+            except (ToonDecodeError, ValueError) as e:
+                if attempt == step.max_reasks:
+                    raise PipelineError(f"step '{step.id}': no valid TOON reply after "
+                                        f"{attempt + 1} tries: {e}") from None
+                stats.reasks += 1
+                messages = [*messages, {"role": "assistant", "content": content},
+                            {"role": "user", "content": f"That reply is not valid: {e}. Answer "
+                             "again with only a TOON document"
+                             + (" with the fields: " + ", ".join(step.required) if step.required else "")
+                             + "."}]
+        raise AssertionError("unreachable")
+
+    async def _call(self, step: Step, model: str, params: dict[str, Any],
+                    messages: list[dict[str, str]], sample: int, stats: StepStats) -> str:
+        key = call_key(self.provider.name, self.provider.base_url, model, params, messages, sample)
+        hit = self.cache.get(key) if self.cache is not None else None
+        if hit is not None:
+            stats.cache_hits += 1
+            stats.prompt_tokens += hit["prompt_tokens"]
+            stats.completion_tokens += hit["completion_tokens"]
+            return str(hit["content"])
+        prompt_tokens = sum(self.count(m["content"]) for m in messages)
+        async with self._budget_lock:
+            if self.budget is not None and self.used_tokens + prompt_tokens > self.budget:
+                raise BudgetExceeded(
+                    f"the next call of step '{step.id}' ({prompt_tokens:,} prompt tokens) would "
+                    f"exceed --budget-tokens {self.budget:,} ({self.used_tokens:,} used)")
+            self.used_tokens += prompt_tokens  # reserved before the call, so callers cannot overshoot
+        async with self._sem:
+            self.in_flight += 1
+            self.event("call_start", step=step.id, prompt_tokens=prompt_tokens)
+            if self.progress:
+                self.progress(self.state, self.in_flight)
+            try:
+                reply = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, self.provider.complete, model, messages, params, step.required)
+            finally:
+                self.in_flight -= 1
+        # Replace the estimate with what the API reports, when it reports it.
+        self.used_tokens += (reply.prompt_tokens or prompt_tokens) - prompt_tokens + reply.completion_tokens
+        record = {"content": reply.content, "prompt_tokens": reply.prompt_tokens or prompt_tokens,
+                  "completion_tokens": reply.completion_tokens}
+        if self.cache is not None:
+            self.cache.set(key, record)  # durable before anything else proceeds
+        stats.calls += 1
+        stats.prompt_tokens += record["prompt_tokens"]
+        stats.completion_tokens += record["completion_tokens"]
+        self.event("call_end", step=step.id, prompt_tokens=record["prompt_tokens"],
+                   completion_tokens=record["completion_tokens"])
+        if self.progress:
+            self.progress(self.state, self.in_flight)
+        return str(reply.content)
+
+
+def _call_python(target: str, scope: dict[str, Any]) -> Any:
+    module, _, name = target.partition(":")
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        raise PipelineError(f"python step '{target}': {e}") from None
+    return fn(scope)
