@@ -96,6 +96,8 @@ class OpenAIProvider:
         if conn is None:
             cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
             conn = cls(self._host, self._port, timeout=self.timeout)
+            conn.connect()
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._local.conn = conn
         return conn
 
@@ -107,8 +109,11 @@ class OpenAIProvider:
 
     def complete(self, model: str, messages: list[dict[str, str]], params: dict[str, Any],
                  required: list[str]) -> Reply:
+        # bytes, so http.client sends headers and body in one segment: two small
+        # writes meet Nagle's algorithm and delayed ACKs and stall 40 ms.
         body = json.dumps({"model": model, "messages": messages,
-                           **{k: v for k, v in params.items() if not k.startswith("offline_")}})
+                           **{k: v for k, v in params.items() if not k.startswith("offline_")}}
+                          ).encode()
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"

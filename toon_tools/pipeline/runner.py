@@ -146,7 +146,8 @@ class Runner:
         self._events = asyncio.Queue()
         writer = asyncio.create_task(self._writer())
         self._sem = asyncio.Semaphore(self.jobs)
-        self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="toon-llm")
+        # Threads for the blocking HTTP calls, plus a few for cache writes.
+        self._pool = ThreadPoolExecutor(max_workers=self.jobs + 4, thread_name_prefix="toon-llm")
         done: dict[str, asyncio.Future[None]] = {
             s: asyncio.get_running_loop().create_future() for s in self.p.steps}
         self.event("run_start", pipeline=self.p.name, provider=self.provider.name)
@@ -299,7 +300,9 @@ class Runner:
         record = {"content": reply.content, "prompt_tokens": reply.prompt_tokens or prompt_tokens,
                   "completion_tokens": reply.completion_tokens}
         if self.cache is not None:
-            self.cache.set(key, record)  # durable before anything else proceeds
+            # Durable before this call counts as done; in the pool, since an
+            # SQLite commit would otherwise stall every other call's progress.
+            await asyncio.get_running_loop().run_in_executor(self._pool, self.cache.set, key, record)
         stats.calls += 1
         stats.prompt_tokens += record["prompt_tokens"]
         stats.completion_tokens += record["completion_tokens"]
