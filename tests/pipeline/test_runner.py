@@ -236,3 +236,25 @@ def test_cli_errors(tmp_path: Path) -> None:
     r = run_toon("pipeline", "run", str(f), "--input", "topic=x", "--base-url",
                  "http://127.0.0.1:9/v1")  # nothing listens on the discard port
     assert r.code == 2 and "cannot reach http://127.0.0.1:9/v1" in r.err
+
+
+def test_plan_says_what_would_run_and_why(tmp_path: Path) -> None:
+    f = _pipeline(tmp_path)
+    env = {"TOON_CACHE_DIR": str(tmp_path / "cache")}
+    run_dir = str(tmp_path / "run")
+    fresh = run_toon("pipeline", "plan", str(f), "--input", "topic=tides", "--run-dir", run_dir,
+                     env=env).out
+    assert fresh.count("runs: no finished earlier run") == 3
+    assert run_toon("pipeline", "run", str(f), "--input", "topic=tides", "--run-dir", run_dir,
+                    "--provider", "offline", env=env).code == 0
+    same = run_toon("pipeline", "plan", str(f), "--input", "topic=tides", "--run-dir", run_dir,
+                    env=env).out
+    assert same.count("cached: nothing it depends on changed") == 3
+    assert "(5 x " in same  # the foreach estimate uses the earlier run's items
+    other = run_toon("pipeline", "plan", str(f), "--input", "topic=moons", "--run-dir", run_dir,
+                     env=env).out
+    assert "runs: input 'topic' changed" in other and "runs: its input 'outline' changes" in other
+    f.write_text(FANOUT.replace("Summarise {{ parts }}", "Summarise briefly {{ parts }}"))
+    edited = run_toon("pipeline", "plan", str(f), "--input", "topic=tides", "--run-dir", run_dir,
+                      env=env).out
+    assert edited.count("cached: nothing") == 2 and "runs: the step itself changed" in edited

@@ -132,7 +132,7 @@ class Runner:
 
     def save_state(self) -> None:
         data = {"pipeline": self.state.pipeline, "status": self.state.status,
-                "error": self.state.error, "used_tokens": self.used_tokens,
+                "error": self.state.error, "used_tokens": self.used_tokens, "inputs": self.inputs,
                 "steps": {k: asdict(v) for k, v in self.state.steps.items()}}
         atomic_write(self.run_dir / "state.json", json.dumps(data, indent=2) + "\n")
 

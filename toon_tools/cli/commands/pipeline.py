@@ -123,8 +123,10 @@ def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None
         if live:
             done = sum(1 for s in state.steps.values() if s.state == "done")
             calls = sum(s.calls for s in state.steps.values())
-            click.echo(f"\r{done}/{len(state.steps)} steps, {calls} calls, {in_flight} in flight",
-                       nl=False, err=True)
+            hits = sum(s.cache_hits for s in state.steps.values())
+            tokens = sum(s.prompt_tokens + s.completion_tokens for s in state.steps.values())
+            click.echo(f"\r{done}/{len(state.steps)} steps, {calls} calls, {hits} cached, "
+                       f"{tokens:,} tokens, {in_flight} in flight   ", nl=False, err=True)
 
     try:
         runner = Runner(p, given, prov, cache=None if no_cache else _cache(),
@@ -154,24 +156,43 @@ def _print_status(steps: dict[str, Any], status: str, used: int) -> None:
 
 @pipeline.command()
 @click.argument("file")
+@click.option("--input", "inputs", multiple=True, metavar="K=V", help="An input (V or @file).")
 @click.option("--run-dir", default=None, help="The previous run to compare with.")
-def plan(file: str, run_dir: str | None) -> None:
-    """Waves, estimated prompt tokens per step, and what a run would call or reuse."""
+def plan(file: str, inputs: tuple[str, ...], run_dir: str | None) -> None:
+    """Execution waves, estimated prompt tokens per step, and whether each step
+    would call the model or come from the cache, and why. Calls no model.
+
+    Estimates render each prompt with the inputs and, where an earlier run left
+    them, its artifacts (a foreach step: one item times the number of items);
+    otherwise they count the template alone.
+    """
+    from ...codec import ToonDecodeError, decode
     from ...pipeline.runner import Runner
+    from ...pipeline.spec import PipelineError, lookup, render
     from ...tokens import TokenCounter
 
     p = _load(file)
+    given = _inputs(inputs)
     folder = Path(run_dir or Path("runs") / p.name)
     previous: dict[str, Any] = {}
+    previous_inputs: dict[str, Any] = {}
     try:
-        previous = json.loads((folder / "state.json").read_text())["steps"]
+        saved = json.loads((folder / "state.json").read_text())
+        previous, previous_inputs = saved["steps"], saved.get("inputs", {})
     except (OSError, ValueError, KeyError):
         pass
+    artifacts: dict[str, Any] = {}
+    for sid in p.steps:
+        try:
+            artifacts[sid] = decode((folder / f"{sid}.toon").read_bytes())
+        except (OSError, ToonDecodeError):
+            pass
     counter = TokenCounter()
     probe = Runner.__new__(Runner)
     probe.p = p
     changed: set[str] = set()
-    for wave in p.waves():
+    click.echo(f"{'wave':<5} {'step':<20} {'kind':<28} {'est. prompt tokens':>18}  decision")
+    for number, wave in enumerate(p.waves(), 1):
         for sid in wave:
             step = p.steps[sid]
             fp = probe.fingerprint(step)
@@ -180,18 +201,42 @@ def plan(file: str, run_dir: str | None) -> None:
                 why = "runs: no finished earlier run"
                 changed.add(sid)
             elif before.get("fingerprint") != fp:
-                why = "runs: the step changed"
+                why = "runs: the step itself changed"
+                changed.add(sid)
+            elif any(given.get(k) != previous_inputs.get(k) for k in _inputs_used(step)):
+                k = next(k for k in _inputs_used(step) if given.get(k) != previous_inputs.get(k))
+                why = f"runs: input '{k}' changed"
                 changed.add(sid)
             elif set(step.needs) & changed:
-                why = f"runs: input {sorted(set(step.needs) & changed)[0]} changed"
+                why = f"runs: its input '{sorted(set(step.needs) & changed)[0]}' changes"
                 changed.add(sid)
             else:
                 why = "cached: nothing it depends on changed"
-            template = (step.prompt or "") + (step.system or "")
-            est = counter.count_uncached(template) if step.prompt else 0
+            estimate = "-"
+            if step.prompt is not None:
+                template = (step.system or "") + step.prompt
+                scope: dict[str, Any] = {"inputs": given, **artifacts}
+                try:
+                    if step.foreach is not None:
+                        items = lookup(scope, step.foreach)
+                        n = len(items) if isinstance(items, list) else 1
+                        first = items[0] if isinstance(items, list) and items else ""
+                        one = counter.count_uncached(render(template, {**scope, "item": first,
+                                                                       "items": [first]}))
+                        estimate = f"{one * n:,} ({n} x {one:,})"
+                    else:
+                        estimate = f"{counter.count_uncached(render(template, scope)):,}"
+                except PipelineError:
+                    estimate = f"~{counter.count_uncached(template):,} (template)"
             kind = "python" if step.python else (f"foreach {step.foreach}" if step.foreach else "call")
-            click.echo(f"wave {p.waves().index(wave) + 1}  {sid:<16} {kind:<24} "
-                       f"~{est:>6,} prompt tokens (template)  {why}")
+            click.echo(f"{number:<5} {sid:<20} {kind:<28} {estimate:>18}  {why}")
+
+
+def _inputs_used(step: Any) -> list[str]:
+    from ...pipeline.spec import VARIABLE
+
+    names = VARIABLE.findall((step.prompt or "") + (step.system or ""))
+    return sorted({n.split(".")[1] for n in names if n.startswith("inputs.") and "." in n})
 
 
 @pipeline.command()
