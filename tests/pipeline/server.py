@@ -16,6 +16,11 @@ from toon_tools import encode
 FIELDS = re.compile(r"with the fields: (.+)\.\Z", re.S)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default of 5 drops bursts of new connections
+    daemon_threads = True
+
+
 class FakeLLM:
     """Faults are taken one per request from ``faults``: "429", "500", "401",
     "hang", "malformed", "invalid" (not TOON); then normal replies."""
@@ -28,8 +33,7 @@ class FakeLLM:
         self.in_flight = 0
         self.max_in_flight = 0
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from ..codec import ToonDecodeError, decode, encode
 from ..files import atomic_write
-from .spec import Pipeline, PipelineError, Step, lookup, render
+from .spec import VARIABLE, Pipeline, PipelineError, Step, lookup, render
 
 _FENCE: Final = re.compile(r"\A\s*```[a-zA-Z]*\n(.*?)\n```\s*\Z", re.S)
 
@@ -148,8 +148,12 @@ class Runner:
         self._sem = asyncio.Semaphore(self.jobs)
         # Threads for the blocking HTTP calls, plus a few for cache writes.
         self._pool = ThreadPoolExecutor(max_workers=self.jobs + 4, thread_name_prefix="toon-llm")
-        done: dict[str, asyncio.Future[None]] = {
-            s: asyncio.get_running_loop().create_future() for s in self.p.steps}
+        loop = asyncio.get_running_loop()
+        done: dict[str, asyncio.Future[None]] = {s: loop.create_future() for s in self.p.steps}
+        # Per foreach step, the futures of its items, for steps that stream from it.
+        self._streams: dict[str, asyncio.Future[list[asyncio.Future[Any]]]] = {
+            s.id: loop.create_future() for s in self.p.steps.values()
+            if any(self._streams_from(d) == s.id for d in self.p.steps.values())}
         self.event("run_start", pipeline=self.p.name, provider=self.provider.name)
         tasks = [asyncio.create_task(self._step(self.p.steps[s], done)) for s in self.p.steps]
         try:
@@ -174,24 +178,42 @@ class Runner:
             await writer
         return self.state
 
+    def _streamable(self, step: Step) -> bool:
+        """Items of this foreach step can be handed on one by one as they finish."""
+        return step.foreach is not None and step.batch == 1 and step.samples == 1
+
+    def _streams_from(self, step: Step) -> str | None:
+        """The upstream foreach step whose items this step can start on one by one,
+        without waiting for the whole list (``foreach: <that step>``)."""
+        source = step.foreach
+        if source is None or source not in self.p.steps or not self._streamable(step):
+            return None
+        if not self._streamable(self.p.steps[source]):
+            return None
+        used = {v.split(".", 1)[0] for v in VARIABLE.findall((step.prompt or "") + (step.system or ""))}
+        return None if source in used else source  # the template wants the whole list
+
     async def _step(self, step: Step, done: dict[str, asyncio.Future[None]]) -> None:
+        streamed = self._streams_from(step)
         for need in step.needs:
-            await done[need]
+            if need != streamed:
+                await done[need]
         stats = self.state.steps[step.id]
         stats.state = "running"
         stats.fingerprint = self.fingerprint(step)
         started = time.monotonic()
         self.event("step_start", step=step.id)
+        mine: list[asyncio.Future[Any]] = []
         try:
-            scope = {"inputs": self.inputs, **{n: self.artifacts[n] for n in step.needs}}
+            scope = {"inputs": self.inputs,
+                     **{n: self.artifacts[n] for n in step.needs if n != streamed}}
             if step.python is not None:
                 value = await asyncio.get_running_loop().run_in_executor(
                     self._pool, _call_python, step.python, scope)
+            elif step.foreach is not None and self._streamable(step):
+                value = await self._foreach_items(step, scope, streamed, mine)
             elif step.foreach is not None:
-                items = lookup(scope, step.foreach)
-                if not isinstance(items, list):
-                    raise PipelineError(f"step '{step.id}': foreach '{step.foreach}' is not an "
-                                        f"array but {type(items).__name__}")
+                items = self._items(step, scope)
                 batches = [items[i:i + step.batch] for i in range(0, len(items), step.batch)]
                 results = await asyncio.gather(*(
                     self._ask(step, {**scope, "item": b[0], "items": b}) for b in batches))
@@ -200,6 +222,10 @@ class Runner:
             else:
                 value = await self._ask(step, scope)
         except BaseException as e:
+            failure = PipelineError(f"upstream step '{step.id}' did not finish")
+            for fut in [self._streams.get(step.id), *mine]:
+                if fut is not None and not fut.done():
+                    fut.set_exception(failure)
             stats.state = "stopped" if isinstance(e, (BudgetExceeded, asyncio.CancelledError)) else "failed"
             stats.error = str(e) or type(e).__name__
             stats.seconds = round(time.monotonic() - started, 3)
@@ -213,6 +239,40 @@ class Runner:
         self.event("step_end", step=step.id, state="done", calls=stats.calls,
                    cache_hits=stats.cache_hits)
         done[step.id].set_result(None)
+
+    def _items(self, step: Step, scope: dict[str, Any]) -> list[Any]:
+        assert step.foreach is not None
+        items = lookup(scope, step.foreach)
+        if not isinstance(items, list):
+            raise PipelineError(f"step '{step.id}': foreach '{step.foreach}' is not an "
+                                f"array but {type(items).__name__}")
+        return items
+
+    async def _foreach_items(self, step: Step, scope: dict[str, Any], streamed: str | None,
+                             mine: list[asyncio.Future[Any]]) -> list[Any]:
+        """One call per item; each result is handed on to a downstream step that
+        streams from this one as soon as it is ready."""
+        loop = asyncio.get_running_loop()
+        if streamed is not None:
+            sources = await self._streams[streamed]
+        else:
+            sources = []
+            for item in self._items(step, scope):
+                ready = loop.create_future()
+                ready.set_result(item)
+                sources.append(ready)
+        if step.id in self._streams:
+            mine.extend(loop.create_future() for _ in sources)
+            self._streams[step.id].set_result(mine)
+
+        async def one(i: int, source: asyncio.Future[Any]) -> Any:
+            item = await source
+            result = await self._ask(step, {**scope, "item": item, "items": [item]})
+            if mine:
+                mine[i].set_result(result)
+            return result
+
+        return list(await asyncio.gather(*(one(i, src) for i, src in enumerate(sources))))
 
     def _write_artifact(self, step_id: str, value: Any) -> None:
         from ..convert.twin import to_markdown
