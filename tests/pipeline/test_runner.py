@@ -203,9 +203,15 @@ def test_invalid_pipelines_are_refused_before_any_call(tmp_path: Path, text: str
 
 
 def test_foreach_over_a_non_array(tmp_path: Path, server: FakeLLM) -> None:
-    text = FANOUT.replace('required[1]: "parts[]"', "required[1]: parts")
-    _, state = _run(tmp_path, server, text=text)
-    assert state.status == "failed" and "is not an array but str" in (state.error or "")
+    declared = FANOUT.replace('required[1]: "parts[]"', "required[1]: parts")
+    with pytest.raises(PipelineError, match="foreach 'outline.parts' is not an array: step "
+                                            "'outline' declares a single value"):
+        _run(tmp_path, server, text=declared)
+    assert server.requests == []  # refused before any call
+    undeclared = FANOUT.replace('    output:\n      required[1]: "parts[]"\n', "")
+    server.faults = []
+    _, state = _run(tmp_path, server, text=undeclared)  # only the reply can tell
+    assert state.status == "failed" and "'outline.parts' has no value" in (state.error or "")
     assert len(server.requests) == 1
 
 

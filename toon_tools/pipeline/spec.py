@@ -160,10 +160,16 @@ def parse_pipeline(raw: Any, path: Path) -> Pipeline:
             if need not in steps:
                 raise _fail(path, f"step '{step.id}' needs '{need}', which is not a step")
         if step.foreach is not None:
-            head = step.foreach.split(".", 1)[0]
+            head, _, field_name = step.foreach.partition(".")
             if head not in step.needs:
                 raise _fail(path, f"step '{step.id}': foreach '{step.foreach}' must start with "
                                   "one of its needs")
+            upstream = steps[head]
+            declared = upstream.required
+            if field_name and declared and f"{field_name}[]" not in declared:
+                kind = "a single value" if field_name in declared else "no such field"
+                raise _fail(path, f"step '{step.id}': foreach '{step.foreach}' is not an array: "
+                                  f"step '{head}' declares {kind} (an array is '{field_name}[]')")
         for template in (step.prompt, step.system):
             for var in VARIABLE.findall(template or ""):
                 head = var.split(".", 1)[0]
