@@ -13,20 +13,19 @@ from tests.cli.conftest import run_toon
 from tests.json_model import json_equal
 from tests.strategies import documents
 
-MESSY = """\
+# Odd spacing after colons and comments at odd indents: valid, not canonical.
+MESSY_SRC = """\
 # Team roster: edited by hand
 team:   Platform
   # who is on call
 users[2]{id,name}:
-    1,Ada
+  1,Ada
    # Bob is new
-    2,Bob
+  2,Bob
 settings:
   # timeouts in seconds
   retries:   3
 """
-MESSY_SRC = MESSY.replace("users[2]{id,name}:\n    1,Ada\n   # Bob is new\n    2,Bob",
-                          "users[2]{id,name}:\n  1,Ada\n   # Bob is new\n  2,Bob")
 
 CANONICAL = """\
 # Team roster: edited by hand
