@@ -49,6 +49,8 @@ class StepStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     reasks: int = 0
+    items: int = 0  # foreach items (or batches) in all
+    items_done: int = 0
     seconds: float = 0.0
     fingerprint: str = ""
     error: str | None = None
@@ -215,8 +217,14 @@ class Runner:
             elif step.foreach is not None:
                 items = self._items(step, scope)
                 batches = [items[i:i + step.batch] for i in range(0, len(items), step.batch)]
-                results = await asyncio.gather(*(
-                    self._ask(step, {**scope, "item": b[0], "items": b}) for b in batches))
+                stats.items = len(batches)
+
+                async def batch_call(b: list[Any]) -> Any:
+                    result = await self._ask(step, {**scope, "item": b[0], "items": b})
+                    stats.items_done += 1
+                    return result
+
+                results = await asyncio.gather(*(batch_call(b) for b in batches))
                 value = [r for b, r in zip(batches, results)
                          for r in (r if step.batch > 1 and isinstance(r, list) else [r])]
             else:
@@ -264,10 +272,13 @@ class Runner:
         if step.id in self._streams:
             mine.extend(loop.create_future() for _ in sources)
             self._streams[step.id].set_result(mine)
+        stats = self.state.steps[step.id]
+        stats.items = len(sources)
 
         async def one(i: int, source: asyncio.Future[Any]) -> Any:
             item = await source
             result = await self._ask(step, {**scope, "item": item, "items": [item]})
+            stats.items_done += 1
             if mine:
                 mine[i].set_result(result)
             return result

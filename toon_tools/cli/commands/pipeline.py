@@ -125,8 +125,11 @@ def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None
             calls = sum(s.calls for s in state.steps.values())
             hits = sum(s.cache_hits for s in state.steps.values())
             tokens = sum(s.prompt_tokens + s.completion_tokens for s in state.steps.values())
-            click.echo(f"\r{done}/{len(state.steps)} steps, {calls} calls, {hits} cached, "
-                       f"{tokens:,} tokens, {in_flight} in flight   ", nl=False, err=True)
+            items = sum(s.items for s in state.steps.values())
+            items_done = sum(s.items_done for s in state.steps.values())
+            click.echo(f"\r{done}/{len(state.steps)} steps, {items_done}/{items} items, "
+                       f"{calls} calls, {hits} cached, {tokens:,} tokens, {in_flight} in flight   ",
+                       nl=False, err=True)
 
     try:
         runner = Runner(p, given, prov, cache=None if no_cache else _cache(),
