@@ -108,11 +108,7 @@ def expand_paths(paths: Iterable[str], suffixes: tuple[str, ...] = (".toon",)) -
     """
     for p in paths:
         if os.path.isdir(p):
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-                for name in sorted(files):
-                    if name.endswith(suffixes):
-                        yield os.path.join(root, name)
+            yield from (f for f in _walk_tree(p) if f.endswith(suffixes))
         else:
             yield p
 
@@ -122,13 +118,14 @@ def walk_folder(folder: str) -> list[str]:
     git would track (tracked plus untracked files not ignored by .gitignore);
     elsewhere, everything but SKIP_DIRS and hidden folders."""
     listed = _git_files(folder)
-    if listed is not None:
-        return listed
-    found: list[str] = []
+    return listed if listed is not None else list(_walk_tree(folder))
+
+
+def _walk_tree(folder: str) -> Iterator[str]:
+    """Files below ``folder`` in sorted order, skipping SKIP_DIRS and hidden folders."""
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        found.extend(os.path.join(root, name) for name in sorted(files))
-    return found
+        yield from (os.path.join(root, name) for name in sorted(files))
 
 
 def _git_files(folder: str) -> list[str] | None:

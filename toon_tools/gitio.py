@@ -43,10 +43,6 @@ def staged_changes(repo: Path) -> tuple[list[str], list[str]]:
     return present, deleted
 
 
-def tracked(repo: Path, *patterns: str) -> list[str]:
-    return _paths(git(repo, "ls-files", "-z", "--", *patterns))
-
-
 def index_blobs(repo: Path, paths: list[str]) -> dict[str, bytes]:
     """Staged content of ``paths``, in one ``git cat-file --batch``."""
     if not paths:

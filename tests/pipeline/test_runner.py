@@ -17,7 +17,7 @@ import pytest
 
 from tests.cli.conftest import run_toon
 from tests.pipeline.server import FakeLLM
-from toon_tools.pipeline.providers import OpenAIProvider, ProviderError
+from toon_tools.pipeline.providers import OpenAIProvider
 from toon_tools.pipeline.runner import Runner, call_key
 from toon_tools.pipeline.spec import PipelineError, load_pipeline
 

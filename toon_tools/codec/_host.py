@@ -31,8 +31,6 @@ def normalize(value: Any, default: Callable[[Any], Any] | None) -> Any:
         if isinstance(value, enum.Enum):
             value = value.value
             continue
-        if isinstance(value, bool):  # unreachable: bool cannot be subclassed
-            return bool(value)
         if isinstance(value, int):
             return int.__int__(value)
         if isinstance(value, float):

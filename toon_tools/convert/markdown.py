@@ -45,13 +45,16 @@ class MarkdownError(ValueError):
 def primitive(text: str, strict: bool = True) -> Any:
     """A TOON primitive token: ``42``, ``true``, ``"quoted"``; with ``strict``
     False, text that is no valid token stays as it is."""
-    parser = _Parser("", 2, True, 1000, None, None)
     try:
-        return parser._value(text.strip(" "))
+        return _TOKENS._value(text.strip(" "))
     except ScanError:
         if strict:
             raise
         return text
+
+
+# The decoder's token rules (§4), through one parser over an empty document.
+_TOKENS: Final = _Parser("", 2, True, 1000, None, None)
 
 
 class _Reader:

@@ -78,7 +78,7 @@ class TokenCache:
     def get_many(self, keys: Iterable[str]) -> dict[str, int]:
         found: dict[str, int] = {}
         keys = list(keys)
-        for attempt in (1, 2):
+        for _attempt in (1, 2):
             cache = self._open()
             if cache is None:
                 return found
@@ -96,7 +96,7 @@ class TokenCache:
     def put_many(self, items: Mapping[str, int]) -> None:
         if not items:
             return
-        for attempt in (1, 2):
+        for _attempt in (1, 2):
             cache = self._open()
             if cache is None:
                 return

@@ -11,6 +11,7 @@ import click
 from ...codec import ToonDecodeError, format_text
 from ...files import atomic_write, expand_paths
 from .._output import ERROR, FINDINGS, OK, diagnostic, os_error_message
+from .codec import DELIMITERS
 
 #: what happened to a file
 UNCHANGED, CHANGED, INVALID, FAILED = "unchanged", "changed", "invalid", "failed"
@@ -62,7 +63,7 @@ def fmt(files: tuple[str, ...], check_only: bool, diff: bool, indent_size: int,
     Files end with one newline. Invalid files are reported (path:line:col) and
     left alone.
     """
-    delim = {"comma": ",", "tab": "\t", "pipe": "|"}.get(delimiter or "")
+    delim = DELIMITERS[delimiter] if delimiter else None
     write = not (check_only or diff)
     from functools import partial
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,7 @@ def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None
 def _print_status(steps: dict[str, Any], status: str, used: int) -> None:
     click.echo(f"{'step':<16} {'state':<8} {'calls':>5} {'cached':>6} {'tokens':>8} {'seconds':>8}")
     for sid, s in steps.items():
-        s = s if isinstance(s, dict) else s.__dict__
+        s = s if isinstance(s, dict) else asdict(s)
         click.echo(f"{sid:<16} {s['state']:<8} {s['calls']:>5} {s['cache_hits']:>6} "
                    f"{s['prompt_tokens'] + s['completion_tokens']:>8,} {s['seconds']:>8.2f}")
     click.echo(f"run {status}, {used:,} tokens used by new calls")

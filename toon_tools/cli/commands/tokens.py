@@ -40,10 +40,6 @@ def _expand(paths: tuple[str, ...]) -> tuple[list[str], set[str], list[str]]:
     return files, explicit, missing
 
 
-def _fmt(n: int, plain: bool) -> str:
-    return str(n) if plain else f"{n:,}"
-
-
 @click.command()
 @click.argument("paths", nargs=-1, metavar="[PATHS...|-]")
 @click.option("--encoding", "-e", default=None,
