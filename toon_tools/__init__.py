@@ -11,17 +11,20 @@ The public API mirrors the ``json`` module::
 
 from __future__ import annotations
 
-from .codec import (
-    DEFAULT_MAX_DEPTH,
-    SPEC_VERSION,
-    ToonDecodeError,
-    decode,
-    dump,
-    encode,
-    encode_lines,
-    format_text,
-    load,
-)
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .codec import (
+        DEFAULT_MAX_DEPTH,
+        SPEC_VERSION,
+        ToonDecodeError,
+        decode,
+        dump,
+        encode,
+        encode_lines,
+        format_text,
+        load,
+    )
 
 __version__ = "0.1.0"
 
@@ -32,6 +35,22 @@ def count_tokens(text: str, encoding: str = "o200k_base") -> int:
     from .tokens import count_tokens as count
 
     return count(text, encoding)
+
+
+_CODEC_NAMES = frozenset({"DEFAULT_MAX_DEPTH", "ToonDecodeError", "decode", "dump", "encode",
+                          "encode_lines", "format_text", "load"})
+#: Without importing the codec, so that ``toon --help`` stays fast.
+SPEC_VERSION = "4.0"
+
+
+def __getattr__(name: str) -> Any:
+    # The codec is imported on first use (PEP 562), not by ``import toon_tools``:
+    # the CLI and the hooks start without it.
+    if name in _CODEC_NAMES:
+        from . import codec
+
+        return getattr(codec, name)
+    raise AttributeError(f"module 'toon_tools' has no attribute {name!r}")
 
 
 __all__ = [

@@ -8,15 +8,19 @@ keys are errors that name the key, so a typo never silently does nothing.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 
+from .errors import ToolError
 
-class ConfigError(ValueError):
-    """A configuration file is unreadable or says something we do not accept."""
+
+class ConfigError(ToolError, ValueError):
+    """A configuration file is unreadable or says something we do not accept (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,9 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("cache-dir", None, _str,
             "Where token counts and vocabularies are cached "
             "(default: the user cache folder, e.g. ~/.cache/toon-tools).", env="TOON_CACHE_DIR"),
-    Setting("exclude", [], _str_list, "Glob patterns of files the tools and hooks skip."),
+    Setting("exclude", [], _str_list,
+            "Gitignore-style patterns (relative to the config file's folder) of files "
+            "that every command and both hook routes skip."),
     Setting("tokens.encoding", "o200k_base", _str, "tiktoken encoding for token counts."),
     Setting("tokens.budget", None, _opt_positive_int, "Token budget for all files together."),
     Setting("tokens.per-file-budget", None, _opt_positive_int, "Token budget for any one file."),
@@ -87,6 +93,22 @@ class Config:
     def root(self) -> Path:
         """Folder that relative paths in the config file are relative to."""
         return self.file.parent if self.file else Path.cwd()
+
+    @cached_property
+    def _exclude(self) -> ExcludeRules:
+        return ExcludeRules(self.values["exclude"])
+
+    def excluded(self, path: str | os.PathLike[str]) -> bool:
+        """Whether ``exclude`` covers ``path`` (relative to the working folder, or
+        absolute). Paths outside the config file's folder are never excluded."""
+        rules = self._exclude
+        if not rules:
+            return False
+        try:
+            rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(self.root))
+        except ValueError:
+            return False
+        return rules.match(rel.as_posix())
 
     def cache_dir(self) -> Path:
         value = self.values["cache-dir"]
@@ -165,3 +187,85 @@ def load_config(start: Path | None = None, env: Mapping[str, str] | None = None)
             cfg.values[s.key] = s.check(env[s.env])
             cfg.origins[s.key] = f"environment {s.env}"
     return cfg
+
+
+class ExcludeRules:
+    """Patterns with gitignore(5) meaning, matched against paths relative to the
+    config file's folder:
+
+    - ``name`` (no slash) matches a file or folder of that name at any depth;
+    - a pattern with a slash (``docs/*.toon``, ``/top.toon``) is anchored at the root;
+    - a trailing ``/`` matches folders only; anything below a matched folder is excluded;
+    - ``*``, ``?`` and ``[...]`` stop at ``/``; ``**`` crosses folders;
+    - ``!pattern`` re-includes; the last pattern that matches decides.
+    """
+
+    def __init__(self, patterns: list[str]) -> None:
+        self._rules: list[tuple[re.Pattern[str], bool, bool]] = []  # (regex, negated, dirs only)
+        for raw in patterns:
+            pattern = raw.strip()
+            if not pattern or pattern.startswith("#"):
+                continue
+            negated = pattern.startswith("!")
+            pattern = pattern[1:] if negated else pattern
+            dirs_only = pattern.endswith("/")
+            pattern = pattern.rstrip("/")
+            if not pattern:
+                continue
+            anchored = "/" in pattern
+            body = _glob_to_regex(pattern.lstrip("/"))
+            self._rules.append((re.compile(body if anchored else f"(?:.*/)?{body}", re.S),
+                                negated, dirs_only))
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def match(self, rel: str) -> bool:
+        parts = rel.split("/")
+        folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        verdict = False
+        for regex, negated, dirs_only in self._rules:
+            candidates = folders if dirs_only else [*folders, rel]
+            if any(regex.fullmatch(c) for c in candidates):
+                verdict = not negated
+        return verdict
+
+
+def _glob_to_regex(glob: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(glob)
+    while i < n:
+        ch = glob[i]
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("/**", i) and i + 3 == n:
+            out.append("/.*")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif ch == "*":
+            out.append("[^/]*")
+            i += 1
+        elif ch == "?":
+            out.append("[^/]")
+            i += 1
+        elif ch == "[":
+            end = glob.find("]", i + 2 if glob.startswith(("[!", "[^"), i) else i + 1)
+            if end < 0:
+                out.append(re.escape(ch))
+                i += 1
+                continue
+            inner = glob[i + 1:end]
+            if inner[:1] in ("!", "^"):
+                inner = "^" + inner[1:]
+            out.append(f"(?!/)[{inner.replace(chr(92), chr(92) * 2)}]")
+            i = end + 1
+        elif ch == "\\" and i + 1 < n:
+            out.append(re.escape(glob[i + 1]))
+            i += 2
+        else:
+            out.append(re.escape(ch))
+            i += 1
+    return "".join(out)

@@ -6,7 +6,7 @@ Nothing here prints; callers turn OSError into messages.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 #: Folders never searched when a directory is given on the command line.
@@ -100,16 +100,22 @@ def commit_temps(pairs: list[tuple[str, str]]) -> None:
         os.replace(tmp, target)
 
 
-def expand_paths(paths: Iterable[str], suffixes: tuple[str, ...] = (".toon",)) -> Iterator[str]:
+def expand_paths(paths: Iterable[str], suffixes: tuple[str, ...] = (".toon",), *,
+                 excluded: Callable[[str], bool] | None = None,
+                 force_exclude: bool = False) -> Iterator[str]:
     """Files as given, and files with ``suffixes`` found below any directory given.
 
     Explicit files are yielded whatever their suffix (the user asked for them);
-    directory walks are sorted so output order is stable.
+    directory walks are sorted so output order is stable. ``excluded`` (usually
+    ``Config.excluded``) drops files found in folders, and explicit files too
+    with ``force_exclude``: the hook routes' convention (ruff's
+    ``--force-exclude``), because pre-commit names every file explicitly.
     """
     for p in paths:
         if os.path.isdir(p):
-            yield from (f for f in _walk_tree(p) if f.endswith(suffixes))
-        else:
+            found = (f for f in _walk_tree(p) if f.endswith(suffixes))
+            yield from (f for f in found if excluded is None or not excluded(f))
+        elif not (force_exclude and excluded is not None and excluded(p)):
             yield p
 
 
@@ -129,17 +135,12 @@ def _walk_tree(folder: str) -> Iterator[str]:
 
 
 def _git_files(folder: str) -> list[str] | None:
-    import subprocess
+    from .hooks.git import GitError, git
 
     try:
-        proc = subprocess.run(
-            ["git", "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, timeout=120,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
+        out = git(folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    except GitError:
         return None  # not a git work tree (or no git): walk instead
-    names = [n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    names = [n for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
     paths = (os.path.join(folder, n) for n in sorted(set(names)))
     return [p for p in paths if os.path.isfile(p)]  # tracked but deleted files drop out

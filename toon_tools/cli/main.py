@@ -7,11 +7,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import NoReturn
 
 import click
 
 from .. import SPEC_VERSION, __version__
+from ..errors import ERROR
 
 #: command name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
@@ -38,7 +39,8 @@ class LazyGroup(click.Group):
         if name in COMMANDS:
             module, _, attr = COMMANDS[name].partition(":")
             command = getattr(importlib.import_module(module), attr)
-            assert isinstance(command, click.Command)
+            if not isinstance(command, click.Command):  # a wiring bug, not user input
+                raise TypeError(f"{COMMANDS[name]} is not a click command")
             return command
         return super().get_command(ctx, name)
 
@@ -49,30 +51,49 @@ class LazyGroup(click.Group):
 def cli() -> None:
     """Tools for TOON, Token-Oriented Object Notation.
 
-    Exit codes: 0 ok, 1 findings (invalid or unformatted files, over budget),
-    2 usage or I/O error.
+    Exit codes, the same for every command and hook: 0 ok; 1 findings (an invalid
+    or unformatted file, a stale or conflicting twin, over budget, a failed
+    pipeline step); 2 usage, configuration, I/O or environment error.
     """
 
 
-def main(argv: list[str] | None = None) -> Any:
-    """Console script. Unexpected errors print one line, not a traceback
-    (set TOON_DEBUG=1 to see it)."""
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Console script, and the one place where errors become exit codes.
+
+    Commands return an exit code (or raise SystemExit with one). Errors that
+    toon-tools raises carry their own code (:mod:`toon_tools.errors`: 1 for
+    findings, 2 for usage, configuration, I/O and environment) and print as one
+    line; so do click's usage errors and OSError. Anything else is a bug and
+    prints ``internal error`` (set TOON_DEBUG=1 for the traceback).
+    """
+    from ..errors import ToolError
+    from ._output import describe, error
+
     try:
-        return cli.main(args=argv, prog_name="toon", standalone_mode=True)
-    except KeyboardInterrupt:
+        code = cli.main(args=argv, prog_name="toon", standalone_mode=False)
+    except click.ClickException as e:
+        e.show()
+        code = e.exit_code
+    except click.exceptions.Exit as e:
+        code = e.exit_code
+    except (click.Abort, KeyboardInterrupt):
         sys.stderr.write("toon: interrupted\n")
-        sys.exit(130)
+        code = 130
     except BrokenPipeError:
         # The reader went away (`toon decode big.toon | head`): not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
+        code = 0
+    except (ToolError, OSError) as e:
+        error(describe(e))
+        code = getattr(e, "exit_code", ERROR)
     except Exception as e:  # noqa: BLE001 - last resort, see docstring
         if os.environ.get("TOON_DEBUG"):
             raise
-        sys.stderr.write(f"toon: internal error: {type(e).__name__}: {e} "
-                         "(set TOON_DEBUG=1 for a traceback)\n")
-        sys.exit(2)
+        error(f"internal error: {type(e).__name__}: {e} (a bug in toon-tools; "
+              "set TOON_DEBUG=1 for a traceback)")
+        code = ERROR
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

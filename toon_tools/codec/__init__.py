@@ -24,7 +24,7 @@ __all__ = [
     "load",
 ]
 
-SPEC_VERSION = "4.0"
+from .. import SPEC_VERSION
 
 
 def encode_lines(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import Finding
 
-class ToonDecodeError(ValueError):
+
+class ToonDecodeError(Finding, ValueError):
     """A document broke a rule of the TOON spec.
 
     ``line`` and ``column`` are 1-based and point into the original text (before
@@ -15,8 +17,8 @@ class ToonDecodeError(ValueError):
     column: int
 
     def __init__(self, msg: str, line: int, column: int) -> None:
-        super().__init__(f"{msg} (line {line}, column {column})")
-        self.msg = msg
+        ValueError.__init__(self, f"{msg} (line {line}, column {column})")
+        self.msg = self.message = msg
         self.line = line
         self.column = column
 
@@ -29,6 +31,6 @@ class ToonDecodeError(ValueError):
     def colno(self) -> int:
         return self.column
 
-    def __reduce__(self) -> tuple[type[ToonDecodeError], tuple[str, int, int]]:
+    def __reduce__(self) -> tuple[type[ToonDecodeError], tuple[str, int, int]]:  # type: ignore[override]
         # Errors cross process-pool boundaries (hooks, convert); keep them picklable.
         return (type(self), (self.msg, self.line, self.column))

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..codec import ToonDecodeError, decode
 from ..codec._decoder import _Parser
 from ..codec._scalars import ScanError, find_closing_quote, unescape
-from .twin import read_marker
+from .twin_render import read_marker
 
 if TYPE_CHECKING:
     from markdown_it.tree import SyntaxTreeNode

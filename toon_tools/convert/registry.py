@@ -28,7 +28,7 @@ class Converter:
 #: and none of them imports a heavy dependency at module level.
 MODULES: Final = (
     "toon_tools.convert.json_toon",
-    "toon_tools.convert.twin_converters",
+    "toon_tools.convert.markdown_converters",
     "toon_tools.convert.pdf",
     "toon_tools.convert.checkpoint",
 )

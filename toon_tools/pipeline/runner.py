@@ -286,7 +286,7 @@ class Runner:
         return list(await asyncio.gather(*(one(i, src) for i, src in enumerate(sources))))
 
     def _write_artifact(self, step_id: str, value: Any) -> None:
-        from ..convert.twin import to_markdown
+        from ..convert.twin_render import to_markdown
 
         text = encode(value)
         atomic_write(self.run_dir / f"{step_id}.toon", text + "\n")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import difflib
 
-import os
-
 import click
 
 from ...codec import ToonDecodeError, format_text
-from ...files import atomic_write, expand_paths
+from ...files import atomic_write
+from .._files import file_options, find_files
 from .._output import ERROR, FINDINGS, OK, diagnostic, os_error_message
 from .codec import DELIMITERS
 
@@ -56,8 +55,9 @@ def format_file(path: str, indent_size: int, delimiter: str | None, write: bool)
               help="Delimiter to use [default: the one the file's first header declares].")
 @click.option("--exit-non-zero-on-fix", is_flag=True,
               help="Exit 1 when files were reformatted (for hooks).")
+@file_options
 def fmt(files: tuple[str, ...], check_only: bool, diff: bool, indent_size: int,
-        delimiter: str | None, exit_non_zero_on_fix: bool) -> None:
+        delimiter: str | None, exit_non_zero_on_fix: bool, force_exclude: bool) -> None:
     """Rewrite TOON files in canonical form, keeping full-line comments.
 
     Files end with one newline. Invalid files are reported (path:line:col) and
@@ -67,13 +67,12 @@ def fmt(files: tuple[str, ...], check_only: bool, diff: bool, indent_size: int,
     write = not (check_only or diff)
     from functools import partial
 
-    from ...parallel import map_in_order, worth_a_pool
+    from ...parallel import FORMAT, map_in_order
 
     counts = {UNCHANGED: 0, CHANGED: 0, INVALID: 0, FAILED: 0}
-    paths = list(expand_paths(files))
+    paths, volume = find_files(files, force_exclude)
     work = partial(format_file, indent_size=indent_size, delimiter=delim, write=write)
-    volume = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
-    outcomes = map_in_order(work, paths, pool=worth_a_pool(len(paths) // 2, volume))
+    outcomes = map_in_order(work, paths, FORMAT, total_bytes=volume)
     for path, (outcome, report) in zip(paths, outcomes):
         counts[outcome] += 1
         if outcome == FAILED:

@@ -35,7 +35,7 @@ def hooks() -> None:
 @click.option("--force", is_flag=True, help="Replace a pre-commit hook that toon did not write.")
 def install(force: bool) -> None:
     """Write .git/hooks/pre-commit (respecting core.hooksPath)."""
-    from ...gitio import GitError, git
+    from ...hooks.git import GitError, git
 
     try:
         hooks_dir = Path(git(Path.cwd(), "rev-parse", "--git-path", "hooks").decode().strip())
@@ -67,8 +67,8 @@ def run_standalone(only_twins: bool = False) -> int:
     from ...codec import ToonDecodeError, decode, format_text
     from ...config import ConfigError, load_config
     from ...files import atomic_write
-    from ...gitio import GitError, index_blobs, stage_blobs, staged_changes, toplevel
-    from ...twins import excluded, render, source_of, twin_path
+    from ...hooks.git import GitError, index_blobs, stage_blobs, staged_changes, toplevel
+    from ...hooks.twins import render, source_of, twin_path
 
     try:
         root = toplevel(Path.cwd())
@@ -78,13 +78,13 @@ def run_standalone(only_twins: bool = False) -> int:
         click.echo(f"toon: error: {e}", err=True)
         return ERROR
     os.chdir(root)
-    toons = [p for p in present if p.endswith(".toon") and not excluded(p, cfg)]
+    toons = [p for p in present if p.endswith(".toon") and not cfg.excluded(p)]
     for p in present:  # a staged (perhaps hand-edited) twin stands for its source
         if not p.endswith(".toon"):
             src = source_of(root / p)
             if src is not None and src.exists():
                 rel = os.path.relpath(src, root)
-                if rel not in toons and not excluded(rel, cfg):
+                if rel not in toons and not cfg.excluded(rel):
                     toons.append(rel)
     try:
         blobs = index_blobs(root, toons)

@@ -15,7 +15,7 @@ from .._output import ERROR, FINDINGS, OK, fail
 
 def _candidates_for_orphans(root: Path, suffix: str) -> list[str]:
     """Files git knows (tracked, or untracked and not ignored) with ``suffix``."""
-    from ...gitio import GitError, git
+    from ...hooks.git import GitError, git
 
     try:
         out = git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
@@ -42,9 +42,9 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool) ->
     writes anything exits 1 and prints the `git add` to run (pre-commit only
     notices changes to tracked files; a new twin would otherwise stay untracked).
     """
-    from ...gitio import GitError, toplevel
-    from ...parallel import default_jobs, map_in_order
-    from ...twins import examine, find_orphans, plan
+    from ...hooks.git import GitError, toplevel
+    from ...parallel import TWINS, map_in_order
+    from ...hooks.twins import examine, find_orphans, plan
 
     try:
         cfg = load_config(Path(files[0]).resolve().parent if files else None)
@@ -64,9 +64,7 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool) ->
     from functools import partial
 
     pairs = plan(paths, cfg)
-    # Rendering a twin takes ~0.25 ms: a pool pays from about two hundred (bench_hooks.py).
-    results = map_in_order(partial(examine, write=not check_only), pairs,
-                           pool=len(pairs) >= 200 and default_jobs() > 1)
+    results = map_in_order(partial(examine, write=not check_only), pairs, TWINS)
     try:
         commit_temps([(r.temp, r.twin) for r in results if r.temp is not None])
     except OSError as e:

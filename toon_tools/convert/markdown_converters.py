@@ -12,7 +12,7 @@ class ToonToMarkdown(Converter):
     description = "TOON to its Markdown twin (converts back exactly)"
 
     def convert(self, data: bytes, name: str) -> str:
-        from .twin import to_markdown
+        from .twin_render import to_markdown
 
         return to_markdown(decode(data), name.rsplit("/", 1)[-1], data).rstrip("\n")
 

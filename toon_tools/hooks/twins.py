@@ -2,27 +2,21 @@
 and which are orphans. No printing here; the CLI reports.
 
 A twin's first line names its source relative to the twin's folder (see
-:mod:`toon_tools.convert.twin`), so a twin whose source is gone is recognisable
+:mod:`toon_tools.convert.twin_render`), so a twin whose source is gone is recognisable
 from the twin alone.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .codec import ToonDecodeError, decode
-from .config import Config
-from .convert.twin import read_marker, to_markdown
-from .files import write_temp
-
-
-def excluded(path: str, cfg: Config) -> bool:
-    rel = _relative(Path(path), cfg.root)
-    return any(fnmatch.fnmatch(rel, pattern) for pattern in cfg["exclude"])
+from ..codec import ToonDecodeError, decode
+from ..config import Config
+from ..convert.twin_render import read_marker, to_markdown
+from ..files import write_temp
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -132,7 +126,7 @@ def plan(paths: list[str], cfg: Config) -> list[tuple[str, str]]:
             if source is None or not source.exists():
                 continue
         src = os.path.relpath(source) if not os.path.isabs(p) else str(source)
-        if excluded(src, cfg):
+        if cfg.excluded(src):
             continue
         pairs.setdefault(src, os.path.relpath(twin_path(Path(src), cfg))
                          if not os.path.isabs(src) else str(twin_path(Path(src), cfg)))

@@ -1,5 +1,6 @@
-"""The few git operations the hooks need, each one git process for any number of
-files. Paths are passed NUL-separated, so any file name works."""
+"""Every git call toon-tools makes goes through :func:`git`: one runner, one
+timeout, one error type. The operations here each take one git process for any
+number of files; paths are passed NUL-separated, so any file name works."""
 
 from __future__ import annotations
 
@@ -7,18 +8,32 @@ import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
+
+from ..errors import ToolError
+
+#: No git call here should take long; one that hangs (a credential prompt, a
+#: lock) must not hang a commit forever.
+TIMEOUT: Final = 300.0
 
 
-class GitError(RuntimeError):
-    pass
+class GitError(ToolError):
+    """git is missing, the folder is not a repository, or a git command failed (exit 2)."""
 
 
-def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
+def git(repo: str | os.PathLike[str], *args: str, input: bytes | None = None,
+        timeout: float = TIMEOUT) -> bytes:
+    """Run ``git -C repo ARGS`` and return its stdout; GitError on any failure,
+    with git's own last line of complaint."""
     try:
         proc = subprocess.run(["git", "-C", str(repo), *args], input=input, capture_output=True,
-                              timeout=300)
+                              timeout=timeout)
     except FileNotFoundError:
         raise GitError("git is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} did not finish within {timeout:.0f} s") from None
+    except OSError as e:
+        raise GitError(f"git could not run in {repo}: {e.strerror or e}") from None
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(msg[-1] if msg else f"git {args[0]} failed")
