@@ -13,7 +13,7 @@ import toon_tools
 from tests.json_model import json_equal
 from tests.strategies import json_values, keyed_tables, tables
 from toon_tools.convert.markdown import md_to_data
-from toon_tools.convert.twin import read_marker, to_markdown
+from toon_tools.convert.twin_render import read_marker, to_markdown
 
 documents = st.one_of(
     st.dictionaries(st.text(max_size=8), json_values(js_safe=False), max_size=6),
