@@ -184,7 +184,10 @@ def load_config(start: Path | None = None, env: Mapping[str, str] | None = None)
             cfg.origins[key] = label
     for s in SETTINGS:
         if s.env and env.get(s.env):
-            cfg.values[s.key] = s.check(env[s.env])
+            try:
+                cfg.values[s.key] = s.check(env[s.env])
+            except ValueError as e:
+                raise ConfigError(f"environment {s.env}: {e}") from None
             cfg.origins[s.key] = f"environment {s.env}"
     return cfg
 
