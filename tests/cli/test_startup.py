@@ -32,3 +32,27 @@ def test_no_heavy_imports(tmp_path: Path, args: list[str]) -> None:
                           capture_output=True, text=True, timeout=60)
     loaded = json.loads(proc.stderr.rsplit("HEAVY=", 1)[1])
     assert loaded == []
+
+
+def test_help_lists_commands_without_importing_any() -> None:
+    probe = ("import sys\nfrom toon_tools.cli.main import cli\n"
+             "try:\n    cli.main(args=['--help'], prog_name='toon')\nexcept SystemExit:\n    pass\n"
+             "sys.stderr.write('\\nLOADED=' + ','.join(sorted(m for m in sys.modules if "
+             "m.startswith(('toon_tools.cli.commands', 'toon_tools.codec', 'toon_tools.config')))))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stderr.rsplit("LOADED=", 1)[1] == ""
+    assert "  check " in proc.stdout and "  pipeline " in proc.stdout
+
+
+def test_the_help_table_matches_each_commands_own_help() -> None:
+    import click
+
+    from toon_tools.cli.main import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    for name, (_, short) in COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None
+        first = (command.help or "").strip().split("\n\n")[0].replace("\n", " ")
+        assert first == short, f"toon {name}: its docstring's first line changed: {first!r}"

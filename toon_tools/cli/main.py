@@ -14,20 +14,30 @@ import click
 from .. import SPEC_VERSION, __version__
 from ..errors import ERROR
 
-#: command name -> "module:attribute" of its click command.
-COMMANDS: dict[str, str] = {
-    "encode": "toon_tools.cli.commands.codec:encode",
-    "decode": "toon_tools.cli.commands.codec:decode",
-    "check": "toon_tools.cli.commands.check:check",
-    "fmt": "toon_tools.cli.commands.fmt:fmt",
-    "tokens": "toon_tools.cli.commands.tokens:tokens",
-    "cache": "toon_tools.cli.commands.cache:cache",
-    "convert": "toon_tools.cli.commands.convert:convert",
-    "checkpoint": "toon_tools.cli.commands.checkpoint:checkpoint",
-    "twins": "toon_tools.cli.commands.twins:twins",
-    "hooks": "toon_tools.cli.commands.hooks:hooks",
-    "config": "toon_tools.cli.commands.config:config",
-    "pipeline": "toon_tools.cli.commands.pipeline:pipeline",
+#: command name -> ("module:attribute" of its click command, its one-line help).
+#: The help is repeated here so that ``toon --help`` lists the commands without
+#: importing any of them; tests/cli/test_startup.py keeps both in step.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "encode": ("toon_tools.cli.commands.codec:encode", "Convert JSON to TOON."),
+    "decode": ("toon_tools.cli.commands.codec:decode", "Convert TOON to JSON."),
+    "check": ("toon_tools.cli.commands.check:check", "Validate TOON files (strict mode, spec v4.0)."),
+    "fmt": ("toon_tools.cli.commands.fmt:fmt",
+            "Rewrite TOON files in canonical form, keeping full-line comments."),
+    "tokens": ("toon_tools.cli.commands.tokens:tokens",
+               "Count tokens exactly (tiktoken, offline) in files, folders or stdin."),
+    "cache": ("toon_tools.cli.commands.cache:cache", "Inspect or empty the token-count cache."),
+    "convert": ("toon_tools.cli.commands.convert:convert",
+                "Convert between JSON, JSON Lines, TOON, Markdown, PDF and git checkpoints."),
+    "checkpoint": ("toon_tools.cli.commands.checkpoint:checkpoint",
+                   "Snapshot branch, upstream, changes, submodules, commits and open tasks."),
+    "twins": ("toon_tools.cli.commands.twins:twins",
+              "Regenerate the Markdown twins of .toon files, and remove orphaned twins."),
+    "hooks": ("toon_tools.cli.commands.hooks:hooks",
+              "Install or run the standalone git pre-commit hook."),
+    "config": ("toon_tools.cli.commands.config:config",
+               "Print the resolved settings and where each came from."),
+    "pipeline": ("toon_tools.cli.commands.pipeline:pipeline",
+                 "Run multi-step LLM pipelines whose artifacts are TOON."),
 }
 
 
@@ -37,12 +47,18 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in COMMANDS:
-            module, _, attr = COMMANDS[name].partition(":")
+            module, _, attr = COMMANDS[name][0].partition(":")
             command = getattr(importlib.import_module(module), attr)
             if not isinstance(command, click.Command):  # a wiring bug, not user input
-                raise TypeError(f"{COMMANDS[name]} is not a click command")
+                raise TypeError(f"{COMMANDS[name][0]} is not a click command")
             return command
         return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own version imports every command to ask for its help line.
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
