@@ -42,7 +42,8 @@ def test_jsonl(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1}\n{oops}\n')
     r = run_toon("convert", str(bad))
-    assert r.code == 1 and f"{bad}:2: invalid JSON line" in r.err
+    assert (r.code, r.err) == (1, f"toon: error: {bad}:2:2: invalid JSON: "
+                                  "Expecting property name enclosed in double quotes\n")
 
 
 def test_folder_glob_and_out_dir_with_pool(tmp_path: Path) -> None:

@@ -11,8 +11,12 @@ import importlib
 from typing import ClassVar, Final
 
 
-class ConversionError(ValueError):
-    """The input cannot be converted; the message says why, in one line."""
+from ..errors import Finding
+
+
+class ConversionError(Finding, ValueError):
+    """The input cannot be converted (exit 1); the message says why, in one line,
+    and ``path``/``line``/``column`` say where when known."""
 
 
 class Converter:

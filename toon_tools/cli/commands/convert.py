@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ...files import atomic_write, walk_folder
-from .._output import ERROR, FINDINGS, OK, fail
+from .._output import ERROR, OK, describe, fail
 
 FORMATS = ["json", "jsonl", "toon", "md", "pdf", "checkpoint"]
 POOL_FROM = 8  # fewer files convert faster in-process than a pool can start
@@ -38,8 +38,8 @@ class Outcome:
 
 def run_job(job: Job, data: bytes | None = None) -> Outcome:
     """Convert one input (in a worker or in-process). Never raises for bad input."""
-    from ...codec import ToonDecodeError
-    from ...convert.registry import ConversionError, lookup
+    from ...convert.registry import lookup
+    from ...errors import ToolError
 
     try:
         if data is None:
@@ -50,11 +50,8 @@ def run_job(job: Job, data: bytes | None = None) -> Outcome:
                     data = fh.read()
         name = "<stdin>" if job.source == "-" else job.source
         text = lookup(job.source_format, job.target_format).convert(data, name)
-    except ToonDecodeError as e:
-        return Outcome(job, FINDINGS, f"{job.source}:{e.line}:{e.column}: {e.msg}")
-    except ConversionError as e:
-        msg = str(e)
-        return Outcome(job, FINDINGS, msg if msg.startswith(job.source) else f"{job.source}: {msg}")
+    except ToolError as e:
+        return Outcome(job, e.exit_code, describe(e, job.source))
     except (OSError, MemoryError) as e:
         return Outcome(job, ERROR, f"{job.source}: {getattr(e, 'strerror', None) or e}")
     out = text + "\n" if text else ""
