@@ -7,10 +7,19 @@ import gc
 from collections.abc import Iterator
 from typing import IO, Any, Callable
 
-from ._decoder import DEFAULT_MAX_DEPTH, decode_text
+from ._decoder import decode_text
 from ._encoder import Encoder
 from ._errors import ToonDecodeError
 from ._format import format_text
+from ._scalars import DEFAULT_MAX_DEPTH
+from ._tokens import (
+    encode_key,
+    find_closing_quote,
+    format_primitive,
+    parse_primitive,
+    quote_string,
+    unescape_string,
+)
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
@@ -19,9 +28,15 @@ __all__ = [
     "decode",
     "dump",
     "encode",
+    "encode_key",
     "encode_lines",
+    "find_closing_quote",
+    "format_primitive",
     "format_text",
     "load",
+    "parse_primitive",
+    "quote_string",
+    "unescape_string",
 ]
 
 from .. import SPEC_VERSION

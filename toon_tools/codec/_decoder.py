@@ -14,22 +14,24 @@ from typing import Any, Callable, Final
 
 from ._errors import ToonDecodeError
 from ._scalars import (
-    LITERALS,
-    NUMBER,
+    DEFAULT_MAX_DEPTH,
     UNQUOTED_KEY,
     ScanError,
     find_closing_quote,
-    parse_number,
+    parse_token,
     unescape,
 )
 
-DEFAULT_MAX_DEPTH: Final = 1000
-"""Default limit on nesting (containers plus nested field groups), as json's is ~1000."""
-
 _DIGITS: Final = frozenset("0123456789")
-_NUMBER_START: Final = frozenset("-0123456789")
 _DELIMITERS: Final = frozenset(",|\t")
-_MISSING: Final[Any] = object()
+#: Longest array length accepted in a header (§6): 18 digits always fit a
+#: machine integer, and no document holds 10**18 items.
+_MAX_LENGTH_DIGITS: Final = 18
+
+# How a row's cells become an object (§9.3 nested field groups), one op per step:
+_CELL: Final = 0  # the next cell is the value of this field
+_OPEN_GROUP: Final = 1  # a nested object starts under this field
+_CLOSE_GROUP: Final = 2  # the current nested object ends
 
 _OBJECT: Final = 0
 _LIST: Final = 1
@@ -95,14 +97,14 @@ class _Row:
             if entry is None:
                 stack.pop()
                 if stack:
-                    ops.append((2, ""))
+                    ops.append((_CLOSE_GROUP, ""))
                 continue
             name, children = entry
             if children is None:
-                ops.append((0, name))
+                ops.append((_CELL, name))
                 width += 1
             else:
-                ops.append((1, name))
+                ops.append((_OPEN_GROUP, name))
                 stack.append(iter(children))
         self.ops = ops
         self.width = width
@@ -115,9 +117,9 @@ class _Row:
         parents: list[dict[str, Any]] = []
         it = iter(values)
         for op, name in self.ops:
-            if op == 0:
+            if op == _CELL:
                 cur[name] = next(it)
-            elif op == 1:
+            elif op == _OPEN_GROUP:
                 child: dict[str, Any] = {}
                 cur[name] = child
                 parents.append(cur)
@@ -170,25 +172,28 @@ class _Parser:
     def _scan_lines(self, text: str) -> None:
         """Split into lines, drop comments (§5.1), validate indentation (§12).
 
-        ``dep[i]`` is -1 for a blank line; ``ind[i]`` is the number of indentation
-        characters, so that ``ind[i] + offset + 1`` is a 1-based column.
+        Four parallel lists, one entry per non-comment line: ``depths[i]`` is the
+        indentation level (-1 for a blank line), ``contents[i]`` the text after the
+        indentation, ``indents[i]`` the number of indentation characters (so that
+        ``indents[i] + offset + 1`` is a 1-based column) and ``line_numbers[i]`` the
+        1-based line number in the original text.
         """
         raw_lines = text.split("\n")
         if "\r" in text:  # §12: one CR before LF (or at EOF) belongs to the terminator
             raw_lines = [r[:-1] if r.endswith("\r") else r for r in raw_lines]
         size = self.indent_size
         strict = self.strict
-        dep: list[int] = []
-        con: list[str] = []
-        ind: list[int] = []
-        lno: list[int] = []
+        depths: list[int] = []
+        contents: list[str] = []
+        indents: list[int] = []
+        line_numbers: list[int] = []
         for number, raw in enumerate(raw_lines, 1):
             c = raw.lstrip(" ")
             if not c:
-                dep.append(-1)
-                con.append("")
-                ind.append(0)
-                lno.append(number)
+                depths.append(-1)
+                contents.append("")
+                indents.append(0)
+                line_numbers.append(number)
                 continue
             first = c[0]
             if first == "#":
@@ -196,10 +201,10 @@ class _Parser:
             k = len(raw) - len(c)
             if first == "\t":
                 if not c.strip(" \t"):
-                    dep.append(-1)
-                    con.append("")
-                    ind.append(0)
-                    lno.append(number)
+                    depths.append(-1)
+                    contents.append("")
+                    indents.append(0)
+                    line_numbers.append(number)
                     continue
                 if strict:
                     raise ToonDecodeError("tab character in indentation", number, k + 1)
@@ -207,10 +212,10 @@ class _Parser:
                 c = raw.lstrip(" \t")
                 lead = raw[: len(raw) - len(c)]
                 k = lead.count(" ") + lead.count("\t") * size
-                dep.append(k // size)
-                con.append(c)
-                ind.append(len(lead))
-                lno.append(number)
+                depths.append(k // size)
+                contents.append(c)
+                indents.append(len(lead))
+                line_numbers.append(number)
                 continue
             if k % size:
                 if strict:
@@ -219,36 +224,41 @@ class _Parser:
                         number,
                         k + 1,
                     )
-            dep.append(k // size)
-            con.append(c)
-            ind.append(k)
-            lno.append(number)
-        self.dep = dep
-        self.con = con
-        self.ind = ind
-        self.lno = lno
+            depths.append(k // size)
+            contents.append(c)
+            indents.append(k)
+            line_numbers.append(number)
+        self.depths = depths
+        self.contents = contents
+        self.indents = indents
+        self.line_numbers = line_numbers
 
     # ------------------------------------------------------------ errors
 
     def error(self, msg: str, i: int, offset: int = 0) -> ToonDecodeError:
         """An error on line index ``i`` at ``offset`` into that line's content."""
-        if i >= len(self.lno):
-            last = self.lno[-1] if self.lno else 1
+        if i >= len(self.line_numbers):
+            last = self.line_numbers[-1] if self.line_numbers else 1
             return ToonDecodeError(msg, last, 1)
-        return ToonDecodeError(msg, self.lno[i], self.ind[i] + offset + 1)
+        return ToonDecodeError(msg, self.line_numbers[i], self.indents[i] + offset + 1)
+
+    def located(self, e: ScanError, i: int, offset: int = 0) -> ToonDecodeError:
+        """A token-level error raised while scanning the content of line ``i``
+        from ``offset``, placed in the document."""
+        return self.error(e.msg, i, offset + e.pos)
 
     # ------------------------------------------------------------ root (§5)
 
     def parse(self) -> Any:
-        dep, con = self.dep, self.con
-        n = len(con)
-        first = next((i for i in range(n) if dep[i] >= 0), -1)
+        depths, contents = self.depths, self.contents
+        n = len(contents)
+        first = next((i for i in range(n) if depths[i] >= 0), -1)
         if first < 0:
             return {}  # empty document (§5)
-        if dep[first] != 0:
+        if depths[first] != 0:
             raise self.error("the first line of a document must not be indented", first)
-        c = con[first]
-        non_blank = sum(1 for d in dep if d >= 0)
+        c = contents[first]
+        non_blank = sum(1 for d in depths if d >= 0)
         if c[0] == "[":
             header = self._try_header(c, first, 0)
             if header is not None:
@@ -260,7 +270,7 @@ class _Parser:
             try:
                 value = self._value(c.strip(" "))
             except ScanError as e:
-                raise self.error(e.msg, first, e.pos + len(c) - len(c.lstrip(" "))) from None
+                raise self.located(e, first, len(c) - len(c.lstrip(" "))) from None
             self._mark(first, ())
             return value
         root: dict[str, Any] = {}
@@ -268,7 +278,7 @@ class _Parser:
         return root
 
     def _root_header(self, header: _Header, i: int) -> Any:
-        c = self.con[i]
+        c = self.contents[i]
         value: Any
         self._mark(i, ())
         if header.keyed:
@@ -288,9 +298,9 @@ class _Parser:
 
     def _expect_end(self, i: int) -> None:
         """§5: nothing may follow a completed root array or keyed root object."""
-        dep = self.dep
-        for j in range(i, len(dep)):
-            if dep[j] >= 0:
+        depths = self.depths
+        for j in range(i, len(depths)):
+            if depths[j] >= 0:
                 if self.strict:
                     raise self.error("unexpected content after the root array", j)
                 return
@@ -298,12 +308,12 @@ class _Parser:
     # ------------------------------------------------------------ main loop
 
     def _run(self, stack: list[_Frame], i: int) -> None:
-        dep = self.dep
+        depths = self.depths
         strict = self.strict
-        n = len(dep)
+        n = len(depths)
         blank = -1  # index of the first blank line in the current run
         while i < n:
-            d = dep[i]
+            d = depths[i]
             if d < 0:
                 if blank < 0:
                     blank = i
@@ -332,7 +342,7 @@ class _Parser:
                 top.depth = d
             top.fresh = False
             if top.kind == _OBJECT:
-                i = self._field(top, i, d, self.con[i], 0, stack)
+                i = self._field(top, i, d, self.contents[i], 0, stack)
             else:
                 i = self._item(top, i, d, stack)
         while stack:
@@ -369,7 +379,7 @@ class _Parser:
         try:
             key, header, rest = self._split_field(c, i)
         except ScanError as e:
-            raise self.error(e.msg, i, off + e.pos) from None
+            raise self.located(e, i, off) from None
         path = frame.path + (key,) if self.trace is not None else ()
         self._mark(i, path)
         if self.strict and key in obj:
@@ -388,7 +398,7 @@ class _Parser:
             try:
                 obj[key] = self._value(tok)
             except ScanError as e:
-                raise self.error(e.msg, i, off + rest + e.pos + c[rest:].find(tok)) from None
+                raise self.located(e, i, off + rest + c[rest:].find(tok)) from None
             return i + 1
         label = f"{key}[{header.length}{':' if header.keyed else ''}]"
         if header.keyed:
@@ -443,7 +453,7 @@ class _Parser:
             return self._parse_header(c, 0)
         except ScanError as e:
             if self.strict and self._find_unquoted(c, ":") >= 0:
-                raise self.error(e.msg, i, off + e.pos) from None
+                raise self.located(e, i, off) from None
             return None
 
     def _parse_header(self, c: str, b: int) -> _Header:
@@ -456,6 +466,9 @@ class _Parser:
             raise ScanError("array header needs a length, e.g. [3]", b)
         if k - j > 1 and c[j] == "0":
             raise ScanError("array length must not have leading zeros", j)
+        if k - j > _MAX_LENGTH_DIGITS:
+            raise ScanError(f"array length has {k - j} digits, more than the "
+                            f"{_MAX_LENGTH_DIGITS} accepted", j)
         length = int(c[j:k])
         keyed = k < n and c[k] == ":"
         if keyed:
@@ -585,18 +598,18 @@ class _Parser:
         build = row.build
         value = self._value
         strict = self.strict
-        dep, con = self.dep, self.con
-        n = len(con)
+        depths, contents = self.depths, self.contents
+        n = len(contents)
         out: list[Any] = []
         append = out.append
         trace = self.trace
         j = i + 1
         while j < n:
-            d = dep[j]
+            d = depths[j]
             if d != row_depth:
                 if d < 0:
                     nxt = self._after_blanks(j)
-                    if nxt < n and dep[nxt] == row_depth and self._is_row(con[nxt], delim):
+                    if nxt < n and depths[nxt] == row_depth and self._is_row(contents[nxt], delim):
                         if strict and (out or self._in_array_span(stack)):
                             raise self.error("blank line inside an array", j)
                         j = nxt
@@ -610,7 +623,7 @@ class _Parser:
                     j += 1
                     continue
                 break
-            r = con[j]
+            r = contents[j]
             if '"' in r:
                 if not self._is_row(r, delim):
                     break  # a key-value line ends the rows (§9.3)
@@ -632,7 +645,8 @@ class _Parser:
                         t = t.strip(" ")
                     if not t:
                         vals.append("")
-                    elif t[0] in _NUMBER_START and t.isdigit() and (t[0] != "0" or len(t) == 1) and t.isascii():
+                    elif (t.isdigit() and (t[0] != "0" or len(t) == 1) and t.isascii()
+                          and len(t) <= _MAX_LENGTH_DIGITS):  # fits a machine int
                         vals.append(int(t))
                     else:
                         try:
@@ -647,7 +661,7 @@ class _Parser:
                     )
                 vals = (vals + [None] * width)[:width]
             if trace is not None:
-                trace.setdefault(self.lno[j], path + (len(out),))
+                trace.setdefault(self.line_numbers[j], path + (len(out),))
             append(dict(zip(names, vals)) if names is not None else build(vals))
             j += 1
         if strict and len(out) != header.length:
@@ -671,17 +685,17 @@ class _Parser:
         label = label or f"[{header.length}:]"
         delim = header.delimiter
         strict = self.strict
-        dep, con = self.dep, self.con
-        n = len(con)
+        depths, contents = self.depths, self.contents
+        n = len(contents)
         out: dict[str, Any] = {}
         rows = 0
         j = i + 1
         while j < n:
-            d = dep[j]
+            d = depths[j]
             if d != row_depth:
                 if d < 0:
                     nxt = self._after_blanks(j)
-                    if nxt < n and dep[nxt] == row_depth:
+                    if nxt < n and depths[nxt] == row_depth:
                         if strict and (rows or self._in_array_span(stack)):
                             raise self.error("blank line inside an array", j)
                         j = nxt
@@ -693,7 +707,7 @@ class _Parser:
                     j += 1
                     continue
                 break
-            r = con[j]
+            r = contents[j]
             try:
                 if r[0] == '"':
                     close = find_closing_quote(r, 0)
@@ -710,7 +724,7 @@ class _Parser:
                         continue
                     key = r[:colon].strip(" ")
             except ScanError as e:
-                raise self.error(e.msg, j, e.pos) from None
+                raise self.located(e, j) from None
             body = r[colon + 1 :]
             cells = self._split(body, delim, 0) if body.strip(" ") else []
             try:
@@ -727,7 +741,7 @@ class _Parser:
             if strict and key in out:
                 raise self.error(f"duplicate entry key {key!r}", j)
             if self.trace is not None:
-                self.trace.setdefault(self.lno[j], path + (key,))
+                self.trace.setdefault(self.line_numbers[j], path + (key,))
             out[key] = row.build(vals)
             rows += 1
             j += 1
@@ -745,17 +759,17 @@ class _Parser:
     def _field_depth(row: _Row) -> int:
         deepest = level = 1
         for op, _ in row.ops:
-            if op == 1:
+            if op == _OPEN_GROUP:
                 level += 1
                 deepest = max(deepest, level)
-            elif op == 2:
+            elif op == _CLOSE_GROUP:
                 level -= 1
         return deepest
 
     def _after_blanks(self, j: int) -> int:
-        dep = self.dep
-        n = len(dep)
-        while j < n and dep[j] < 0:
+        depths = self.depths
+        n = len(depths)
+        while j < n and depths[j] < 0:
             j += 1
         return j
 
@@ -771,7 +785,7 @@ class _Parser:
     # ------------------------------------------------------------ list items (§9.4, §10)
 
     def _item(self, frame: _Frame, i: int, d: int, stack: list[_Frame]) -> int:
-        c = self.con[i]
+        c = self.contents[i]
         if c[0] != "-" or (len(c) > 1 and c[1] != " "):
             if c.rstrip(" ") != "-":
                 raise self.error(f"{frame.label}: expected a list item starting with '- '", i)
@@ -819,7 +833,7 @@ class _Parser:
             try:
                 items.append(self._value(tok))
             except ScanError as e:
-                raise self.error(e.msg, i, off + e.pos) from None
+                raise self.located(e, i, off) from None
             return i + 1
         # An object whose first field sits on the hyphen line (§10): its fields
         # stand at d + 1, so whatever the first field opens is at d + 2.
@@ -833,7 +847,7 @@ class _Parser:
     def _mark(self, i: int, path: tuple[Any, ...]) -> None:
         """Record the path of the element line ``i`` starts (outermost wins)."""
         if self.trace is not None:
-            self.trace.setdefault(self.lno[i], path)
+            self.trace.setdefault(self.line_numbers[i], path)
 
     def _quoted_key_header(self, body: str) -> bool:
         try:
@@ -845,24 +859,8 @@ class _Parser:
     # ------------------------------------------------------------ tokens (§4)
 
     def _value(self, tok: str) -> Any:
-        """Decode one trimmed primitive token."""
-        if not tok:
-            return ""
-        c0 = tok[0]
-        if c0 == '"':
-            close = find_closing_quote(tok, 0)
-            if close != len(tok) - 1:
-                raise ScanError("unexpected characters after closing quote", close + 1)
-            return unescape(tok, 1, close, self.strict)
-        if c0 in _NUMBER_START and NUMBER.match(tok):
-            try:
-                return parse_number(tok, self.parse_float, self.parse_int)
-            except OverflowError as e:
-                raise ScanError(f"{e}: {tok[:40]}", 0) from None
-        lit = LITERALS.get(tok, _MISSING)
-        if lit is not _MISSING:
-            return lit
-        return tok
+        """Decode one trimmed primitive token (§4); raises ScanError."""
+        return parse_token(tok, self.strict, self.parse_float, self.parse_int)
 
     @staticmethod
     def _find_unquoted(s: str, ch: str, start: int = 0) -> int:
@@ -921,6 +919,6 @@ class _Parser:
             try:
                 self._value(stripped)
             except ScanError:
-                return self.error(e.msg, i, off + pos + cell.find(stripped[:1] or " ") + e.pos)
+                return self.located(e, i, off + pos + cell.find(stripped[:1] or " "))
             pos += len(cell) + 1
         return self.error(e.msg, i, off + start)

@@ -13,20 +13,22 @@ from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any, Callable, Final
 
-from ._types import JSON_TYPES, PRIMITIVE_TYPES, Number
-from ._scalars import UNSAFE_CHAR, encode_key, format_float, needs_quote, quote
+from ._types import JSON_TYPES, PRIMITIVE_TYPES
+from ._scalars import (
+    DEFAULT_MAX_DEPTH,
+    HEADER_DELIMITER,
+    UNSAFE_CHAR,
+    encode_key,
+    format_int,
+    format_primitive,
+    needs_quote,
+    quote,
+)
 
-DEFAULT_MAX_DEPTH: Final = 1000
-
-_DELIMITER_MARK: Final = {",": "", "\t": "\t", "|": "|"}
 _CHUNK: Final = 4096  # lines handed out at a time by the streaming encoder
 
 _OBJECT: Final = 0
 _LIST: Final = 1
-
-
-class _TooDeep(Exception):
-    pass
 
 
 class Encoder:
@@ -40,13 +42,13 @@ class Encoder:
         max_depth: int = DEFAULT_MAX_DEPTH,
         default: Callable[[Any], Any] | None = None,
     ) -> None:
-        if delimiter not in _DELIMITER_MARK:
+        if delimiter not in HEADER_DELIMITER:
             raise ValueError(f"delimiter must be ',', '\\t' or '|', not {delimiter!r}")
         if indent_size < 1:
             raise ValueError("indent_size must be at least 1")
         self.indent_size = indent_size
         self.delimiter = delimiter
-        self.mark = _DELIMITER_MARK[delimiter]
+        self.mark = HEADER_DELIMITER[delimiter]
         self.max_depth = max_depth
         self.default = default
         self.unsafe_char = UNSAFE_CHAR[delimiter]
@@ -78,26 +80,17 @@ class Encoder:
 
     def prim(self, v: Any) -> str:
         """Encode one primitive (already normalized) per §2 and §7.2."""
-        t = type(v)
-        if t is str:
-            return quote(v) if needs_quote(v, self.unsafe_char) else v
-        if t is int:
-            return int.__repr__(v)
-        if t is float:
-            return format_float(v)
-        if t is bool:
-            return "true" if v else "false"
-        if v is None:
-            return "null"
-        assert t is Number
-        return str.__str__(v)
+        return format_primitive(v, self.unsafe_char)
 
     def column(self, col: list[Any], types: set[type]) -> list[str]:
         """Encode a column of primitives, specialised on the column's types."""
         if len(types) == 1:
             t = next(iter(types))
             if t is int:
-                return list(map(int.__repr__, col))
+                try:
+                    return list(map(int.__repr__, col))
+                except ValueError:  # an int past Python's int-to-string limit
+                    return list(map(format_int, col))
             if t is str:
                 unsafe = self.unsafe_char
                 return [quote(s) if needs_quote(s, unsafe) else s for s in col]
@@ -221,7 +214,7 @@ class Encoder:
                             v = quote(v)
                         out.append(f"{lead}{ek}: {v}")
                     elif t is int:
-                        out.append(f"{lead}{ek}: {int.__repr__(v)}")
+                        out.append(f"{lead}{ek}: {format_int(v)}")
                     elif t is bool:
                         out.append(f"{lead}{ek}: {'true' if v else 'false'}")
                     elif v is None:
@@ -240,7 +233,7 @@ class Encoder:
                             v = quote(v)
                         out.append(f"{lead}- {v}")
                     elif t is int:
-                        out.append(f"{lead}- {int.__repr__(v)}")
+                        out.append(f"{lead}- {format_int(v)}")
                     else:
                         item(out, v, depth, stack)
                         if len(stack) != height:
@@ -368,9 +361,6 @@ class Encoder:
             f"{row_lead}{k}: {row}" for k, row in zip(keys, map(sep.join, zip(*leaves)))
         )
         return True
-
-
-_DONE: Final[Any] = object()
 
 
 def _normalize(v: Any, default: Callable[[Any], Any] | None) -> Any:

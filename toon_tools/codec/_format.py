@@ -10,19 +10,16 @@ block goes before the line of its nearest enclosing path.
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
+from typing import Any
 
-from ._decoder import DEFAULT_MAX_DEPTH, decode_text
+from ._decoder import decode_text
 from ._encoder import Encoder
-
-_COMMENT: Final = re.compile(r" *#")
-_DELIMITER_MARK: Final = re.compile(r"\[(?:0|[1-9][0-9]*):?([\t|])?\]")
+from ._scalars import COMMENT_LINE as _COMMENT, DEFAULT_MAX_DEPTH, HEADER_MARK
 
 
 def detect_delimiter(text: str) -> str:
     """The delimiter the document's first array header declares (comma if none)."""
-    m = _DELIMITER_MARK.search(text)
+    m = HEADER_MARK.search(text)
     return m.group(1) or "," if m else ","
 
 

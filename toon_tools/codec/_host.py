@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Callable, Final
 
-from ._scalars import format_decimal, format_float
+from ._scalars import format_decimal, format_float, format_int
 from ._types import JSON_TYPES, Number
 
 
@@ -76,7 +76,7 @@ def key_to_str(key: Any) -> str:
     if key is None:
         return "null"
     if isinstance(key, int):
-        return int.__repr__(key)
+        return format_int(int.__int__(key))
     if isinstance(key, float):
         return format_float(key)
     if isinstance(key, enum.Enum):

@@ -7,8 +7,26 @@ disagree about what a token means. Every compiled regex of the codec lives here.
 from __future__ import annotations
 
 import re
+import sys
 from decimal import Decimal
 from typing import Any, Callable, Final
+
+from ._types import Number
+
+DEFAULT_MAX_DEPTH: Final = 1000
+"""Default limit on nesting (containers plus nested field groups), as json's is
+about 1000. The encoder and the decoder share it, so what one writes the other
+reads back."""
+
+#: §6: the delimiter symbol an array header carries inside its brackets; the
+#: comma, the default delimiter, is written as nothing.
+HEADER_DELIMITER: Final = {",": "", "\t": "\t", "|": "|"}
+
+#: §6: the bracket segment of an array header, capturing its delimiter symbol.
+HEADER_MARK: Final = re.compile(r"\[(?:0|[1-9][0-9]*):?([\t|])?\]")
+
+#: §5.1: a full-line comment: "#" after zero or more spaces (never a tab).
+COMMENT_LINE: Final = re.compile(r" *#")
 
 # ---------------------------------------------------------------- regexes (§4, §7)
 
@@ -32,7 +50,9 @@ UNSAFE_CHAR: Final = {
     for d in (",", "\t", "|")
 }
 _NUMERIC_LIKE: Final = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
-_QUOTE_IF_FIRST: Final = frozenset(" \t-#")
+# A leading U+FEFF is also quoted: readers (ours included, §4 bytes) drop a byte
+# order mark at the start of a document, so an unquoted one would vanish.
+_QUOTE_IF_FIRST: Final = frozenset(" \t-#\ufeff")
 _NUMERIC_FIRST: Final = frozenset("+0123456789")
 _RESERVED_WORDS: Final = frozenset({"true", "false", "null"})
 
@@ -67,12 +87,24 @@ _HEX: Final = frozenset("0123456789abcdefABCDEF")
 
 
 def quote(s: str) -> str:
-    """Wrap ``s`` in double quotes, escaping per §7.1 (lowercase ``\\uXXXX``)."""
-    if _SURROGATE.search(s):
-        raise ValueError(f"cannot encode a lone surrogate in string {s!r}")
+    """Wrap ``s`` in double quotes, escaping per §7.1 (lowercase ``\\uXXXX``).
+
+    A lone surrogate (U+D800-U+DFFF) has no UTF-8 form and §7.1 forbids its
+    escape, so no TOON text can hold it: it is refused with ``ValueError``.
+    """
+    bad = _SURROGATE.search(s)
+    if bad is not None:
+        raise ValueError(lone_surrogate_message(s, bad.start()))
     if _ESCAPE_NEEDED.search(s) is None:
         return f'"{s}"'
     return f'"{s.translate(_ESCAPE_TABLE)}"'
+
+
+def lone_surrogate_message(s: str, index: int) -> str:
+    """Why a string holding a lone surrogate cannot be encoded (§7.1)."""
+    shown = s if len(s) <= 40 else s[:37] + "..."
+    return (f"cannot encode the lone surrogate U+{ord(s[index]):04X} at index {index} "
+            f"of the string {shown!r}: TOON text is UTF-8 and has no escape for it (§7.1)")
 
 
 def encode_key(key: str) -> str:
@@ -152,6 +184,33 @@ def unescape(s: str, start: int, end: int, strict: bool = True) -> str:
 # ---------------------------------------------------------------- numbers (§2, §4)
 
 LITERALS: Final[dict[str, Any]] = {"true": True, "false": False, "null": None}
+_NUMBER_START: Final = frozenset("-0123456789")
+_MISSING: Final[Any] = object()
+
+
+def parse_token(
+    tok: str,
+    strict: bool = True,
+    parse_float: Callable[[str], Any] | None = None,
+    parse_int: Callable[[str], Any] | None = None,
+) -> Any:
+    """One trimmed primitive token as a value (§4): a quoted string, a number,
+    ``true``/``false``/``null``, else the token itself as a string. Raises
+    :class:`ScanError` with the position of the problem in ``tok``."""
+    if not tok:
+        return ""
+    c0 = tok[0]
+    if c0 == '"':
+        close = find_closing_quote(tok, 0)
+        if close != len(tok) - 1:
+            raise ScanError("unexpected characters after closing quote", close + 1)
+        return unescape(tok, 1, close, strict)
+    if c0 in _NUMBER_START and NUMBER.match(tok):
+        return parse_number(tok, parse_float, parse_int)
+    lit = LITERALS.get(tok, _MISSING)
+    if lit is not _MISSING:
+        return lit
+    return tok
 
 
 def parse_number(
@@ -161,24 +220,65 @@ def parse_number(
 ) -> Any:
     """Convert a token already known to match :data:`NUMBER`.
 
-    Policy (§4 out-of-range): integers are exact Python ints; fractions and
+    Out-of-range policy (§4): integers are exact Python ints; fractions and
     exponent forms are floats unless ``parse_float`` says otherwise (pass
-    ``decimal.Decimal`` for lossless decimals). A float that overflows, or an
-    integer longer than Python's int-string limit, raises ``OverflowError``.
+    ``decimal.Decimal`` for lossless decimals). A float that overflows is refused,
+    and so is an integer with more digits than Python converts exactly
+    (``sys.get_int_max_str_digits()``, 4,300 by default; the limit guards against
+    quadratic-time conversion): ``parse_int=decimal.Decimal`` keeps those exactly.
+    Refusals raise :class:`ScanError`.
     """
     if "." in tok or "e" in tok or "E" in tok:
         if parse_float is not None:
             return parse_float(tok)
         value = float(tok)
         if value in (_INF, _NINF):
-            raise OverflowError("number is out of the range of a float")
+            raise ScanError(f"number is out of the range of a float: {tok[:40]}", 0)
         return value if value else 0.0  # -0 decodes to 0 (§4)
     if parse_int is not None:
         return parse_int(tok)
     try:
         return int(tok)
     except ValueError:  # more digits than sys.get_int_max_str_digits()
-        raise OverflowError("integer has too many digits") from None
+        raise ScanError(too_many_digits(len(tok.lstrip("-"))), 0) from None
+
+
+def too_many_digits(digits: int) -> str:
+    """The refusal for an integer longer than Python converts exactly."""
+    return (f"integer has {digits} digits, more than the {sys.get_int_max_str_digits()} "
+            "Python converts exactly (sys.get_int_max_str_digits()); "
+            "decode with parse_int=decimal.Decimal to keep it")
+
+
+def format_int(n: int) -> str:
+    """An int's decimal text (§2); one past Python's int-to-string limit raises a
+    ``ValueError`` that says what to do instead."""
+    try:
+        return int.__repr__(n)
+    except ValueError:
+        raise ValueError(
+            f"cannot encode an integer of more than {sys.get_int_max_str_digits()} digits: Python "
+            "refuses to convert it exactly (sys.get_int_max_str_digits()); "
+            "pass it as decimal.Decimal to keep every digit") from None
+
+
+def format_primitive(v: Any, unsafe_char: re.Pattern[str]) -> str:
+    """One JSON-model primitive as the encoder writes it (§2, §7.2);
+    ``unsafe_char`` is the :data:`UNSAFE_CHAR` entry of the active delimiter."""
+    t = type(v)
+    if t is str:
+        return quote(v) if needs_quote(v, unsafe_char) else v
+    if t is int:
+        return format_int(v)
+    if t is float:
+        return format_float(v)
+    if t is bool:
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if t is Number:
+        return str.__str__(v)
+    raise TypeError(f"not a TOON primitive: {t.__name__}")
 
 
 _INF: Final = float("inf")
