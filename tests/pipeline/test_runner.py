@@ -186,20 +186,26 @@ def test_killed_run_resumes_without_repeating_completed_calls(tmp_path: Path, se
     assert json.loads((tmp_path / "run" / "state.json").read_text())["status"] == "done"
 
 
-@pytest.mark.parametrize(("text", "message"), [
+@pytest.mark.parametrize(("text", "line", "column", "message"), [
     ("steps[2]:\n  - id: a\n    needs[1]: b\n    prompt: x\n  - id: b\n    needs[1]: a\n    prompt: y",
-     "dependency cycle: a -> b -> a"),
-    ("steps[1]:\n  - id: a\n    needs[1]: nope\n    prompt: x", "step 'a' needs 'nope', which is not a step"),
-    ("steps[1]:\n  - id: a\n    prompt: \"{{ who }}\"", "step 'a': unknown template variable '{{ who }}'"),
-    ("steps[1]:\n  - id: ../x\n    prompt: x",
-     "steps[0]: id '../x' must be letters, digits, '_' or '-' (it names files in the run folder)"),
-    ("steps[1]:\n  - id: a\n    foreach: b.items\n    prompt: x", "step 'a': foreach 'b.items' must start with one of its needs"),
-    ("steps[1]:\n  - id: a\n    prompt: x\n    colour: red", "steps[0]: unknown key 'colour'"),
+     3, 15, "dependency cycle: a -> b -> a"),
+    ("steps[1]:\n  - id: a\n    needs[1]: nope\n    prompt: x", 3, 15,
+     "step 'a' needs 'nope', which is not a step"),
+    ("steps[1]:\n  - id: a\n    prompt: \"{{ who }}\"", 3, 13,
+     "step 'a': unknown template variable '{{ who }}'"),
+    ("steps[1]:\n  - id: ../x\n    prompt: x", 2, 9,
+     "steps[0]: 'id': \"../x\" must be letters, digits, '_' or '-' (it names files in the run folder)"),
+    ("steps[1]:\n  - id: a\n    foreach: b.items\n    prompt: x", 3, 14,
+     "step 'a': foreach 'b.items' must start with one of its needs"),
+    ("steps[1]:\n  - id: a\n    prompt: x\n    colour: red", 4, 5, "step 'a': unknown key 'colour'"),
 ])
-def test_invalid_pipelines_are_refused_before_any_call(tmp_path: Path, text: str, message: str) -> None:
+def test_invalid_pipelines_are_refused_before_any_call(tmp_path: Path, text: str, line: int,
+                                                       column: int, message: str) -> None:
     with pytest.raises(PipelineError) as info:
         load_pipeline(_pipeline(tmp_path, text))
-    assert str(info.value) == f"{tmp_path / 'p.toon'}: {message}"
+    e = info.value
+    assert (e.path, e.line, e.column, e.message) == (str(tmp_path / "p.toon"), line, column, message)
+    assert e.exit_code == 2  # a bad pipeline file is a configuration error
 
 
 def test_foreach_over_a_non_array(tmp_path: Path, server: FakeLLM) -> None:
@@ -237,8 +243,9 @@ def test_cli_errors(tmp_path: Path) -> None:
                                                           "base_url: https://api.example.invalid/v1"))
     r = run_toon("pipeline", "run", str(f), "--input", "topic=x", env={"OPENAI_API_KEY": ""})
     assert r.code == 2 and "no API key: set OPENAI_API_KEY" in r.err
-    r = run_toon("pipeline", "run", str(f))
-    assert r.code == 1 and "missing input 'topic'" in r.err
+    r = run_toon("pipeline", "run", str(f))  # a missing input is a usage error
+    assert r.code == 2 and r.err == ("toon: error: missing input 'topic' "
+                                     "(give it with --input topic=...)\n")
     r = run_toon("pipeline", "run", str(f), "--input", "topic=x", "--base-url",
                  "http://127.0.0.1:9/v1")  # nothing listens on the discard port
     assert r.code == 2 and "cannot reach http://127.0.0.1:9/v1" in r.err

@@ -18,16 +18,25 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from ..codec import encode
+from ..errors import Finding, ToolError
 
 RETRY_STATUS: Final = {408, 409, 425, 429, 500, 502, 503, 504}
+DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 
 
-class ProviderError(RuntimeError):
-    """A call failed for good (4xx, or retries exhausted); the message says why."""
+class ProviderError(Finding):
+    """A call failed for good (4xx, or retries exhausted); the message says why.
+    The step, and so the run, fails (exit 1)."""
+
+
+class ProviderSetupError(ToolError):
+    """The provider cannot be used at all: unknown, a bad base_url, no API key,
+    nothing listening (exit 2, an environment error); raised before any call."""
 
 
 @dataclass
@@ -35,6 +44,35 @@ class Reply:
     content: str
     prompt_tokens: int
     completion_tokens: int
+
+
+class Provider(Protocol):
+    """What the runner needs of a model provider."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+    def check(self) -> None:
+        """Raise ProviderSetupError if no call can succeed (before the run starts)."""
+
+    def complete(self, model: str, messages: list[dict[str, str]], params: dict[str, Any],
+                 required: list[str]) -> Reply:
+        """One chat completion; blocking (the runner calls it in a thread pool)."""
+
+
+def open_provider(kind: str, base_url: str | None, api_key_env: str,
+                  environ: Mapping[str, str]) -> Provider:
+    """The provider a pipeline names (or the command line overrides), its key read
+    from ``environ[api_key_env]``. Makes no connection: see ``check()``."""
+    if kind == "offline":
+        return OfflineProvider()
+    if kind != "openai":
+        raise ProviderSetupError(f"unknown provider {kind!r} (offline or openai)")
+    return OpenAIProvider(base_url or DEFAULT_BASE_URL, environ.get(api_key_env) or None,
+                          api_key_env=api_key_env)
 
 
 class OfflineProvider:
@@ -50,6 +88,9 @@ class OfflineProvider:
     def __init__(self, latency: float = 0.0) -> None:
         self.latency = latency
         self.calls = 0
+
+    def check(self) -> None:
+        pass
 
     def complete(self, model: str, messages: list[dict[str, str]], params: dict[str, Any],
                  required: list[str]) -> Reply:
@@ -74,22 +115,41 @@ class OpenAIProvider:
     name = "openai"
 
     def __init__(self, base_url: str, api_key: str | None, *, timeout: float = 120.0,
-                 max_retries: int = 5, backoff: float = 0.5, max_backoff: float = 30.0) -> None:
+                 max_retries: int = 5, backoff: float = 0.5, max_backoff: float = 30.0,
+                 api_key_env: str = "OPENAI_API_KEY") -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
-        parts = urllib.parse.urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ProviderError(f"base_url {base_url!r} is not an http(s) URL")
+        self.api_key_env = api_key_env
+        try:
+            parts = urllib.parse.urlsplit(self.base_url)
+            port = parts.port
+        except ValueError:  # a port that is not a number
+            parts, port = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ProviderSetupError(f"base_url {base_url!r} is not an http(s) URL")
         self._scheme = parts.scheme
         self._host = parts.hostname
-        self._port = parts.port
+        self._port = port
         self._path = (parts.path or "") + "/chat/completions"
         self._local = threading.local()
         self.retries = 0
+
+    def check(self) -> None:
+        """A key is needed except on loopback; something must answer at base_url.
+        Fails here, before any step runs, rather than on every call after retries."""
+        local = self._host in ("localhost", "::1") or self._host.startswith("127.")
+        if not self.api_key and not local:
+            raise ProviderSetupError(f"no API key: set {self.api_key_env} "
+                                     "(the pipeline names that variable)")
+        port = self._port or (443 if self._scheme == "https" else 80)
+        try:
+            socket.create_connection((self._host, port), timeout=5).close()
+        except OSError as e:
+            raise ProviderSetupError(f"cannot reach {self.base_url} ({e.strerror or e})") from None
 
     def _connection(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)

@@ -31,14 +31,18 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..codec import ToonDecodeError, decode, encode
+from ..errors import Finding
 from ..files import atomic_write
-from .spec import VARIABLE, Pipeline, PipelineError, Step, lookup, render
+from .cache import CachedReply, ReplyCache
+from .plan import fingerprint
+from .providers import Provider
+from .spec import VARIABLE, Pipeline, Step, StepError, lookup, render
 
 _FENCE: Final = re.compile(r"\A\s*```[a-zA-Z]*\n(.*?)\n```\s*\Z", re.S)
 
 
-class BudgetExceeded(RuntimeError):
-    pass
+class BudgetExceeded(Finding):
+    """The next call would exceed ``budget_tokens``: the run stops (exit 1)."""
 
 
 @dataclass
@@ -92,14 +96,17 @@ def parse_reply(content: str, required: list[str]) -> Any:
 
 
 class Runner:
-    def __init__(self, pipeline: Pipeline, inputs: dict[str, Any], provider: Any, *,
-                 cache: Any, run_dir: Path, jobs: int = 8, budget_tokens: int | None = None,
+    """One run of a pipeline (a Runner runs once). ``cache`` None calls the model
+    every time; ``count_tokens`` counts a prompt for the budget (default: a
+    quarter of its length); ``progress`` is told of every call's start and end."""
+
+    def __init__(self, pipeline: Pipeline, inputs: dict[str, Any], provider: Provider, *,
+                 cache: ReplyCache | None, run_dir: Path, jobs: int = 8,
+                 budget_tokens: int | None = None,
                  count_tokens: Callable[[str], int] | None = None,
                  progress: Callable[[RunState, int], None] | None = None) -> None:
-        missing = [k for k in pipeline.inputs if k not in inputs]
-        if missing:
-            raise PipelineError(f"missing input '{missing[0]}' (give it with --input {missing[0]}=...)")
-        self.p = pipeline
+        pipeline.check_inputs(inputs)
+        self.pipeline = pipeline
         self.inputs = inputs
         self.provider = provider
         self.cache = cache
@@ -112,18 +119,24 @@ class Runner:
         self.in_flight = 0
         self.state = RunState(pipeline.name, {s: StepStats() for s in pipeline.steps})
         self.artifacts: dict[str, Any] = {}
-        self._events: asyncio.Queue[dict[str, Any] | None] | None = None
+        # asyncio primitives bind to the running loop on first use, not here.
+        self._events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._budget_lock = asyncio.Lock()
+        self._sem = asyncio.Semaphore(jobs)
+        # Threads for the blocking HTTP calls, plus a few for cache writes; started lazily.
+        self._pool = ThreadPoolExecutor(max_workers=jobs + 4, thread_name_prefix="toon-llm")
+        # Per foreach step that another streams from: the futures of its items.
+        self._streams: dict[str, asyncio.Future[list[asyncio.Future[Any]]]] = {}
+        self._done: dict[str, asyncio.Future[None]] = {}
+        self._started = False
 
     # ------------------------------------------------------------ events and state
 
     def event(self, kind: str, **data: Any) -> None:
-        assert self._events is not None
         self._events.put_nowait({"t": round(time.time(), 3), "event": kind, **data})
 
     async def _writer(self) -> None:
         """The only writer of events.jsonl: one line per event, never interleaved."""
-        assert self._events is not None
         with open(self.run_dir / "events.jsonl", "a", encoding="utf-8") as fh:
             while True:
                 ev = await self._events.get()
@@ -141,23 +154,25 @@ class Runner:
     # ------------------------------------------------------------ the run
 
     def run(self) -> RunState:
+        """Run every step; the state says how it ended (done, failed, stopped).
+        Raises ProviderSetupError (exit 2) before anything runs when the provider
+        cannot answer at all."""
+        if self._started:
+            raise RuntimeError("a Runner runs once")
+        self._started = True
+        self.provider.check()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         return asyncio.run(self._run())
 
     async def _run(self) -> RunState:
-        self._events = asyncio.Queue()
         writer = asyncio.create_task(self._writer())
-        self._sem = asyncio.Semaphore(self.jobs)
-        # Threads for the blocking HTTP calls, plus a few for cache writes.
-        self._pool = ThreadPoolExecutor(max_workers=self.jobs + 4, thread_name_prefix="toon-llm")
         loop = asyncio.get_running_loop()
-        done: dict[str, asyncio.Future[None]] = {s: loop.create_future() for s in self.p.steps}
-        # Per foreach step, the futures of its items, for steps that stream from it.
-        self._streams: dict[str, asyncio.Future[list[asyncio.Future[Any]]]] = {
-            s.id: loop.create_future() for s in self.p.steps.values()
-            if any(self._streams_from(d) == s.id for d in self.p.steps.values())}
-        self.event("run_start", pipeline=self.p.name, provider=self.provider.name)
-        tasks = [asyncio.create_task(self._step(self.p.steps[s], done)) for s in self.p.steps]
+        steps = self.pipeline.steps
+        self._done.update({s: loop.create_future() for s in steps})
+        self._streams.update({s.id: loop.create_future() for s in steps.values()
+                              if any(self._streams_from(d) == s.id for d in steps.values())})
+        self.event("run_start", pipeline=self.pipeline.name, provider=self.provider.name)
+        tasks = [asyncio.create_task(self._step(steps[s])) for s in steps]
         try:
             await asyncio.gather(*tasks)
             self.state.status = "done"
@@ -188,21 +203,22 @@ class Runner:
         """The upstream foreach step whose items this step can start on one by one,
         without waiting for the whole list (``foreach: <that step>``)."""
         source = step.foreach
-        if source is None or source not in self.p.steps or not self._streamable(step):
+        steps = self.pipeline.steps
+        if source is None or source not in steps or not self._streamable(step):
             return None
-        if not self._streamable(self.p.steps[source]):
+        if not self._streamable(steps[source]):
             return None
         used = {v.split(".", 1)[0] for v in VARIABLE.findall((step.prompt or "") + (step.system or ""))}
         return None if source in used else source  # the template wants the whole list
 
-    async def _step(self, step: Step, done: dict[str, asyncio.Future[None]]) -> None:
+    async def _step(self, step: Step) -> None:
         streamed = self._streams_from(step)
         for need in step.needs:
             if need != streamed:
-                await done[need]
+                await self._done[need]
         stats = self.state.steps[step.id]
         stats.state = "running"
-        stats.fingerprint = self.fingerprint(step)
+        stats.fingerprint = fingerprint(self.pipeline, step)
         started = time.monotonic()
         self.event("step_start", step=step.id)
         mine: list[asyncio.Future[Any]] = []
@@ -230,7 +246,7 @@ class Runner:
             else:
                 value = await self._ask(step, scope)
         except BaseException as e:
-            failure = PipelineError(f"upstream step '{step.id}' did not finish")
+            failure = StepError(f"upstream step '{step.id}' did not finish")
             for fut in [self._streams.get(step.id), *mine]:
                 if fut is not None and not fut.done():
                     fut.set_exception(failure)
@@ -246,13 +262,13 @@ class Runner:
         self.save_state()
         self.event("step_end", step=step.id, state="done", calls=stats.calls,
                    cache_hits=stats.cache_hits)
-        done[step.id].set_result(None)
+        self._done[step.id].set_result(None)
 
     def _items(self, step: Step, scope: dict[str, Any]) -> list[Any]:
         assert step.foreach is not None
         items = lookup(scope, step.foreach)
         if not isinstance(items, list):
-            raise PipelineError(f"step '{step.id}': foreach '{step.foreach}' is not an "
+            raise StepError(f"step '{step.id}': foreach '{step.foreach}' is not an "
                                 f"array but {type(items).__name__}")
         return items
 
@@ -293,13 +309,6 @@ class Runner:
         data = (text + "\n").encode()
         atomic_write(self.run_dir / f"{step_id}.md", to_markdown(value, f"{step_id}.toon", data))
 
-    def fingerprint(self, step: Step) -> str:
-        """What decides a step's result besides upstream artifacts (for `plan`)."""
-        return hashlib.sha256(json.dumps(
-            [step.prompt, step.system, step.model or self.p.model, self.p.params, step.params,
-             step.required, step.foreach, step.batch, step.python, step.samples],
-            sort_keys=True).encode()).hexdigest()[:16]
-
     # ------------------------------------------------------------ one model call
 
     def messages(self, step: Step, scope: dict[str, Any]) -> list[dict[str, str]]:
@@ -322,15 +331,15 @@ class Runner:
 
     async def _ask_sample(self, step: Step, messages: list[dict[str, str]], sample: int) -> Any:
         stats = self.state.steps[step.id]
-        model = step.model or self.p.model
-        params = {**self.p.params, **step.params}
+        model = step.model or self.pipeline.model
+        params = {**self.pipeline.params, **step.params}
         for attempt in range(step.max_reasks + 1):
             content = await self._call(step, model, params, messages, sample, stats)
             try:
                 return parse_reply(content, step.required)
             except (ToonDecodeError, ValueError) as e:
                 if attempt == step.max_reasks:
-                    raise PipelineError(f"step '{step.id}': no valid TOON reply after "
+                    raise StepError(f"step '{step.id}': no valid TOON reply after "
                                         f"{attempt + 1} tries: {e}") from None
                 stats.reasks += 1
                 messages = [*messages, {"role": "assistant", "content": content},
@@ -368,8 +377,9 @@ class Runner:
                 self.in_flight -= 1
         # Replace the estimate with what the API reports, when it reports it.
         self.used_tokens += (reply.prompt_tokens or prompt_tokens) - prompt_tokens + reply.completion_tokens
-        record = {"content": reply.content, "prompt_tokens": reply.prompt_tokens or prompt_tokens,
-                  "completion_tokens": reply.completion_tokens}
+        record: CachedReply = {"content": reply.content,
+                               "prompt_tokens": reply.prompt_tokens or prompt_tokens,
+                               "completion_tokens": reply.completion_tokens}
         if self.cache is not None:
             # Durable before this call counts as done; in the pool, since an
             # SQLite commit would otherwise stall every other call's progress.
@@ -389,5 +399,5 @@ def _call_python(target: str, scope: dict[str, Any]) -> Any:
     try:
         fn = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as e:
-        raise PipelineError(f"python step '{target}': {e}") from None
+        raise StepError(f"python step '{target}': {e}") from None
     return fn(scope)

@@ -5,7 +5,7 @@ A pipeline file is TOON (or JSON)::
 
     name: snowflake
     inputs[1]: premise
-    provider: offline            # or openai, with base_url, api_key_env
+    provider: offline
     model: gpt-4o-mini
     steps[2]:
       - id: sentence
@@ -14,35 +14,182 @@ A pipeline file is TOON (or JSON)::
           required[1]: sentence
       - id: scenes
         needs[1]: sentence
-        foreach: sentence.beats     # fan out over an upstream array
-        batch: 5                    # items per request
+        foreach: sentence.beats
+        batch: 5
         prompt: "Expand {{ item }} given {{ sentence.sentence }}"
 
 Templates use ``{{ name.path }}``: ``inputs.<k>``, an upstream step id, ``item``
 (and ``items`` for a batch) inside a ``foreach`` step.
+
+Every key is declared once, with its checker, in :data:`PIPELINE_FIELDS` and
+:data:`STEP_FIELDS` (as ``toon_tools.config.SETTINGS`` declares settings); an
+unknown key or a wrong type is a :class:`PipelineError` at the offending key's
+or value's line and column in a TOON file.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from ..codec import ToonDecodeError, decode
+from ..errors import Finding, ToolError
+from .locate import Keys, Locator
 
 STEP_ID: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 VARIABLE: Final = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-_STEP_KEYS: Final = {"id", "needs", "prompt", "system", "model", "params", "output", "foreach",
-                     "batch", "python", "samples", "max_reasks", "provider", "base_url"}
-_TOP_KEYS: Final = {"name", "inputs", "provider", "model", "base_url", "api_key_env", "params",
-                    "steps", "max_reasks"}
+PROVIDERS: Final = ("offline", "openai")
+RESERVED_IDS: Final = frozenset({"inputs", "item", "items"})
 
 
-class PipelineError(ValueError):
-    """The pipeline file is invalid; raised before any model is called."""
+class PipelineError(ToolError, ValueError):
+    """The pipeline file is unreadable or invalid (exit 2, a configuration error);
+    raised before any model is called, at the offending line and column when known."""
 
+
+class StepError(Finding):
+    """A step cannot go on at run time (a template value missing from an upstream
+    artifact, a ``foreach`` over a non-array, no valid reply): the run fails (exit 1)."""
+
+
+# ---------------------------------------------------------------- the checkers
+
+def _shown(v: Any) -> str:
+    if isinstance(v, dict):
+        return "an object"
+    if isinstance(v, list):
+        return "an array"
+    text = json.dumps(v, ensure_ascii=False) if not isinstance(v, int) else repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise ValueError(f"expected a string, got {_shown(v)}")
+    return str(v)
+
+
+def _str_list(what: str, key: str) -> Callable[[Any], list[str]]:
+    def check(v: Any) -> list[str]:
+        if isinstance(v, str):
+            raise ValueError(f"expected an array of {what}, got the string {_shown(v)} "
+                             f"(an array of one is written {key}[1]: {v})")
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise ValueError(f"expected an array of {what}, got {_shown(v)}")
+        return list(v)
+
+    return check
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], int]:
+    def check(v: Any) -> int:
+        if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+            raise ValueError(f"expected an integer from {low} to {high:,}, got {_shown(v)}")
+        return v
+
+    return check
+
+
+def _object(v: Any) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise ValueError(f"expected an object, got {_shown(v)}")
+    return dict(v)
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def check(v: Any) -> str:
+        if v not in options:
+            raise ValueError(f"expected one of {', '.join(map(repr, options))}, got {_shown(v)}")
+        return str(v)
+
+    return check
+
+
+def _folder_name(v: Any) -> str:
+    """``name`` names the run folder (``runs/<name>``): one folder, never a path."""
+    name = _str(v)
+    if not name or name in (".", "..") or any(c in name for c in "/\\") or not name.isprintable():
+        raise ValueError(f"names the run folder, so it must be one folder name, got {_shown(v)}")
+    return name
+
+
+def _step_id(v: Any) -> str:
+    if not isinstance(v, str) or not STEP_ID.match(v):
+        raise ValueError(f"{_shown(v)} must be letters, digits, '_' or '-' "
+                         "(it names files in the run folder)")
+    if v in RESERVED_IDS:
+        raise ValueError(f"'{v}' is reserved (inputs, item and items name template values)")
+    return v
+
+
+def _python_target(v: Any) -> str:
+    target = _str(v)
+    module, _, name = target.partition(":")
+    if not module or not name:
+        raise ValueError(f"expected 'module:function', got {_shown(v)}")
+    return target
+
+
+def _output(v: Any) -> dict[str, Any]:
+    output = _object(v)
+    unknown = sorted(set(output) - {"required"})
+    if unknown:
+        raise ValueError(f"unknown key '{unknown[0]}' (output has only 'required')")
+    if "required" in output:
+        output["required"] = _str_list("field names (name[] for an array)",
+                                       "required")(output["required"])
+    return output
+
+
+def _steps(v: Any) -> list[Any]:
+    if not isinstance(v, list) or not v:
+        raise ValueError(f"expected a non-empty array of steps, got {_shown(v)}")
+    return v
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    check: Callable[[Any], Any]  # returns the value, or raises ValueError saying what it expected
+    help: str
+
+
+PIPELINE_FIELDS: Final[tuple[Field, ...]] = (
+    Field("name", _folder_name, "Names the run folder, runs/<name> (default: the file's stem)."),
+    Field("inputs", _str_list("input names", "inputs"), "Inputs every run must be given (--input K=V)."),
+    Field("provider", _choice(*PROVIDERS), "Who answers: offline (default) or openai."),
+    Field("model", _str, "The model of every step that names none (default offline-1)."),
+    Field("base_url", _str, "An OpenAI-compatible endpoint (default https://api.openai.com/v1)."),
+    Field("api_key_env", _str, "The variable holding the API key (default OPENAI_API_KEY)."),
+    Field("params", _object, "Request parameters of every call (temperature, ...)."),
+    Field("max_reasks", _int_range(0, 100), "Re-asks after an invalid reply (default 2)."),
+    Field("steps", _steps, "The steps, in any order: their needs decide the order."),
+)
+STEP_FIELDS: Final[tuple[Field, ...]] = (
+    Field("id", _step_id, "Names the step, its artifact files and its template value."),
+    Field("needs", _str_list("step ids", "needs"), "Steps whose artifacts this step reads."),
+    Field("prompt", _str, "The user message template (this or python)."),
+    Field("system", _str, "The system message template."),
+    Field("model", _str, "This step's model."),
+    Field("params", _object, "Request parameters, over the pipeline's."),
+    Field("output", _output, "required: the fields the reply must hold (name[] for an array)."),
+    Field("foreach", _str, "One call per item of an upstream array (need.field)."),
+    Field("batch", _int_range(1, 100_000), "Items per call in a foreach step (default 1)."),
+    Field("python", _python_target, "module:function computing the artifact (this or prompt)."),
+    Field("samples", _int_range(1, 1_000), "Replies per call, kept as an array (default 1)."),
+    Field("max_reasks", _int_range(0, 100), "Re-asks after an invalid reply."),
+)
+_PIPELINE_BY_KEY: Final = {f.key: f for f in PIPELINE_FIELDS}
+_STEP_BY_KEY: Final = {f.key: f for f in STEP_FIELDS}
+#: Keys that earlier versions accepted on a step and ignored.
+_TOP_LEVEL_ONLY: Final = frozenset({"provider", "base_url", "api_key_env"})
+
+
+# ---------------------------------------------------------------- the model
 
 @dataclass
 class Step:
@@ -58,6 +205,11 @@ class Step:
     python: str | None = None
     samples: int = 1
     max_reasks: int = 2
+
+    def inputs_used(self) -> list[str]:
+        """The ``inputs.<k>`` names its templates read."""
+        names = VARIABLE.findall((self.prompt or "") + (self.system or ""))
+        return sorted({n.split(".")[1] for n in names if n.startswith("inputs.") and "." in n})
 
 
 @dataclass
@@ -85,107 +237,155 @@ class Pipeline:
                 del remaining[s]
         return waves
 
-    def downstream(self, step_id: str) -> set[str]:
-        out = {step_id}
-        changed = True
-        while changed:
-            changed = False
-            for s in self.steps.values():
-                if s.id not in out and out & set(s.needs):
-                    out.add(s.id)
-                    changed = True
-        return out
+    def check_inputs(self, given: Mapping[str, Any]) -> None:
+        """Every declared input is given; a usage error (exit 2) otherwise."""
+        missing = [k for k in self.inputs if k not in given]
+        if missing:
+            raise ToolError(f"missing input '{missing[0]}' (give it with --input {missing[0]}=...)")
+
+
+# ---------------------------------------------------------------- loading
+
+class _Source:
+    """The pipeline file being validated: builds errors at a key's position."""
+
+    def __init__(self, path: Path, text: str | None) -> None:
+        self.path = path
+        self.locator = Locator(text) if text is not None else None
+
+    def error_at(self, keys: Keys, message: str, *, value: bool = False) -> PipelineError:
+        """A PipelineError (returned, for the caller to raise) at ``keys``'s key, or at
+        its value with ``value=True``; JSON files name only the file."""
+        where = self.locator.position(keys, value=value) if self.locator else None
+        line, column = where if where else (None, None)
+        return PipelineError(message, path=str(self.path), line=line, column=column)
 
 
 def load_pipeline(path: str | Path) -> Pipeline:
+    """Read, decode and validate a pipeline file (``.json``: JSON, else TOON)."""
+    from ..codec import ToonDecodeError, decode
+
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise PipelineError(f"{path}: {e.strerror or e}") from None
+        reason = "is a directory" if isinstance(e, IsADirectoryError) else (e.strerror or str(e))
+        raise PipelineError(reason, path=str(path)) from None
+    if path.suffix == ".json":
+        try:
+            raw = json.loads(data)
+        except json.JSONDecodeError as e:
+            raise PipelineError(e.msg, path=str(path), line=e.lineno, column=e.colno) from None
+        except (UnicodeDecodeError, RecursionError) as e:
+            raise PipelineError(f"not a JSON document: {e}", path=str(path)) from None
+        return parse_pipeline(raw, path)
     try:
-        raw = json.loads(data) if path.suffix == ".json" else decode(data)
+        raw = decode(data)
     except ToonDecodeError as e:
-        raise PipelineError(f"{path}:{e.line}:{e.column}: {e.msg}") from None
-    except json.JSONDecodeError as e:
-        raise PipelineError(f"{path}:{e.lineno}:{e.colno}: {e.msg}") from None
-    return parse_pipeline(raw, path)
+        raise PipelineError(e.msg, path=str(path), line=e.line, column=e.column) from None
+    return parse_pipeline(raw, path, data.decode("utf-8", "replace"))
 
 
-def _fail(path: Path, msg: str) -> PipelineError:
-    return PipelineError(f"{path}: {msg}")
+def _checked(source: _Source, fields: Mapping[str, Field], raw: dict[str, Any], at: Keys,
+             name: str) -> dict[str, Any]:
+    """``raw``'s values through their checkers; unknown keys and wrong types refused."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        spec = fields.get(key)
+        if spec is None:
+            if fields is _STEP_BY_KEY and key in _TOP_LEVEL_ONLY:
+                hint = f" ('{key}' is set for the whole pipeline, at the top level)"
+            else:
+                close = difflib.get_close_matches(key, list(fields), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise source.error_at((*at, key), f"{name}unknown key '{key}'{hint}")
+        try:
+            out[key] = spec.check(value)
+        except ValueError as e:
+            raise source.error_at((*at, key), f"{name}'{key}': {e}", value=True) from None
+    return out
 
 
-def parse_pipeline(raw: Any, path: Path) -> Pipeline:
+def parse_pipeline(raw: Any, path: Path, text: str | None = None) -> Pipeline:
+    """Validate decoded pipeline data; ``text`` (the TOON source) lets errors carry
+    the line and column of what they refuse."""
+    source = _Source(path, text)
     if not isinstance(raw, dict):
-        raise _fail(path, "a pipeline is an object with 'steps'")
-    unknown = set(raw) - _TOP_KEYS
-    if unknown:
-        raise _fail(path, f"unknown key '{sorted(unknown)[0]}'")
-    raw_steps = raw.get("steps")
-    if not isinstance(raw_steps, list) or not raw_steps:
-        raise _fail(path, "'steps' must be a non-empty array")
+        raise source.error_at((), "a pipeline is an object with 'steps'")
+    top = _checked(source, _PIPELINE_BY_KEY, raw, (), "")
+    if "steps" not in top:
+        raise source.error_at((), "a pipeline needs 'steps', a non-empty array")
     steps: dict[str, Step] = {}
-    for i, rs in enumerate(raw_steps):
+    index: dict[str, int] = {}
+    default_reasks = top.get("max_reasks", 2)
+    for i, rs in enumerate(top["steps"]):
+        at: Keys = ("steps", i)
         if not isinstance(rs, dict):
-            raise _fail(path, f"steps[{i}] must be an object")
-        bad = set(rs) - _STEP_KEYS
-        if bad:
-            raise _fail(path, f"steps[{i}]: unknown key '{sorted(bad)[0]}'")
-        sid = rs.get("id")
-        if not isinstance(sid, str) or not STEP_ID.match(sid):
-            raise _fail(path, f"steps[{i}]: id {sid!r} must be letters, digits, '_' or '-' "
-                              "(it names files in the run folder)")
-        if sid in steps or sid in ("inputs", "item", "items"):
-            raise _fail(path, f"step id '{sid}' is used twice or reserved")
-        output = rs.get("output") or {}
+            raise source.error_at(at, f"steps[{i}]: expected an object, got {_shown(rs)}")
+        if "id" not in rs:
+            raise source.error_at(at, f"steps[{i}]: no 'id'")
+        try:
+            sid = _step_id(rs["id"])
+        except ValueError as e:
+            raise source.error_at((*at, "id"), f"steps[{i}]: 'id': {e}", value=True) from None
+        if sid in steps:
+            raise source.error_at((*at, "id"), f"steps[{i}]: step id '{sid}' is used twice",
+                                  value=True)
+        values = _checked(source, _STEP_BY_KEY, rs, at, f"step '{sid}': ")
         step = Step(
-            id=sid, needs=list(rs.get("needs") or []), prompt=rs.get("prompt"),
-            system=rs.get("system"), model=rs.get("model"), params=dict(rs.get("params") or {}),
-            required=list(output.get("required") or []) if isinstance(output, dict) else [],
-            foreach=rs.get("foreach"), batch=int(rs.get("batch") or 1), python=rs.get("python"),
-            samples=int(rs.get("samples") or 1),
-            max_reasks=int(rs.get("max_reasks", raw.get("max_reasks", 2)) or 0),
-        )
+            id=sid, needs=values.get("needs", []), prompt=values.get("prompt"),
+            system=values.get("system"), model=values.get("model"),
+            params=values.get("params", {}),
+            required=values.get("output", {}).get("required", []),
+            foreach=values.get("foreach"), batch=values.get("batch", 1),
+            python=values.get("python"), samples=values.get("samples", 1),
+            max_reasks=values.get("max_reasks", default_reasks))
         if (step.prompt is None) == (step.python is None):
-            raise _fail(path, f"step '{sid}' needs exactly one of 'prompt' or 'python'")
-        if step.python is not None and ":" not in step.python:
-            raise _fail(path, f"step '{sid}': python must be 'module:function'")
-        if step.batch < 1 or step.samples < 1:
-            raise _fail(path, f"step '{sid}': batch and samples must be at least 1")
+            keys = (*at, "python") if step.python is not None else at
+            raise source.error_at(keys, f"step '{sid}' needs exactly one of 'prompt' or 'python'")
         steps[sid] = step
-    inputs = list(raw.get("inputs") or [])
+        index[sid] = i
+    inputs = top.get("inputs", [])
     for step in steps.values():
+        at = ("steps", index[step.id])
         for need in step.needs:
             if need not in steps:
-                raise _fail(path, f"step '{step.id}' needs '{need}', which is not a step")
+                raise source.error_at((*at, "needs"), f"step '{step.id}' needs '{need}', "
+                                      "which is not a step", value=True)
         if step.foreach is not None:
             head, _, field_name = step.foreach.partition(".")
             if head not in step.needs:
-                raise _fail(path, f"step '{step.id}': foreach '{step.foreach}' must start with "
-                                  "one of its needs")
-            upstream = steps[head]
-            declared = upstream.required
+                raise source.error_at((*at, "foreach"), f"step '{step.id}': foreach "
+                                      f"'{step.foreach}' must start with one of its needs",
+                                      value=True)
+            declared = steps[head].required
             if field_name and declared and f"{field_name}[]" not in declared:
                 kind = "a single value" if field_name in declared else "no such field"
-                raise _fail(path, f"step '{step.id}': foreach '{step.foreach}' is not an array: "
-                                  f"step '{head}' declares {kind} (an array is '{field_name}[]')")
-        for template in (step.prompt, step.system):
-            for var in VARIABLE.findall(template or ""):
+                raise source.error_at(
+                    (*at, "foreach"), f"step '{step.id}': foreach '{step.foreach}' is not an "
+                    f"array: step '{head}' declares {kind} (an array is '{field_name}[]')",
+                    value=True)
+        for key in ("prompt", "system"):
+            for var in VARIABLE.findall(getattr(step, key) or ""):
                 head = var.split(".", 1)[0]
                 known = (head in step.needs or (head in ("item", "items") and step.foreach)
                          or (head == "inputs" and "." in var and var.split(".")[1] in inputs))
                 if not known:
-                    raise _fail(path, f"step '{step.id}': unknown template variable '{{{{ {var} }}}}'")
-    _check_acyclic(steps, path)
+                    raise source.error_at((*at, key), f"step '{step.id}': unknown template "
+                                          f"variable '{{{{ {var} }}}}'", value=True)
+    cycle = _find_cycle(steps)
+    if cycle:
+        raise source.error_at(("steps", index[cycle[0]], "needs"),
+                              "dependency cycle: " + " -> ".join(cycle), value=True)
     return Pipeline(
-        name=str(raw.get("name") or path.stem), inputs=inputs,
-        provider=str(raw.get("provider") or "offline"), model=str(raw.get("model") or "offline-1"),
-        base_url=raw.get("base_url"), api_key_env=str(raw.get("api_key_env") or "OPENAI_API_KEY"),
-        params=dict(raw.get("params") or {}), steps=steps, path=path)
+        name=top.get("name") or path.stem, inputs=inputs,
+        provider=top.get("provider", "offline"), model=top.get("model", "offline-1"),
+        base_url=top.get("base_url"), api_key_env=top.get("api_key_env", "OPENAI_API_KEY"),
+        params=top.get("params", {}), steps=steps, path=path)
 
 
-def _check_acyclic(steps: dict[str, Step], path: Path) -> None:
+def _find_cycle(steps: dict[str, Step]) -> list[str] | None:
+    """A dependency cycle (``a -> b -> a``), or None."""
     state: dict[str, int] = {}
     for start in steps:
         if state.get(start):
@@ -202,39 +402,36 @@ def _check_acyclic(steps: dict[str, Step], path: Path) -> None:
                 trail.pop()
                 continue
             if state.get(nxt) == 1:
-                cycle = trail[trail.index(nxt):] + [nxt]
-                raise _fail(path, "dependency cycle: " + " -> ".join(cycle))
+                return trail[trail.index(nxt):] + [nxt]
             if not state.get(nxt):
                 state[nxt] = 1
                 trail.append(nxt)
                 stack.append((nxt, iter(steps[nxt].needs)))
+    return None
 
 
-def render(template: str, scope: dict[str, Any]) -> str:
+# ---------------------------------------------------------------- templates
+
+def lookup(scope: Mapping[str, Any], dotted: str) -> Any:
+    """The value at ``a.b.0`` in ``scope`` (object keys, array indexes)."""
+    v: Any = scope
+    for p in dotted.split("."):
+        if isinstance(v, Mapping) and p in v:
+            v = v[p]
+        elif isinstance(v, list) and p.isdigit() and int(p) < len(v):
+            v = v[int(p)]
+        else:
+            raise StepError(f"'{dotted}' has no value")
+    return v
+
+
+def render(template: str, scope: Mapping[str, Any]) -> str:
     """Fill ``{{ a.b }}`` from ``scope``; strings go in as they are, structures
     as TOON (what the model reads most cheaply)."""
     from ..codec import encode
 
     def value(m: re.Match[str]) -> str:
-        parts = m.group(1).split(".")
-        v: Any = scope
-        for p in parts:
-            if isinstance(v, dict) and p in v:
-                v = v[p]
-            elif isinstance(v, list) and p.isdigit() and int(p) < len(v):
-                v = v[int(p)]
-            else:
-                raise PipelineError(f"template variable '{m.group(1)}' has no value here")
+        v = lookup(scope, m.group(1))
         return v if isinstance(v, str) else encode(v)
 
     return VARIABLE.sub(value, template)
-
-
-def lookup(scope: dict[str, Any], dotted: str) -> Any:
-    v: Any = scope
-    for p in dotted.split("."):
-        if isinstance(v, dict) and p in v:
-            v = v[p]
-        else:
-            raise PipelineError(f"'{dotted}' has no value")
-    return v
