@@ -21,9 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import diskcache  # noqa: E402
-
 from tests.pipeline.server import FakeLLM  # noqa: E402
+from toon_tools.pipeline.cache import DiskReplyCache  # noqa: E402
 from toon_tools.pipeline.providers import OpenAIProvider  # noqa: E402
 from toon_tools.pipeline.runner import Runner  # noqa: E402
 from toon_tools.pipeline.spec import load_pipeline  # noqa: E402
@@ -36,7 +35,7 @@ def run(server: FakeLLM, cache_dir: Path, run_dir: Path, jobs: int) -> tuple[flo
     before = len(server.requests)
     t0 = time.perf_counter()
     state = Runner(p, {"premise": "A lighthouse keeper finds a letter from her future self"},
-                   OpenAIProvider(server.url, "k"), cache=diskcache.Cache(str(cache_dir)),
+                   OpenAIProvider(server.url, "k"), cache=DiskReplyCache(cache_dir),
                    run_dir=run_dir, jobs=jobs).run()
     assert state.status == "done", state.error
     return time.perf_counter() - t0, len(server.requests) - before

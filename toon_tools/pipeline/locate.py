@@ -149,14 +149,15 @@ class Locator:
             seen += 1
         return None
 
-    def _row_field(self, scope: _Scope, key: str) -> _Found | None:
-        """In a tabular row: the row itself (cells are not split), or the header's
-        field for a key the row does not have."""
-        assert scope.rows is not None
-        if key in scope.rows or scope.header is None:
+    def _row_field(self, scope: _Scope, key: str, value: bool) -> _Found:
+        """In a tabular row: the row itself for a value (cells are not split), the
+        header's field name for a key."""
+        if value or scope.header is None:
             return _Found(scope.start, scope.column, scope.column, scope)
         line = self.lines[scope.header]
-        return _Found(scope.header, line.find("{") + 1, None, scope)
+        fields = line.find("{")
+        at = line.find(key, fields)
+        return _Found(scope.header, at if at >= 0 else fields, None, scope)
 
     def position(self, keys: Keys, *, value: bool = False) -> tuple[int, int] | None:
         """Line and column of the last key of ``keys`` (or of its value, when it
@@ -164,11 +165,11 @@ class Locator:
         None when not even the first part is found."""
         scope = _Scope(0, len(self.lines), 0)
         found: _Found | None = None
-        for key in keys:
+        for n, key in enumerate(keys, 1):
             if isinstance(key, int):
                 nxt = self._item(scope, key)
             elif scope.row:
-                nxt = self._row_field(scope, key)
+                nxt = self._row_field(scope, key, value and n == len(keys))
             else:
                 nxt = self._field(scope, key)
             if nxt is None:

@@ -63,7 +63,10 @@ def _shown(v: Any) -> str:
         return "an object"
     if isinstance(v, list):
         return "an array"
-    text = json.dumps(v, ensure_ascii=False) if not isinstance(v, int) else repr(v)
+    try:
+        text = json.dumps(v, ensure_ascii=False)
+    except ValueError:  # an integer over Python's 4,300-digit conversion limit
+        return "a number of over 4,300 digits"
     return text if len(text) <= 40 else text[:37] + "..."
 
 

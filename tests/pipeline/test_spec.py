@@ -1,0 +1,228 @@
+"""Bad pipeline files and bad runs, through the real ``toon`` entry point: each gets
+its contract exit code (2 for a bad file, a missing input or an unusable provider;
+1 for a failed step or a budget exceeded) and exactly one line, positioned at the
+offending key or value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import run_toon
+from toon_tools.pipeline.locate import Locator
+from toon_tools.pipeline.spec import (PIPELINE_FIELDS, STEP_FIELDS, PipelineError, StepError,
+                                      load_pipeline, lookup, render)
+
+STEP = "name: p\nsteps[1]:\n  - id: s\n    prompt: hi\n"  # a step's next key is on line 5
+
+BAD_FILES = [
+    # wrong types and unknown keys in a step
+    (STEP + "    batch: x\n", "5:12: step 's': 'batch': expected an integer from 1 to 100,000, got \"x\""),
+    (STEP + "    batch: 0\n", "5:12: step 's': 'batch': expected an integer from 1 to 100,000, got 0"),
+    (STEP + "    params: 3\n", "5:13: step 's': 'params': expected an object, got 3"),
+    (STEP + "    needs: abc\n", "5:12: step 's': 'needs': expected an array of step ids, got the "
+                               "string \"abc\" (an array of one is written needs[1]: abc)"),
+    (STEP + "    samples: -1\n",
+     "5:14: step 's': 'samples': expected an integer from 1 to 1,000, got -1"),
+    (STEP + "    max_reasks: true\n",
+     "5:17: step 's': 'max_reasks': expected an integer from 0 to 100, got true"),
+    (STEP + "    model: 4\n", "5:12: step 's': 'model': expected a string, got 4"),
+    (STEP + "    colour: red\n", "5:5: step 's': unknown key 'colour'"),
+    (STEP + "    bach: 2\n", "5:5: step 's': unknown key 'bach' (did you mean 'batch'?)"),
+    (STEP + "    provider: openai\n", "5:5: step 's': unknown key 'provider' ('provider' is set "
+                                     "for the whole pipeline, at the top level)"),
+    (STEP + "    output: text\n", "5:13: step 's': 'output': expected an object, got \"text\""),
+    (STEP + "    output:\n      schema: x\n",
+     "5:5: step 's': 'output': unknown key 'schema' (output has only 'required')"),
+    (STEP + "    output:\n      required: text\n", "5:5: step 's': 'output': expected an array of "
+     "field names (name[] for an array), got the string \"text\" (an array of one is written "
+     "required[1]: text)"),
+    (STEP + "    python: nocolon\n", "5:13: step 's': 'python': expected 'module:function', "
+                                    "got \"nocolon\""),
+    (STEP + "    python: m:f\n", "5:5: step 's' needs exactly one of 'prompt' or 'python'"),
+    ("steps[1]:\n  - id: s\n    system: x\n", "2:3: step 's' needs exactly one of 'prompt' or 'python'"),
+    # the steps themselves
+    ("steps[1]:\n  - 3\n", "2:3: steps[0]: expected an object, got 3"),
+    ("steps[1]:\n  - prompt: x\n", "2:3: steps[0]: no 'id'"),
+    ("steps[1]:\n  - id: items\n    prompt: x\n", "2:9: steps[0]: 'id': 'items' is reserved "
+                                                  "(inputs, item and items name template values)"),
+    ("steps[2]:\n  - id: a\n    prompt: x\n  - id: a\n    prompt: y\n",
+     "4:9: steps[1]: step id 'a' is used twice"),
+    ("steps[2]{id,prompt}:\n  a,x\n  b,{{ c }}\n", "3:3: step 'b': unknown template variable '{{ c }}'"),
+    ("steps[1]{id,prompt,colour}:\n  a,x,red\n", "1:20: step 'a': unknown key 'colour'"),
+    # dependencies and templates
+    ("steps[2]:\n  - id: a\n    needs[1]: b\n    prompt: x\n  - id: b\n    needs[1]: a\n"
+     "    prompt: y\n", "3:15: dependency cycle: a -> b -> a"),
+    ("steps[1]:\n  - id: a\n    needs[1]: a\n    prompt: x\n", "3:15: dependency cycle: a -> a"),
+    ("steps[1]:\n  - id: a\n    needs[1]: nope\n    prompt: x\n",
+     "3:15: step 'a' needs 'nope', which is not a step"),
+    ("steps[1]:\n  - id: a\n    prompt: \"{{ who }}\"\n",
+     "3:13: step 'a': unknown template variable '{{ who }}'"),
+    ("steps[1]:\n  - id: a\n    foreach: b.items\n    prompt: x\n",
+     "3:14: step 'a': foreach 'b.items' must start with one of its needs"),
+    ("steps[2]:\n  - id: b\n    prompt: x\n    output:\n      required[1]: items\n  - id: a\n"
+     "    needs[1]: b\n    foreach: b.items\n    prompt: \"{{ item }}\"\n",
+     "8:14: step 'a': foreach 'b.items' is not an array: step 'b' declares a single value "
+     "(an array is 'items[]')"),
+    # the top level
+    ("name: p\ncolour: red\n" + STEP[8:], "2:1: unknown key 'colour'"),
+    ("name: p\nparams: 3\n" + STEP[8:], "2:9: 'params': expected an object, got 3"),
+    ("name: ../up\n" + STEP[8:], "1:7: 'name': names the run folder, so it must be one folder "
+                                 "name, got \"../up\""),
+    ("provider: anthropic\n" + STEP[8:], "1:11: 'provider': expected one of 'offline', 'openai', "
+                                         "got \"anthropic\""),
+    ("inputs: topic\n" + STEP[8:], "1:9: 'inputs': expected an array of input names, got the "
+                                   "string \"topic\" (an array of one is written inputs[1]: topic)"),
+    ("steps: 3\n", "1:8: 'steps': expected a non-empty array of steps, got 3"),
+    ("name: p\n", "a pipeline needs 'steps', a non-empty array"),
+    ("[1]: x\n", "a pipeline is an object with 'steps'"),
+    # TOON syntax, at the decoder's line and column; comments keep positions true
+    ("# a comment\nsteps[1]:\n  - id: s\n    prompt: \"hi\n", "4:13: unterminated string"),
+    ("# a comment\n\n" + STEP + "    # another\n    batch: x\n",
+     "8:12: step 's': 'batch': expected an integer from 1 to 100,000, got \"x\""),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_FILES)
+def test_a_bad_pipeline_file_is_exit_2_with_one_positioned_line(tmp_path: Path, text: str,
+                                                                 message: str) -> None:
+    f = tmp_path / "p.toon"
+    f.write_text(text)
+    where = f"{f}:" if message[0].isdigit() else f"{f}: "
+    r = run_toon("pipeline", "run", str(f), cwd=tmp_path, env={"TOON_CACHE_DIR": str(tmp_path / "c")})
+    assert (r.code, r.out, r.err) == (2, "", f"toon: error: {where}{message}\n")
+    assert not (tmp_path / "runs").exists()  # refused before anything ran
+
+
+@pytest.mark.parametrize("command", ["plan", "graph"])
+def test_plan_and_graph_refuse_a_bad_file_the_same_way(tmp_path: Path, command: str) -> None:
+    f = tmp_path / "p.toon"
+    f.write_text(STEP + "    needs: abc\n")
+    r = run_toon("pipeline", command, str(f), env={"TOON_CACHE_DIR": str(tmp_path / "c")})
+    assert (r.code, r.out) == (2, "")
+    assert r.err.startswith(f"toon: error: {f}:5:12: step 's': 'needs': expected an array")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"steps": [{"id": "s", "prompt": "hi", "batch": "x"}]}',
+     ": step 's': 'batch': expected an integer from 1 to 100,000, got \"x\""),
+    ('{"steps": [\n  {"id": "s",]}', ":2:14: Expecting property name enclosed in double quotes"),
+    (b'{"steps": "\xff"}', ": not a JSON document: 'utf-8' codec can't decode byte 0xff in "
+                           "position 11: invalid start byte"),
+])
+def test_a_bad_json_pipeline_file_names_the_file(tmp_path: Path, text: str | bytes,
+                                                 message: str) -> None:
+    f = tmp_path / "p.json"
+    f.write_bytes(text.encode() if isinstance(text, str) else text)
+    r = run_toon("pipeline", "run", str(f))
+    assert (r.code, r.err) == (2, f"toon: error: {f}{message}\n")
+
+
+def test_a_missing_or_unreadable_file_is_exit_2(tmp_path: Path) -> None:
+    for command in ("run", "plan"):
+        r = run_toon("pipeline", command, str(tmp_path / "missing.toon"))
+        assert (r.code, r.err) == (
+            2, f"toon: error: {tmp_path / 'missing.toon'}: No such file or directory\n")
+    r = run_toon("pipeline", "run", str(tmp_path))
+    assert (r.code, r.err) == (2, f"toon: error: {tmp_path}: is a directory\n")
+    r = run_toon("pipeline", "status", str(tmp_path / "nowhere"))
+    assert (r.code, r.err) == (2, f"toon: error: {tmp_path / 'nowhere'}: no readable state.json "
+                                  "(No such file or directory)\n")
+    (tmp_path / "state.json").write_text("[1]")
+    r = run_toon("pipeline", "status", str(tmp_path))
+    assert (r.code, r.err) == (2, f"toon: error: {tmp_path / 'state.json'}: not a run's state: "
+                                  "no 'steps'\n")
+
+
+def test_usage_and_environment_errors_are_exit_2_before_any_call(tmp_path: Path) -> None:
+    f = tmp_path / "p.toon"
+    f.write_text("inputs[1]: topic\nprovider: openai\nbase_url: \"ftp://x\"\n"
+                 "steps[1]:\n  - id: s\n    prompt: \"{{ inputs.topic }}\"\n")
+    env = {"TOON_CACHE_DIR": str(tmp_path / "c"), "OPENAI_API_KEY": ""}
+    r = run_toon("pipeline", "run", str(f), "--input", "topic=x", env=env)
+    assert (r.code, r.err) == (2, "toon: error: base_url 'ftp://x' is not an http(s) URL\n")
+    r = run_toon("pipeline", "run", str(f), "--input", "topic=x", "--base-url",
+                 "https://api.example.invalid/v1", env=env)
+    assert (r.code, r.err) == (2, "toon: error: no API key: set OPENAI_API_KEY (the pipeline "
+                                  "names that variable)\n")
+    r = run_toon("pipeline", "run", str(f), "--input", "topic=@" + str(tmp_path / "none.txt"),
+                 env=env)
+    assert (r.code, r.err) == (2, f"toon: error: --input topic: {tmp_path / 'none.txt'}: "
+                                  "No such file or directory\n")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_invalid_tool_toon_is_exit_2_in_plan_too(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.toon]\nexclude = 3\n")
+    (tmp_path / "p.toon").write_text(STEP)
+    r = run_toon("pipeline", "plan", "p.toon", cwd=tmp_path)
+    assert r.code == 2 and r.err.count("\n") == 1, r.err
+    assert "pyproject.toml [tool.toon]: 'exclude': expected a list of strings" in r.err
+
+
+def test_a_failed_step_is_exit_1_with_one_line(tmp_path: Path) -> None:
+    f = tmp_path / "p.toon"
+    f.write_text("steps[2]:\n  - id: a\n    python: \"no_such_module_x:f\"\n"
+                 "  - id: b\n    needs[1]: a\n    prompt: \"{{ a }}\"\n")
+    r = run_toon("pipeline", "run", str(f), "--run-dir", str(tmp_path / "run"),
+                 env={"TOON_CACHE_DIR": str(tmp_path / "c")})
+    assert (r.code, r.err) == (1, "toon: error: run failed: python step 'no_such_module_x:f': "
+                                  "No module named 'no_such_module_x'\n")
+    assert "run failed, 0 tokens used by new calls" in r.out
+
+
+def test_a_budget_exceeded_is_exit_1_with_one_line(tmp_path: Path) -> None:
+    f = tmp_path / "p.toon"
+    f.write_text(STEP)
+    r = run_toon("pipeline", "run", str(f), "--budget-tokens", "0", "--run-dir",
+                 str(tmp_path / "run"), env={"TOON_CACHE_DIR": str(tmp_path / "c")})
+    assert (r.code, r.err) == (1, "toon: error: run stopped: the next call of step 's' (1 prompt "
+                                  "tokens) would exceed --budget-tokens 0 (0 used)\n")
+
+
+# -- in-process: the field tables, the locator, templates --------------------------
+
+def test_every_field_has_a_checker_and_help() -> None:
+    keys = [f.key for f in PIPELINE_FIELDS] + [f.key for f in STEP_FIELDS]
+    assert all(f.help.endswith(".") for f in (*PIPELINE_FIELDS, *STEP_FIELDS))
+    assert len({f.key for f in PIPELINE_FIELDS}) == len(PIPELINE_FIELDS)
+    assert "steps" in keys and "batch" in keys
+
+
+def test_the_error_is_a_configuration_error_with_its_position(tmp_path: Path) -> None:
+    f = tmp_path / "p.toon"
+    f.write_text(STEP + "    batch: x\n")
+    with pytest.raises(PipelineError) as info:
+        load_pipeline(f)
+    assert (info.value.exit_code, info.value.line, info.value.column) == (2, 5, 12)
+
+
+@pytest.mark.parametrize(("keys", "value", "where"), [
+    (("a",), False, (2, 1)),
+    (("a",), True, (2, 4)),
+    (("list", 1, "x"), True, (6, 8)),
+    (("list", 1, "y", "inner", "deep"), True, (9, 15)),
+    (("list", 1, "nope"), True, (6, 5)),  # the item's first field, where it has no such key
+    (("list", 1, "y"), False, (7, 5)),
+    (("list", 0), False, (4, 3)),
+    (("list", 5, "x"), False, (3, 1)),  # no such item: the deepest part found
+    (("my key",), True, (10, 11)),
+    (("rows", 1, "b"), True, (13, 3)),
+    (("rows", 1, "b"), False, (11, 11)),
+    (("nothing",), False, None),
+])
+def test_the_locator_finds_keys_and_values(keys: tuple[str | int, ...], value: bool,
+                                           where: tuple[int, int] | None) -> None:
+    text = ("# comment\na: 1\nlist[2]:\n  - x: 1\n  # comment\n  - x: 2\n    y:\n      inner:\n"
+            "        deep: 3\n\"my key\": v\nrows[2]{a,b}:\n  1,2\n  3,4\n")
+    assert Locator(text).position(keys, value=value) == where
+
+
+def test_render_and_lookup_share_one_dotted_lookup() -> None:
+    scope = {"inputs": {"t": "tides"}, "a": {"parts": ["x", {"k": 1}]}}
+    assert lookup(scope, "a.parts.1.k") == 1
+    assert render("{{ inputs.t }} / {{ a.parts.0 }} / {{ a.parts.1 }}", scope) == "tides / x / k: 1"
+    for bad in ("a.nope", "a.parts.2", "inputs.t.x"):
+        with pytest.raises(StepError, match=f"'{bad}' has no value"):
+            render("{{ " + bad + " }}", scope)
