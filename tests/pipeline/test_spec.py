@@ -8,11 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.cli.conftest import run_toon
+from toon_tools.codec import decode, encode
 from toon_tools.pipeline.locate import Locator
 from toon_tools.pipeline.spec import (PIPELINE_FIELDS, STEP_FIELDS, PipelineError, StepError,
-                                      load_pipeline, lookup, render)
+                                      load_pipeline, lookup, parse_pipeline, render)
 
 STEP = "name: p\nsteps[1]:\n  - id: s\n    prompt: hi\n"  # a step's next key is on line 5
 
@@ -226,3 +229,32 @@ def test_render_and_lookup_share_one_dotted_lookup() -> None:
     for bad in ("a.nope", "a.parts.2", "inputs.t.x"):
         with pytest.raises(StepError, match=f"'{bad}' has no value"):
             render("{{ " + bad + " }}", scope)
+
+
+# -- property: whatever the file holds, only a positioned PipelineError escapes ----
+
+_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6)
+_step_keys = st.sampled_from([f.key for f in STEP_FIELDS] + ["colour", "my key"])
+_top_keys = st.sampled_from([f.key for f in PIPELINE_FIELDS if f.key != "steps"] + ["x"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=st.lists(st.dictionaries(_step_keys, _values, max_size=4), min_size=1, max_size=3),
+       base=st.lists(st.fixed_dictionaries({"id": st.sampled_from(["a", "b"]),
+                                            "prompt": st.just("{{ b }}")}), max_size=2),
+       top=st.dictionaries(_top_keys, _values, max_size=2))
+def test_only_a_positioned_pipeline_error_escapes(steps: list[dict[str, object]],
+                                                  base: list[dict[str, object]],
+                                                  top: dict[str, object]) -> None:
+    text = encode({**top, "steps": [*base, *steps]})
+    try:
+        parse_pipeline(decode(text), Path("p.toon"), text)
+    except PipelineError as e:
+        assert e.path == "p.toon" and e.message
+        lines = text.split("\n")
+        if e.line is not None:
+            assert e.column is not None and 1 <= e.line <= len(lines)
+            assert 1 <= e.column <= len(lines[e.line - 1]) + 1

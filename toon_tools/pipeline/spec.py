@@ -240,6 +240,12 @@ class Pipeline:
                 del remaining[s]
         return waves
 
+    def use_model(self, model: str) -> None:
+        """Every step calls ``model`` (``--model`` on the command line)."""
+        self.model = model
+        for step in self.steps.values():
+            step.model = model
+
     def check_inputs(self, given: Mapping[str, Any]) -> None:
         """Every declared input is given; a usage error (exit 2) otherwise."""
         missing = [k for k in self.inputs if k not in given]

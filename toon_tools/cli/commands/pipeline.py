@@ -64,9 +64,7 @@ def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None
 
     p = load_pipeline(file)
     if model:
-        p.model = model
-        for s in p.steps.values():
-            s.model = model
+        p.use_model(model)
     given = _inputs(inputs)
     cache_dir = load_config().cache_dir()
     prov = open_provider(provider or p.provider, base_url or p.base_url, p.api_key_env, os.environ)
