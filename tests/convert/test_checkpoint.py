@@ -106,4 +106,9 @@ def test_cli(repo: Path) -> None:
     assert run_toon("checkpoint", "--repo", str(repo), "-o", str(out)).code == 0
     assert toon_tools.decode(out.read_bytes())["branch"] == "main"
     r = run_toon("checkpoint", "--repo", str(repo.parent))
-    assert r.code == 1 and "not a git repository" in r.err
+    assert r.code == 2 and r.err.startswith(f"toon: error: {repo.parent}: fatal: not a git repository")
+    assert r.err.count("\n") == 1 and r.out == ""
+    r = run_toon("convert", "--from", "checkpoint", str(repo.parent))
+    assert r.code == 2 and "not a git repository" in r.err and r.err.count("\n") == 1
+    r = run_toon("checkpoint", "--repo", str(repo), "-o", str(repo / "no" / "cp.toon"))
+    assert (r.code, r.err) == (2, f"toon: error: {repo / 'no' / 'cp.toon'}: No such file or directory\n")

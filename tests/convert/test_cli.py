@@ -71,7 +71,8 @@ def test_stats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("bad.json", b'{"a": 1,}', "bad.json:1:9: invalid JSON: Expecting property name"),
     ("bad.toon", b"a: 1\na: 2\n", "bad.toon:2:1: duplicate key 'a'"),
-    ("bad.md", b'---\ntitle: "open\n---\n# x\n', "bad.md: front matter line"),
+    ("bad.md", b'---\ntitle: "open\n---\n# x\n', "bad.md:2:8: front matter: unterminated string"),
+    ("bad-utf8.md", b"# ok\n\nno \xff here\n", "bad-utf8.md:3:4: invalid UTF-8: byte 0xff"),
     ("zip.pdf", b"PK\x03\x04 not a pdf", "zip.pdf: a ZIP archive (no %PDF header)"),
     ("empty.pdf", b"", "empty.pdf: empty file (0 bytes), not a PDF"),
     ("empty.json", b"", "empty.json:1:1: invalid JSON: Expecting value"),
@@ -111,8 +112,8 @@ def test_output_in_missing_folder_and_read_only_output(tmp_path: Path) -> None:
     ro = tmp_path / "ro.toon"
     ro.write_text("keep: me\n")
     ro.chmod(0o444)
-    r = run_toon("convert", str(src), "-o", str(ro))
-    assert r.code == 2 and "read-only" in r.err
+    r = run_toon("convert", str(src), "-o", str(ro), "--force")
+    assert (r.code, r.err) == (2, f"toon: error: {ro}: Permission denied (file is read-only)\n")
     assert ro.read_text() == "keep: me\n"
 
 

@@ -37,6 +37,7 @@ def test_headings_from_font_sizes_without_an_outline() -> None:
     assert doc["pages"][1]["headings"] == [{"level": 2, "text": "Section 2: Findings"}]
 
 
+@pytest.mark.slow
 def test_pool_and_serial_agree() -> None:
     data = make_report(pages=30)
     assert pdf_to_data(data, "r.pdf", jobs=2) == pdf_to_data(data, "r.pdf", jobs=1)

@@ -5,18 +5,20 @@ submodules with their recorded commit and dirty state, recent commits, and the
 open tasks of Markdown task lists. git is asked a constant number of times
 (status, log, ls-files, config), never once per submodule or file: status
 --porcelain=v2 already reports each submodule's state, ls-files -s its recorded
-commit, and .gitmodules its URL.
+commit, and .gitmodules its URL. Every call goes through
+:func:`toon_tools.hooks.git.git`: a folder that is no repository, or a missing
+git, is a ``GitError`` (exit 2).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import Any, Final
 
 from ..codec import encode
-from .registry import ConversionError, Converter, register
+from ..hooks.git import GitError, git
+from .registry import PATH, Converter, register
 
 DEFAULT_TASK_FILES: Final = ("TASKLIST.md", "TODO.md")
 RECENT_COMMITS: Final = 10
@@ -25,16 +27,7 @@ _XY: Final = {".": "", "M": "modified", "T": "type changed", "A": "added", "D": 
 
 
 def _git(repo: Path, *args: str) -> str:
-    try:
-        proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, timeout=60)
-    except FileNotFoundError:
-        raise ConversionError("git is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise ConversionError(f"git {args[0]} timed out") from None
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ConversionError(f"{repo}: {err[-1] if err else 'git ' + args[0] + ' failed'}")
-    return proc.stdout.decode("utf-8", "surrogateescape")
+    return git(repo, *args).decode("utf-8", "surrogateescape")
 
 
 def _status(repo: Path) -> dict[str, Any]:
@@ -103,7 +96,7 @@ def _submodules(repo: Path, states: dict[str, str]) -> list[dict[str, Any]]:
 def _commits(repo: Path, n: int) -> list[dict[str, str]]:
     try:
         out = _git(repo, "log", f"-n{n}", "-z", "--format=%H%x1f%an%x1f%aI%x1f%s")
-    except ConversionError:
+    except GitError:
         return []  # no commits yet
     commits = []
     for rec in out.split("\0"):
@@ -138,7 +131,10 @@ def open_tasks(repo: Path, files: tuple[str, ...]) -> list[dict[str, Any]]:
 
 def checkpoint(repo: str | os.PathLike[str], task_files: tuple[str, ...] = DEFAULT_TASK_FILES,
                commits: int = RECENT_COMMITS) -> dict[str, Any]:
-    root = Path(_git(Path(repo), "rev-parse", "--show-toplevel").strip())
+    try:
+        root = Path(_git(Path(repo), "rev-parse", "--show-toplevel").strip())
+    except GitError as e:  # name the folder: git's message does not
+        raise GitError(e.message, path=os.fspath(repo)) from None
     status = _status(root)
     snap: dict[str, Any] = {"repository": root.name, "path": str(root),
                             "branch": status.get("branch", "(unknown)"),
@@ -160,6 +156,12 @@ def checkpoint(repo: str | os.PathLike[str], task_files: tuple[str, ...] = DEFAU
 class CheckpointToToon(Converter):
     source, target = "checkpoint", "toon"
     description = "git repository (path) to a TOON checkpoint for agent context"
+    output_suffix = ".toon"
+    input = PATH  # the repository's path: git reads it, not the converter
 
     def convert(self, data: bytes, name: str) -> str:
-        return encode(checkpoint(data.decode("utf-8", "surrogateescape")))
+        return encode(checkpoint(os.fsdecode(data)))
+
+    @classmethod
+    def output_stem(cls, source: str) -> str:
+        return "checkpoint"

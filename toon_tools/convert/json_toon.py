@@ -146,6 +146,7 @@ def _deepest(text: str) -> int:
 class JsonToToon(Converter):
     source, target = "json", "toon"
     description = "JSON document to TOON"
+    suffixes, output_suffix = (".json",), ".toon"
 
     def convert(self, data: bytes, name: str) -> str:
         return _encode(read_json(data, name), name)
@@ -155,6 +156,7 @@ class JsonToToon(Converter):
 class ToonToJson(Converter):
     source, target = "toon", "json"
     description = "TOON document to pretty JSON"
+    suffixes, output_suffix = (".toon",), ".json"
 
     def convert(self, data: bytes, name: str) -> str:
         return json.dumps(decode(data), indent=2, ensure_ascii=False)
@@ -164,6 +166,7 @@ class ToonToJson(Converter):
 class JsonlToToon(Converter):
     source, target = "jsonl", "toon"
     description = "JSON Lines to one TOON array (tabular when the records are uniform)"
+    suffixes, output_suffix = (".jsonl", ".ndjson"), ".toon"
 
     def convert(self, data: bytes, name: str) -> str:
         return _encode(read_json_lines(data, name), name)
@@ -173,6 +176,7 @@ class JsonlToToon(Converter):
 class ToonToJsonl(Converter):
     source, target = "toon", "jsonl"
     description = "TOON array to JSON Lines, one record per line (other roots: one line)"
+    suffixes, output_suffix = (".toon",), ".jsonl"
 
     def convert(self, data: bytes, name: str) -> str:
         value = decode(data)

@@ -10,13 +10,15 @@ section become its value:
   header cell it is an object keyed by the first column;
 - a fenced block with a language is ``{lang, code}``; without one, a string;
 - a paragraph is a value: ``42``, ``true``, ``null`` are typed, the rest text;
+  emphasis marks go, but links, images and inline code stay as Markdown
+  (``[text](url)``, ``![alt](src)``, ```code```), so no content is lost;
 - several blocks in one section become an array of their values; a section that
   also has sub-headings keeps its own blocks under ``text``.
 
 YAML-style front matter (between ``---`` lines at the top) becomes ``metadata``;
 it is read as TOON, which reads simple ``key: value`` front matter as YAML would.
 
-A Markdown twin (see :mod:`.twin`) is recognised by its first line and read in
+A Markdown twin (see :mod:`.twin_render`) is recognised by its first line and read in
 twin mode, where keys and tokens are TOON syntax, so it converts back to exactly
 the data it was made from.
 """
@@ -26,9 +28,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from ..codec import ToonDecodeError, decode
-from ..codec._decoder import _Parser
-from ..codec._scalars import ScanError, find_closing_quote, unescape
+from ..codec import (ToonDecodeError, decode, find_closing_quote, parse_primitive,
+                     unescape_string)
+from .registry import ConversionError
 from .twin_render import read_marker
 
 if TYPE_CHECKING:
@@ -38,44 +40,78 @@ _FRONT_MATTER: Final = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t
 _TASK: Final = re.compile(r"\[([ xX])\]\s+(.*)\Z", re.S)
 
 
-class MarkdownError(ValueError):
-    """Markdown that cannot become TOON data (bad front matter)."""
+class MarkdownError(ConversionError):
+    """Markdown that cannot become TOON data: bad front matter, or a twin (by
+    its first line) whose body is not twin syntax. ``line`` is in the file."""
 
 
 def primitive(text: str, strict: bool = True) -> Any:
-    """A TOON primitive token: ``42``, ``true``, ``"quoted"``; with ``strict``
-    False, text that is no valid token stays as it is."""
+    """A TOON primitive token (§4): ``42``, ``true``, ``"quoted"``; with
+    ``strict`` False, text that is no valid token stays as it is."""
     try:
-        return _TOKENS._value(text.strip(" "))
-    except ScanError:
+        return parse_primitive(text.strip(" "))
+    except ToonDecodeError:
         if strict:
             raise
         return text
 
 
-# The decoder's token rules (§4), through one parser over an empty document.
-_TOKENS: Final = _Parser("", 2, True, 1000, None, None)
+def _code_span(content: str) -> str:
+    """``content`` as an inline code span again: a fence longer than any run of
+    backticks inside, padded when the content starts or ends with one."""
+    longest = max((len(run) for run in re.findall("`+", content)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if content.startswith("`") or content.endswith("`") else ""
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def _destination(node: SyntaxTreeNode, attr: str) -> str:
+    """``(url "title")`` of a link or image, as Markdown writes it."""
+    url = str(node.attrs.get(attr, ""))
+    if not url or any(c in url for c in " ()"):
+        url = f"<{url}>"
+    title = node.attrs.get("title")
+    if title:
+        escaped = str(title).replace("\\", "\\\\").replace('"', '\\"')
+        return f'({url} "{escaped}")'
+    return f"({url})"
 
 
 class _Reader:
     def __init__(self, twin: bool) -> None:
         self.twin = twin
+        self.line = 1  # where the block being read starts (0-based + 1), for errors
 
     # ------------------------------------------------------------ inline text
 
     def text(self, node: SyntaxTreeNode) -> str:
+        """The text of inline content: emphasis marks dropped, links, images and
+        code spans kept as Markdown (their URLs and backticks are content)."""
         parts: list[str] = []
-        stack = [node]
-        out: list[SyntaxTreeNode] = []
-        while stack:  # pre-order, left to right
+        stack: list[SyntaxTreeNode | str] = [node]
+        while stack:  # pre-order, left to right; strings close a link
             n = stack.pop()
-            out.append(n)
-            stack.extend(reversed(n.children))
-        for n in out:
-            if n.type in ("text", "code_inline", "html_inline"):
+            if isinstance(n, str):
+                parts.append(n)
+                continue
+            t = n.type
+            if t in ("text", "html_inline"):
                 parts.append(n.content)
-            elif n.type in ("softbreak", "hardbreak"):
+            elif t == "code_inline":
+                parts.append(_code_span(n.content))
+            elif t in ("softbreak", "hardbreak"):
                 parts.append("\n")
+            elif t == "image":
+                alt = "".join(self.text(c) for c in n.children)
+                parts.append(f"![{alt}]{_destination(n, 'src')}")
+            else:
+                if t == "link" and n.markup == "autolink":
+                    parts.append("<")
+                    stack.append(">")
+                elif t == "link":
+                    parts.append("[")
+                    stack.append(f"]{_destination(n, 'href')}")
+                stack.extend(reversed(n.children))
         return "".join(parts)
 
     def value(self, text: str) -> Any:
@@ -90,7 +126,7 @@ class _Reader:
     def key(self, text: str) -> str:
         if self.twin and text.startswith('"'):
             end = find_closing_quote(text, 0)
-            return unescape(text, 1, end)
+            return unescape_string(text, 1, end)
         return text.strip() if not self.twin else text
 
     def path(self, text: str) -> list[str]:
@@ -102,7 +138,7 @@ class _Reader:
         while i <= len(text):
             if text.startswith('"', i):
                 end = find_closing_quote(text, i)
-                segments.append(unescape(text, i + 1, end))
+                segments.append(unescape_string(text, i + 1, end))
                 i = end + 2
             else:
                 dot = text.find(".", i)
@@ -117,6 +153,8 @@ class _Reader:
         """``**key**: value`` (with the value inline, nested, or empty)."""
         if not item.children or item.children[0].type != "paragraph":
             return None
+        if item.map:
+            self.line = item.map[0] + 1
         inline = item.children[0].children[0]
         kids = [k for k in inline.children if k.type != "text" or k.content]
         if len(kids) < 2 or kids[0].type != "strong" or kids[1].type != "text":
@@ -156,6 +194,8 @@ class _Reader:
         return {"done": m.group(1) != " ", "text": m.group(2)} if m else None
 
     def item_value(self, item: SyntaxTreeNode) -> Any:
+        if item.map:
+            self.line = item.map[0] + 1
         kids = item.children
         if not kids:
             return {} if self.twin else ""
@@ -186,6 +226,8 @@ class _Reader:
         return dict(zip(keys, rows)) if keyed else rows
 
     def block_value(self, node: SyntaxTreeNode) -> Any:
+        if node.map:
+            self.line = node.map[0] + 1
         t = node.type
         if t == "paragraph":
             return self.value(self.text(node))
@@ -220,6 +262,8 @@ class _Reader:
         for node in root.children:
             if node.type == "html_block" and read_marker(node.content):
                 continue
+            if node.map:
+                self.line = node.map[0] + 1
             if node.type == "heading":
                 level = int(node.tag[1])
                 while stack[-1][0] >= level:
@@ -276,15 +320,22 @@ def md_to_data(text: str) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     metadata = None
+    offset = 0  # lines before the body
     m = _FRONT_MATTER.match(text)
     if m:
         try:
             metadata = decode(m.group(1), strict=False)
         except ToonDecodeError as e:
-            raise MarkdownError(f"front matter line {e.line + 1}: {e.msg}") from None
+            raise MarkdownError(f"front matter: {e.msg}", line=e.line + 1,
+                                column=e.column) from None
+        offset = text.count("\n", 0, m.end())
         text = text[m.end():]
     reader = _Reader(twin=read_marker(text) is not None)
-    body = reader.document(SyntaxTreeNode(_parser().parse(text)))
+    try:
+        body = reader.document(SyntaxTreeNode(_parser().parse(text)))
+    except ToonDecodeError as e:  # only a twin's tokens are read strictly
+        raise MarkdownError(f"{e.msg} (a twin's values are TOON tokens)",
+                            line=reader.line + offset) from None
     if metadata is None:
         return body
     if isinstance(body, dict):

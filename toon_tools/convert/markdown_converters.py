@@ -10,6 +10,8 @@ from .registry import ConversionError, Converter, register
 class ToonToMarkdown(Converter):
     source, target = "toon", "md"
     description = "TOON to its Markdown twin (converts back exactly)"
+    suffixes, output_suffix = (".toon",), ".md"
+    default = True  # a .toon file's usual conversion is its twin
 
     def convert(self, data: bytes, name: str) -> str:
         from .twin_render import to_markdown
@@ -21,6 +23,7 @@ class ToonToMarkdown(Converter):
 class MarkdownToToon(Converter):
     source, target = "md", "toon"
     description = "Markdown (headings, tables, lists, tasks, code, front matter) to TOON"
+    suffixes, output_suffix = (".md", ".markdown"), ".toon"
 
     def convert(self, data: bytes, name: str) -> str:
         from .markdown import MarkdownError, md_to_data
@@ -28,8 +31,11 @@ class MarkdownToToon(Converter):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise ConversionError(f"{name}: invalid UTF-8 at byte {e.start}") from None
+            line = data.count(b"\n", 0, e.start) + 1
+            column = len(data[data.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8", "replace"))
+            raise ConversionError(f"invalid UTF-8: byte 0x{data[e.start]:02x} ({e.reason})",
+                                  path=name, line=line, column=column + 1) from None
         try:
             return encode(md_to_data(text))
         except MarkdownError as e:
-            raise ConversionError(f"{name}: {e}") from None
+            raise ConversionError(e.message, path=name, line=e.line, column=e.column) from None

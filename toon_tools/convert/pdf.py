@@ -7,8 +7,15 @@ blocks in reading order and ``tables`` (``page.find_tables()``) as tabular
 arrays keyed by their header row. Running headers and footers (lines repeated in
 the top or bottom margin of most pages, page numbers ignored) are dropped.
 Pages without text are flagged ``image_only`` or ``empty``, never silently
-missing. Large documents are extracted in a process pool; every page has a time
-limit, after which it is reported as timed out and the rest go on.
+missing. Large documents are extracted in a process pool (the PDF_PAGES
+workload of :mod:`toon_tools.parallel`; in-process inside another pool's
+worker); every page has a time limit, after which it is reported as timed out
+and the rest go on.
+
+PyMuPDF's own output is switched off: MuPDF's error and warning lines and the
+layout-package recommendation would otherwise be printed to stdout, in the
+middle of the TOON a conversion writes there. Failures still reach the user as
+our one-line errors (a damaged file raises, and we report it).
 
 PyMuPDF 1.2x is chosen over 2.0 on purpose: 1.2x is one ~25 MB wheel with
 ``find_tables()``, while 2.0 pulls in onnxruntime, numpy and more (~240 MB),
@@ -17,18 +24,17 @@ which hook and CI environments should not carry for a converter.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 from collections import Counter
 from typing import Any, Final
 
-from ..codec import encode
+from ..codec import ToonDecodeError, encode, format_primitive, parse_primitive
+from ..parallel import PDF_PAGES, executor, pool_size
 from .registry import ConversionError, Converter, register
 
 INSTALL_HINT: Final = 'PDF support needs PyMuPDF: pip install "toon-tools[pdf]"'
 PAGE_TIME_LIMIT: Final = 30.0  # seconds per page
-POOL_FROM_PAGES: Final = 24  # smaller documents are faster in one process
 _MARGIN: Final = 0.08  # top/bottom fraction of a page where running lines live
 _DIGITS: Final = re.compile(r"\d+")
 
@@ -38,7 +44,19 @@ def _pymupdf() -> Any:
         import pymupdf
     except ImportError:
         raise ConversionError(INSTALL_HINT) from None
+    _quiet(pymupdf)
     return pymupdf
+
+
+def _quiet(pymupdf: Any) -> None:
+    """Keep PyMuPDF from printing (see the module docstring); the switches are
+    documented (``TOOLS.mupdf_display_errors``/``_warnings``, and since 1.26
+    ``no_recommend_layout``), and older releases lack the last one."""
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    no_recommend = getattr(pymupdf, "no_recommend_layout", None)
+    if no_recommend is not None:
+        no_recommend()
 
 
 class PageTimeout(Exception):
@@ -52,18 +70,18 @@ def _on_alarm(signum: int, frame: Any) -> None:
 def _open(data: bytes, name: str) -> Any:
     pymupdf = _pymupdf()
     if not data:
-        raise ConversionError(f"{name}: empty file (0 bytes), not a PDF")
+        raise ConversionError("empty file (0 bytes), not a PDF", path=name)
     if not data.lstrip()[:5].startswith(b"%PDF"):
         kind = "a ZIP archive" if data.startswith(b"PK\x03\x04") else "not a PDF"
-        raise ConversionError(f"{name}: {kind} (no %PDF header)")
+        raise ConversionError(f"{kind} (no %PDF header)", path=name)
     try:
         doc = pymupdf.open(stream=data, filetype="pdf")
     except Exception as e:  # PyMuPDF raises several types for damaged files
-        raise ConversionError(f"{name}: corrupt PDF ({e})") from None
+        raise ConversionError(f"corrupt PDF ({e})", path=name) from None
     if doc.needs_pass:
-        raise ConversionError(f"{name}: encrypted PDF: a password is required")
+        raise ConversionError("encrypted PDF: a password is required", path=name)
     if doc.page_count == 0:
-        raise ConversionError(f"{name}: the PDF has no pages")
+        raise ConversionError("the PDF has no pages", path=name)
     return doc
 
 
@@ -111,19 +129,19 @@ def _table_rows(table: Any) -> list[dict[str, Any]]:
 def _typed(cell: str) -> Any:
     """A cell that is a canonical number becomes one (``3``); anything that would
     change on the way (``1.50``, ``007``) stays text."""
-    from ..codec._scalars import NUMBER
-
-    if NUMBER.match(cell):
-        value = int(cell) if cell.lstrip("-").isdigit() else float(cell)
-        if encode(value) == cell:
+    if cell and cell[0] in "-0123456789":
+        try:
+            value = parse_primitive(cell)
+        except ToonDecodeError:  # e.g. an integer over Python's digit limit
+            return cell
+        if type(value) in (int, float) and format_primitive(value) == cell:
             return value
     return cell
 
 
 def extract_page(doc: Any, number: int) -> dict[str, Any]:
     """Raw facts of one page: lines (outside tables), tables, images."""
-    import pymupdf
-
+    pymupdf = _pymupdf()
     page = doc[number]
     found = page.find_tables().tables
     # Extract cells before anything else reads the page's text: a later
@@ -260,13 +278,11 @@ def pdf_to_data(data: bytes, name: str, *, jobs: int | None = None,
     toc = doc.get_toc(simple=True)
     doc.close()
     numbers = list(range(count))
-    jobs = jobs or os.cpu_count() or 1
-    if count >= POOL_FROM_PAGES and jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        step = -(-count // (jobs * 4))
+    workers = pool_size(PDF_PAGES, count, jobs=jobs)  # 1 inside another pool's worker
+    if workers > 1:
+        step = -(-count // (workers * 4))
         ranges = [numbers[i:i + step] for i in range(0, count, step)]
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with executor(workers) as pool:
             parts = pool.map(_extract_range, [data] * len(ranges), ranges,
                              [page_time_limit] * len(ranges))
             pages = [p for part in parts for p in part]
@@ -279,6 +295,7 @@ def pdf_to_data(data: bytes, name: str, *, jobs: int | None = None,
 class PdfToToon(Converter):
     source, target = "pdf", "toon"
     description = "PDF (PyMuPDF extra) to TOON: metadata, outline, headings, text, tables"
+    suffixes, output_suffix = (".pdf",), ".toon"
 
     def convert(self, data: bytes, name: str) -> str:
         return encode(pdf_to_data(data, name))

@@ -1,4 +1,8 @@
-"""``toon checkpoint [--repo DIR] [-o FILE]``: a TOON snapshot of a git repository."""
+"""``toon checkpoint [--repo DIR] [-o FILE]``: a TOON snapshot of a git repository.
+
+A folder that is not a repository is an environment error (exit 2), raised as
+``GitError`` and reported by ``toon_tools.cli.main`` in one line.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +11,29 @@ import sys
 import click
 
 from ...files import atomic_write
-from .._output import FINDINGS, fail
+from .._output import ERROR, OK, describe, error
 
 
 @click.command()
 @click.option("--repo", default=".", show_default=True, help="The repository.")
-@click.option("--output", "-o", default="-", metavar="FILE", help="Write here (atomically).")
+@click.option("--output", "-o", default="-", metavar="FILE",
+              help="Write here (atomically) instead of stdout.")
 @click.option("--tasks", "task_files", multiple=True, metavar="FILE",
               help="Markdown task lists to read [default: TASKLIST.md and TODO.md].")
 @click.option("--commits", default=10, show_default=True, type=click.IntRange(0),
               help="How many recent commits.")
-def checkpoint(repo: str, output: str, task_files: tuple[str, ...], commits: int) -> None:
+def checkpoint(repo: str, output: str, task_files: tuple[str, ...], commits: int) -> int:
     """Snapshot branch, upstream, changes, submodules, commits and open tasks."""
     from ...codec import encode
     from ...convert.checkpoint import DEFAULT_TASK_FILES, checkpoint as snapshot
-    from ...convert.registry import ConversionError
 
-    try:
-        text = encode(snapshot(repo, task_files or DEFAULT_TASK_FILES, commits))
-    except ConversionError as e:
-        fail(str(e), FINDINGS)
+    text = encode(snapshot(repo, task_files or DEFAULT_TASK_FILES, commits)) + "\n"
     if output == "-":
-        sys.stdout.write(text + "\n")
-        return
+        sys.stdout.write(text)
+        return OK
     try:
-        atomic_write(output, text + "\n")
-    except OSError as e:
-        fail(f"{output}: {e.strerror or e}")
+        atomic_write(output, text)
+    except OSError as e:  # name the output, not the temporary file beside it
+        error(describe(OSError(e.errno, e.strerror, output)))
+        return ERROR
+    return OK
