@@ -14,8 +14,16 @@ from hypothesis import strategies as st
 from tests.cli.conftest import run_toon
 from toon_tools.codec import decode, encode
 from toon_tools.pipeline.locate import Locator
-from toon_tools.pipeline.spec import (PIPELINE_FIELDS, STEP_FIELDS, PipelineError, StepError,
-                                      load_pipeline, lookup, parse_pipeline, render)
+from toon_tools.pipeline.spec import (
+    PIPELINE_FIELDS,
+    STEP_FIELDS,
+    PipelineError,
+    StepError,
+    load_pipeline,
+    lookup,
+    parse_pipeline,
+    render,
+)
 
 STEP = "name: p\nsteps[1]:\n  - id: s\n    prompt: hi\n"  # a step's next key is on line 5
 

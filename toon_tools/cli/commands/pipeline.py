@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .._output import FINDINGS, OK, error, fail
+from .._output import FINDINGS, OK, error, escape, fail
 
 
 def _inputs(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None
     if state.status != "done":
         error(f"run {state.status}: {state.error}")
         return FINDINGS
-    click.echo(f"artifacts in {folder}", err=True)
+    click.echo(f"artifacts in {escape(str(folder))}", err=True)
     return OK
 
 
@@ -102,8 +102,6 @@ def _progress(state: Any, in_flight: int) -> None:
 
 
 def _print_status(steps: dict[str, Any], status: str, used: int) -> None:
-    from .._output import escape
-
     click.echo(f"{'step':<16} {'state':<8} {'calls':>5} {'cached':>6} {'tokens':>8} {'seconds':>8}")
     for sid, s in steps.items():
         tokens = s.get("prompt_tokens", 0) + s.get("completion_tokens", 0)
