@@ -138,14 +138,19 @@ def decode_text(
     parse_float: Callable[[str], Any] | None = None,
     parse_int: Callable[[str], Any] | None = None,
     trace: dict[int, tuple[Any, ...]] | None = None,
+    arrays: dict[int, tuple[str, Any]] | None = None,
 ) -> Any:
     """Decode ``text``. If ``trace`` is a dict, it is filled with the data path
     (keys and indexes from the root) of the element each line starts, by 1-based
-    line number; ``toon fmt`` uses it to keep comments with their lines."""
+    line number; ``toon fmt`` uses it to keep comments with their lines. If
+    ``arrays`` is a dict, it maps ``id(container)`` to ``(delimiter, container)``
+    for every container a header opened (§6), in document order; ``toon fmt``
+    uses it to keep each array's own delimiter."""
     if indent_size < 1:
         raise ValueError("indent_size must be at least 1")
     parser = _Parser(text, indent_size, strict, max_depth, parse_float, parse_int)
     parser.trace = trace
+    parser.arrays = arrays
     return parser.parse()
 
 
@@ -165,6 +170,7 @@ class _Parser:
         self.parse_int = parse_int
         self.indent_size = indent_size
         self.trace: dict[int, tuple[Any, ...]] | None = None
+        self.arrays: dict[int, tuple[str, Any]] | None = None
         self._scan_lines(text)
 
     # ------------------------------------------------------------ pre-pass
@@ -290,6 +296,7 @@ class _Parser:
             value, nxt = self._inline(header, i, c, 0, None), i + 1
         else:
             value = []
+            self._opened(value, header)
             frame = _Frame(_LIST, value, 1, header.length, i, f"[{header.length}]")
             self._run([frame], i + 1)
             return value
@@ -413,6 +420,7 @@ class _Parser:
             return i + 1
         child_list: list[Any] = []
         obj[key] = child_list
+        self._opened(child_list, header)
         self._push(stack, _Frame(_LIST, child_list, d + 1, header.length, i, label, path), i)
         return i + 1
 
@@ -575,6 +583,7 @@ class _Parser:
                 i,
                 off,
             )
+        self._opened(values, header)
         return values
 
     def _tabular(
@@ -666,6 +675,7 @@ class _Parser:
             j += 1
         if strict and len(out) != header.length:
             raise self.error(f"{label}: expected {header.length} rows, found {len(out)}", i, off)
+        self._opened(out, header)
         return out, j
 
     def _keyed(
@@ -747,6 +757,7 @@ class _Parser:
             j += 1
         if strict and rows != header.length:
             raise self.error(f"{label}: expected {header.length} entries, found {rows}", i, off)
+        self._opened(out, header)
         return out, j
 
     def _row_plan(self, fields: list[Any], i: int, off: int, nesting: int) -> _Row:
@@ -824,6 +835,7 @@ class _Parser:
                     return i + 1
                 inner: list[Any] = []
                 items.append(inner)
+                self._opened(inner, header)
                 self._push(
                     stack, _Frame(_LIST, inner, d + 1, header.length, i, label, item_path), i
                 )
@@ -843,6 +855,11 @@ class _Parser:
         frame_obj.fresh = False
         self._push(stack, frame_obj, i)
         return self._field(frame_obj, i, d + 1, body, off, stack)
+
+    def _opened(self, container: Any, header: _Header) -> None:
+        """Note the delimiter of the header that opened ``container`` (fmt only)."""
+        if self.arrays is not None:
+            self.arrays[id(container)] = (header.delimiter, container)
 
     def _mark(self, i: int, path: tuple[Any, ...]) -> None:
         """Record the path of the element line ``i`` starts (outermost wins)."""

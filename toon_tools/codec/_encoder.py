@@ -41,17 +41,22 @@ class Encoder:
         delimiter: str = ",",
         max_depth: int = DEFAULT_MAX_DEPTH,
         default: Callable[[Any], Any] | None = None,
+        array_delimiters: dict[int, tuple[str, Any]] | None = None,
     ) -> None:
+        """``array_delimiters`` (``id(container) -> (delimiter, container)``, as
+        the decoder's ``arrays`` fills it) gives those arrays and keyed tables
+        their own delimiter (§11.1 active delimiter); ``delimiter`` is the
+        document delimiter and the one of every other array."""
         if delimiter not in HEADER_DELIMITER:
             raise ValueError(f"delimiter must be ',', '\\t' or '|', not {delimiter!r}")
         if indent_size < 1:
             raise ValueError("indent_size must be at least 1")
         self.indent_size = indent_size
         self.delimiter = delimiter
-        self.mark = HEADER_DELIMITER[delimiter]
         self.max_depth = max_depth
         self.default = default
         self.unsafe_char = UNSAFE_CHAR[delimiter]
+        self.array_delimiters = array_delimiters
         self._keys: dict[Any, str] = {}
         self._indents: list[str] = [""]
 
@@ -82,8 +87,17 @@ class Encoder:
         """Encode one primitive (already normalized) per §2 and §7.2."""
         return format_primitive(v, self.unsafe_char)
 
-    def column(self, col: list[Any], types: set[type]) -> list[str]:
-        """Encode a column of primitives, specialised on the column's types."""
+    def active(self, container: Any) -> str:
+        """The delimiter of an array or keyed table (§11.1 active delimiter)."""
+        own = self.array_delimiters
+        if own is None:
+            return self.delimiter
+        entry = own.get(id(container))
+        return self.delimiter if entry is None else entry[0]
+
+    def column(self, col: list[Any], types: set[type], delim: str) -> list[str]:
+        """Encode a column of primitives, specialised on the column's types;
+        ``delim`` is the active delimiter."""
         if len(types) == 1:
             t = next(iter(types))
             if t is int:
@@ -92,12 +106,12 @@ class Encoder:
                 except ValueError:  # an int past Python's int-to-string limit
                     return list(map(format_int, col))
             if t is str:
-                unsafe = self.unsafe_char
+                unsafe = UNSAFE_CHAR[delim]
                 return [quote(s) if needs_quote(s, unsafe) else s for s in col]
             if t is bool:
                 return ["true" if v else "false" for v in col]
-        prim = self.prim
-        return [prim(v) for v in col]
+        unsafe_char = UNSAFE_CHAR[delim]
+        return [format_primitive(v, unsafe_char) for v in col]
 
     def _depth_check(self, depth: int) -> None:
         """Containers nest at most ``max_depth`` deep, the root counting as 1."""
@@ -106,7 +120,9 @@ class Encoder:
 
     # ------------------------------------------------------------ tables (§9.3, §9.5)
 
-    def table(self, rows: list[Any], depth: int) -> tuple[str, list[list[str]]] | None:
+    def table(
+        self, rows: list[Any], depth: int, delim: str
+    ) -> tuple[str, list[list[str]]] | None:
         """Field list and encoded leaf columns if ``rows`` are tabular, else None.
 
         A nested-uniform column (§9.3) becomes a sub-table over its values; groups
@@ -144,10 +160,10 @@ class Encoder:
                         continue
                     if not types <= PRIMITIVE_TYPES:
                         return None  # arrays, or objects mixed with primitives
-                fields.append([key(k), None, self.column(col, types)])
+                fields.append([key(k), None, self.column(col, types, delim)])
         # One pre-order walk yields the header text and the leaf columns in the
         # same order, which is the order of the cells in every row.
-        sep = self.delimiter
+        sep = delim
         leaves: list[list[str]] = []
         parts: list[str] = ["{"]
         walk: list[Iterator[list[Any]]] = [iter(root)]
@@ -296,11 +312,12 @@ class Encoder:
             self._field(out, f"{lead}- ", self.key(k0), v0, depth + 1, stack)
         elif t is list:
             items = self._primitives(v)
+            delim = self.active(v)
             if items is not None:
-                self._inline(out, f"{lead}- ", "", items)
+                self._inline(out, f"{lead}- ", "", items, delim)
             else:
                 # Tabular form is not allowed here (§9.4): always an expanded list.
-                out.append(f"{lead}- [{len(v)}{self.mark}]:")
+                out.append(f"{lead}- [{len(v)}{HEADER_DELIMITER[delim]}]:")
                 self._push(stack, _LIST, iter(v), depth + 1)
         else:
             out.append(f"{lead}- {self.prim(v)}")
@@ -315,29 +332,31 @@ class Encoder:
         items = [self.norm(v) for v in items]
         return items if set(map(type, items)) <= PRIMITIVE_TYPES else None
 
-    def _inline(self, out: list[str], lead: str, ek: str, items: list[Any]) -> None:
-        cells = self.column(items, set(map(type, items)))
+    def _inline(self, out: list[str], lead: str, ek: str, items: list[Any], delim: str) -> None:
+        cells = self.column(items, set(map(type, items)), delim)
+        mark = HEADER_DELIMITER[delim]
         if cells:
-            out.append(f"{lead}{ek}[{len(items)}{self.mark}]: {self.delimiter.join(cells)}")
+            out.append(f"{lead}{ek}[{len(items)}{mark}]: {delim.join(cells)}")
         else:
-            out.append(f"{lead}{ek}[0{self.mark}]:")
+            out.append(f"{lead}{ek}[0{mark}]:")
 
     def _array(
         self, out: list[str], lead: str, ek: str, v: list[Any], depth: int, stack: list[Any]
     ) -> None:
         """A non-empty array as a field (or the root): inline, tabular or list."""
         items = self._primitives(v)
+        delim = self.active(v)
         if items is not None:
-            self._inline(out, lead, ek, items)
+            self._inline(out, lead, ek, items, delim)
             return
-        tab = self.table(v, len(stack) + 2)
+        tab = self.table(v, len(stack) + 2, delim)
         if tab is not None:
             fields, leaves = tab
-            out.append(f"{lead}{ek}[{len(v)}{self.mark}]{fields}:")
+            out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]{fields}:")
             row_lead = self.indent(depth)
-            out.extend(row_lead + row for row in map(self.delimiter.join, zip(*leaves)))
+            out.extend(row_lead + row for row in map(delim.join, zip(*leaves)))
             return
-        out.append(f"{lead}{ek}[{len(v)}{self.mark}]:")
+        out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]:")
         self._push(stack, _LIST, iter(v), depth)
 
     def _keyed(
@@ -349,13 +368,13 @@ class Encoder:
         values = list(v.values())
         if type(values[0]) is not dict and type(self.norm(values[0])) is not dict:
             return False  # the common case, decided without looking further
-        tab = self.table(values, nesting + 1)  # entry values sit one level down
+        sep = self.active(v)
+        tab = self.table(values, nesting + 1, sep)  # entry values sit one level down
         if tab is None:
             return False
         fields, leaves = tab
-        sep = self.delimiter
         row_lead = self.indent(depth)
-        out.append(f"{lead}{ek}[{len(v)}:{self.mark}]{fields}:")
+        out.append(f"{lead}{ek}[{len(v)}:{HEADER_DELIMITER[sep]}]{fields}:")
         keys = [self.key(k) for k in v]
         out.extend(
             f"{row_lead}{k}: {row}" for k, row in zip(keys, map(sep.join, zip(*leaves)))
