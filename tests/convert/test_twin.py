@@ -122,3 +122,25 @@ def test_readable_shape() -> None:
     assert twin.split("\n")[2:] == [
         "- **team**: Platform", "", "# users", "", "| id | name |", "|---|---|", "| 1 | Ada |",
         "", "# n", "", "2", ""]
+
+
+@pytest.mark.parametrize("name", [
+    "cfg.toon", "my data.toon", 'quo"te.toon', '"lead.toon', "-dash.toon", "ünïcødé.toon",
+    "new\nline.toon", "tab\t.toon", "cr\r.toon", "#hash.toon", "br]acket.toon", "\x1b[2J.toon",
+    "a sha256:" + "0" * 64 + "; edit b.toon", "caf\udce9.toon", "x-->.toon",
+])
+def test_marker_names_any_file_on_one_line(name: str) -> None:
+    src = b"a: 1\n"
+    twin = to_markdown(toon_tools.decode(src), name, src)
+    first = twin.split("\n", 1)[0]
+    first.encode("utf-8")  # printable: no lone surrogate, no raw control character
+    assert not any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in first)
+    assert read_marker(twin) == (name, __import__("hashlib").sha256(src).hexdigest())
+    assert md_to_data(twin) == {"a": 1}
+
+
+def test_marker_of_plain_names_is_unchanged() -> None:
+    """Twins written before names were escaped still read, and stay byte-identical."""
+    src = b"a: 1\n"
+    assert to_markdown({"a": 1}, 'quo"te.toon', src).startswith(
+        '<!-- toon-tools twin of quo"te.toon sha256:')

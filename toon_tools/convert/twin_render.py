@@ -6,6 +6,10 @@ exactly the same data, key order included. Its grammar:
 - First line: ``<!-- toon-tools twin of NAME sha256:HEX; edit NAME, not this file -->``
   (the source's name and the sha256 of its bytes: a stale twin is detectable
   without regenerating it). The marker also switches the reader to twin mode.
+  A name that could not stand bare on that line (a line break or other control
+  character, a leading ``"``, an undecodable byte, `` sha256:``) is written as a
+  JSON string (``"new\\nline.toon"``; TOON's quoted strings are the same for the
+  usual escapes), so every file name survives the trip through the header.
 - An object is a bullet list of ``- **key**: value`` items, followed by one
   heading per field whose value is a non-empty array or object (levels 1-6).
   Once a field has had a heading, later fields of that object get headings too,
@@ -29,11 +33,15 @@ import hashlib
 import re
 from typing import Any, Final
 
-from ..codec._encoder import Encoder
-from ..codec._scalars import encode_key, quote
+from ..codec import encode_key, format_primitive, quote_string
 
 MARKER_PREFIX: Final = "<!-- toon-tools twin of "
 MARKER_RE: Final = re.compile(r"<!-- toon-tools twin of (.+) sha256:([0-9a-f]{64}); edit .+, not this file -->")
+_MARKER_TAIL: Final = re.compile(r" sha256:([0-9a-f]{64}); edit .+, not this file -->")
+# What a bare name on the marker line must not hold: line breaks and other
+# control characters (C0, DEL, C1, U+2028/9) and lone surrogates (a file name
+# that is not UTF-8, as Python reads it).
+_UNPRINTABLE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 # "_" only where it could open or close emphasis: not between two alphanumerics,
 # so that snake_case keys stay readable.
@@ -44,13 +52,40 @@ _MAX_HEADING: Final = 6
 
 def marker(source_name: str, source_bytes: bytes) -> str:
     digest = hashlib.sha256(source_bytes).hexdigest()
-    return f"{MARKER_PREFIX}{source_name} sha256:{digest}; edit {source_name}, not this file -->"
+    name = quote_name(source_name) if _needs_quotes(source_name) else source_name
+    return f"{MARKER_PREFIX}{name} sha256:{digest}; edit {name}, not this file -->"
+
+
+def _needs_quotes(name: str) -> bool:
+    return (name.startswith('"') or " sha256:" in name
+            or _UNPRINTABLE.search(name) is not None)
+
+
+def quote_name(name: str) -> str:
+    """``name`` as a one-line JSON string of printable characters: control
+    characters and lone surrogates become ``\\uXXXX`` escapes, which
+    :func:`read_marker` reads back to exactly ``name``."""
+    import json
+
+    body = json.dumps(name, ensure_ascii=False)
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", body)
 
 
 def read_marker(text: str) -> tuple[str, str] | None:
     """(source name, sha256) from a twin's first line, or None if it is no twin."""
-    first = text.split("\n", 1)[0]
-    m = MARKER_RE.fullmatch(first.rstrip("\r"))
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if not first.startswith(MARKER_PREFIX):
+        return None
+    if first.startswith('"', len(MARKER_PREFIX)):
+        import json
+
+        try:
+            name, end = json.JSONDecoder().raw_decode(first, len(MARKER_PREFIX))
+        except ValueError:
+            return None
+        tail = _MARKER_TAIL.fullmatch(first, end)
+        return (name, tail.group(1)) if tail is not None and isinstance(name, str) else None
+    m = MARKER_RE.fullmatch(first)
     return (m.group(1), m.group(2)) if m else None
 
 
@@ -74,12 +109,8 @@ def token(value: Any) -> str:
     if isinstance(value, dict):
         return ""
     if isinstance(value, str) and value != value.strip():
-        return quote(value)
-    return _PRIMITIVES.prim(value)
-
-
-# One encoder for every primitive token: building one per call would dominate.
-_PRIMITIVES: Final = Encoder()
+        return quote_string(value)
+    return format_primitive(value)
 
 
 def key_text(key: str) -> str:
@@ -137,7 +168,7 @@ def table_paths(rows: list[Any]) -> list[tuple[str, ...]] | None:
 
 
 def header_cell(path: tuple[str, ...]) -> str:
-    segments = [quote(s) if "." in s else encode_key(s) for s in path]
+    segments = [quote_string(s) if "." in s else encode_key(s) for s in path]
     return md_escape(".".join(segments))
 
 
