@@ -41,7 +41,76 @@ def git(repo: str | os.PathLike[str], *args: str, input: bytes | None = None,
 
 
 def toplevel(start: Path) -> Path:
-    return Path(git(start, "rev-parse", "--show-toplevel").decode().strip())
+    """The work tree's top folder (GitError outside a repository)."""
+    out = git(start, "rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape")
+    return Path(out.rstrip("\n"))
+
+
+def hooks_dir(repo: Path) -> Path:
+    """Where git looks for hooks (``core.hooksPath`` honoured), absolute."""
+    out = git(repo, "rev-parse", "--git-path", "hooks").decode("utf-8", "surrogateescape")
+    path = Path(out.rstrip("\n"))
+    return path if path.is_absolute() else Path(os.path.normpath(repo / path))
+
+
+def literal(paths: Sequence[str]) -> list[str]:
+    """Pathspecs that match exactly these paths: ``*``, ``?``, ``[`` and a
+    leading ``:`` in a file name are not patterns."""
+    return [f":(literal){p}" for p in paths]
+
+
+def index_entries(repo: Path, paths: Sequence[str]) -> dict[str, str]:
+    """path -> blob id of those ``paths`` that are in the index (stage 0)."""
+    if not paths:
+        return {}
+    wanted = set(paths)
+    entries: dict[str, str] = {}
+    for entry in _paths(git(repo, "ls-files", "-s", "-z", "--", *literal(paths))):
+        meta, _, path = entry.partition("\t")
+        if path in wanted:  # a pathspec also matches files below a folder of that name
+            entries[path] = meta.split(" ")[1]
+    return entries
+
+
+def blob_id(data: bytes, object_format: int = 40) -> str:
+    """The id git gives ``data`` as a blob (``object_format``: the length of the
+    repository's ids, 40 for SHA-1, 64 for SHA-256): a work-tree file can be
+    compared with the index without asking git."""
+    import hashlib
+
+    digest = hashlib.sha256() if object_format == 64 else hashlib.sha1()
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def head_tree(repo: Path) -> str | None:
+    """The tree id of HEAD, or None before the first commit."""
+    try:
+        return git(repo, "rev-parse", "-q", "--verify", "HEAD^{tree}").decode().strip()
+    except GitError:
+        return None
+
+
+def index_tree(repo: Path) -> str:
+    """The tree id the index would commit (``git write-tree``, as ``git commit`` does)."""
+    return git(repo, "write-tree").decode().strip()
+
+
+def merging(repo: Path) -> bool:
+    """Whether a merge is being concluded (its commit may keep HEAD's tree)."""
+    try:
+        git(repo, "rev-parse", "-q", "--verify", "MERGE_HEAD")
+    except GitError:
+        return False
+    return True
+
+
+def known_files(repo: Path, pattern: str) -> list[str]:
+    """Paths (relative to ``repo``) of files git knows that match ``pattern``:
+    tracked, or untracked and not ignored."""
+    out = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", pattern)
+    return sorted(set(_paths(out)))
 
 
 def _paths(out: bytes) -> list[str]:
@@ -65,11 +134,10 @@ def index_blobs(repo: Path, paths: list[str]) -> dict[str, bytes]:
     request = "".join(f":{p}\n" for p in paths).encode("utf-8", "surrogateescape")
     if any("\n" in p for p in paths):
         # cat-file reads one object name per line; ask for those by blob id instead.
-        ids = git(repo, "ls-files", "-s", "-z", "--", *paths)
-        blob_of = {}
-        for entry in _paths(ids):
-            meta, _, path = entry.partition("\t")
-            blob_of[path] = meta.split(" ")[1]
+        blob_of = index_entries(repo, paths)
+        missing = [p for p in paths if p not in blob_of]
+        if missing:
+            raise GitError(f"{missing[0]} is not in the index")
         request = "".join(f"{blob_of[p]}\n" for p in paths).encode()
     out = git(repo, "cat-file", "--batch", input=request)
     blobs: dict[str, bytes] = {}
