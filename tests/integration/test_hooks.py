@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 import toon_tools
 from tests.integration.conftest import REPO, run
-from toon_tools.cli.commands.hooks import HOOK_SCRIPT
 from toon_tools.convert.markdown import md_to_data
+from toon_tools.hooks.standalone import hook_script
 
 DATA = "users[2]{id,name}:\n  1,Ada\n  2,Bob\n"
 NAMES = ["my data.toon", 'quo"te.toon', "-dash.toon", "ünïcødé.toon", "new\nline.toon"]
@@ -43,7 +44,13 @@ def test_manifest_entry_points_exist() -> None:
     assert [h["id"] for h in hooks] == ["toon-check", "toon-fmt", "toon-twins", "toon-twins-check",
                                         "toon-tokens"]
     assert all(h["require_serial"] and h["language"] == "python" for h in hooks)
-    assert (REPO / "hooks" / "pre-commit").read_text() == HOOK_SCRIPT
+    entries = {h["id"]: h["entry"].split() for h in hooks}
+    for hook_id, argv in entries.items():
+        assert argv[-1] == "--" and "--force-exclude" in argv, hook_id  # exclude on every route
+    # One invalid file is reported once, by toon-check; the others pass over it.
+    for hook_id in ("toon-fmt", "toon-twins", "toon-twins-check"):
+        assert "--skip-invalid" in entries[hook_id], hook_id
+    assert "--skip-invalid" not in entries["toon-check"]
 
 
 # ------------------------------------------------------------ with the framework
@@ -195,7 +202,8 @@ def test_install_respects_hooks_path_and_foreign_hooks(repo: Path) -> None:
     assert r.returncode == 2 and "was not written by toon-tools" in r.stderr
     assert (repo / ".githooks" / "pre-commit").read_text() == "#!/bin/sh\necho mine\n"
     r = run(repo, "toon", "hooks", "install", "--force")
-    assert (repo / ".githooks" / "pre-commit").read_text() == HOOK_SCRIPT
+    assert "kept the previous hook as" in r.stdout
+    assert (repo / ".githooks" / "pre-commit").read_text() == hook_script()
     assert (repo / ".githooks" / "pre-commit.before-toon").read_text() == "#!/bin/sh\necho mine\n"
     assert os.access(repo / ".githooks" / "pre-commit", os.X_OK)
     assert run(repo, "toon", "hooks", "install").returncode == 0  # its own hook: replaced quietly
@@ -242,3 +250,212 @@ def test_mirror_location_and_config_command(repo: Path) -> None:
     (repo / "pyproject.toml").write_text("[tool.toon]\ntwinz = 1\n")
     r = run(repo, "toon", "config", check=False)
     assert r.returncode == 2 and "unknown key 'twinz'" in r.stderr
+
+
+# ------------------------------------------------------------ never replace what the user wrote
+
+HAND = b"# Notes\n\nWritten by hand; toon-tools must never touch this.\n"
+CONFLICT = "notes.md: exists and is not a twin of notes.toon; rename it or set twins.suffix"
+
+
+def _hand_written(repo: Path, state: str) -> bytes:
+    """notes.md written by hand, untracked, tracked (committed) or staged with
+    changes; notes.toon staged beside it. Returns notes.md's bytes."""
+    notes = repo / "notes.md"
+    notes.write_bytes(HAND)
+    if state != "untracked":
+        run(repo, "git", "add", "notes.md")
+        run(repo, "git", "commit", "-qm", "notes", "--no-verify")
+    if state == "staged":
+        notes.write_bytes(HAND + b"A staged change.\n")
+        run(repo, "git", "add", "notes.md")
+    (repo / "notes.toon").write_text(DATA)
+    run(repo, "git", "add", "notes.toon")
+    return notes.read_bytes()
+
+
+def _index_entry(repo: Path, path: str) -> str:
+    return run(repo, "git", "ls-files", "-s", "--", path).stdout
+
+
+STATES = ["untracked", "tracked", "staged"]
+CLI_ROUTES = {
+    "twins FILE": ["twins", "notes.toon"],
+    "twins --all": ["twins", "--all"],
+    "twins --check": ["twins", "--check", "notes.toon"],
+    "twins --check --all": ["twins", "--check", "--all"],
+    "twins --add": ["twins", "--add"],
+    "hooks run": ["hooks", "run"],
+    "framework entry": ["twins", "--skip-invalid", "--force-exclude", "--", "notes.toon",
+                        "notes.md"],
+}
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("route", list(CLI_ROUTES))
+def test_cli_routes_never_replace_a_hand_written_file(repo: Path, route: str, state: str) -> None:
+    before = _hand_written(repo, state)
+    entry = _index_entry(repo, "notes.md")
+    r = run(repo, "toon", *CLI_ROUTES[route], check=False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert CONFLICT in r.stderr
+    assert "Traceback" not in r.stderr
+    assert (repo / "notes.md").read_bytes() == before
+    assert _index_entry(repo, "notes.md") == entry
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_standalone_commit_never_replaces_a_hand_written_file(standalone: Path, state: str) -> None:
+    repo = standalone
+    before = _hand_written(repo, state)
+    entry = _index_entry(repo, "notes.md")
+    head = run(repo, "git", "rev-parse", "HEAD").stdout
+    code, out = commit(repo)
+    assert code == 1 and CONFLICT in out
+    assert (repo / "notes.md").read_bytes() == before
+    assert _index_entry(repo, "notes.md") == entry
+    assert run(repo, "git", "rev-parse", "HEAD").stdout == head
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_framework_commit_never_replaces_a_hand_written_file(framework: Path, state: str) -> None:
+    repo = framework
+    before = _hand_written(repo, state)
+    entry = _index_entry(repo, "notes.md")
+    head = run(repo, "git", "rev-parse", "HEAD").stdout
+    code, out = commit(repo)
+    assert code != 0 and CONFLICT in out
+    assert (repo / "notes.md").read_bytes() == before
+    assert _index_entry(repo, "notes.md") == entry
+    assert run(repo, "git", "rev-parse", "HEAD").stdout == head
+
+
+def test_orphan_removal_spares_hand_written_files_on_every_route(framework: Path) -> None:
+    repo = framework
+    (repo / "a.toon").write_text(DATA)
+    run(repo, "git", "add", "a.toon")
+    commit(repo)
+    run(repo, "git", "add", "-A")
+    assert commit(repo)[0] == 0
+    (repo / "a.md").write_bytes(HAND)  # the twin replaced by a hand-written page
+    run(repo, "git", "add", "a.md")
+    run(repo, "git", "rm", "-q", "a.toon")
+    code, out = commit(repo, "delete")
+    assert code == 0, out
+    assert (repo / "a.md").read_bytes() == HAND
+    assert run(repo, "toon", "twins", "--all").returncode == 0
+    assert run(repo, "toon", "hooks", "run").returncode == 0
+    assert (repo / "a.md").read_bytes() == HAND
+
+
+# ------------------------------------------------------------ the same verdict on both routes
+
+EXCLUDED = {"legacy/bad.toon": "a: 1\na: 2\n", "legacy/notwin.toon": DATA}
+
+
+def _exclude_repo(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text('[tool.toon]\nexclude = ["legacy/"]\n')
+    (repo / "legacy").mkdir()
+    for name, text in EXCLUDED.items():
+        (repo / name).write_text(text)
+    (repo / "data.toon").write_text(DATA)
+    run(repo, "git", "add", "-A")
+
+
+def _verdict(repo: Path) -> tuple[list[str], str]:
+    return (sorted(run(repo, "git", "ls-files").stdout.split()),
+            run(repo, "git", "show", "HEAD:legacy/bad.toon").stdout)
+
+
+def test_exclude_gives_the_same_verdict_on_both_routes(framework: Path, tmp_path: Path) -> None:
+    repo = framework
+    _exclude_repo(repo)
+    code, out = commit(repo)  # the framework writes the twin and asks for `git add`
+    assert code == 1 and "bad.toon:" not in out and "notwin.md" not in out, out
+    run(repo, "git", "add", "-A")
+    code, out = commit(repo)
+    assert code == 0, out
+    framework_verdict = _verdict(repo)
+
+    other = tmp_path / "standalone"
+    other.mkdir()
+    run(other, "git", "init", "-q", "-b", "main")
+    (other / "README.md").write_text("# project\n")
+    (other / ".pre-commit-config.yaml").write_text((repo / ".pre-commit-config.yaml").read_text())
+    run(other, "git", "add", "-A")
+    run(other, "git", "commit", "-qm", "init")
+    run(other, "toon", "hooks", "install")
+    _exclude_repo(other)
+    code, out = commit(other)
+    assert code == 0 and "bad.toon:" not in out and "notwin.md" not in out, out
+    assert _verdict(other) == framework_verdict
+    assert "data.md" in framework_verdict[0]
+    assert not any(p.startswith("legacy/") and p.endswith(".md") for p in framework_verdict[0])
+
+
+def test_one_invalid_file_is_reported_once(framework: Path) -> None:
+    repo = framework
+    (repo / "bad.toon").write_text("users[3]{id}:\n  1\n  2\n")
+    run(repo, "git", "add", "bad.toon")
+    code, out = commit(repo)
+    assert code == 1
+    assert out.count("bad.toon:1:1") == 1, out
+    assert not (repo / "bad.md").exists()
+
+
+# ------------------------------------------------------------ standalone details
+
+
+def test_standalone_stops_a_commit_that_formatting_emptied(standalone: Path) -> None:
+    repo = standalone
+    (repo / "data.toon").write_text(DATA)
+    run(repo, "git", "add", "data.toon")
+    assert commit(repo)[0] == 0
+    head = run(repo, "git", "rev-parse", "HEAD").stdout
+    (repo / "data.toon").write_text(DATA.replace("1,Ada", "1 , Ada"))  # formatting only
+    run(repo, "git", "add", "data.toon")
+    code, out = commit(repo, "reformat")
+    assert code == 1 and "nothing left to commit" in out
+    assert run(repo, "git", "rev-parse", "HEAD").stdout == head
+    # Amending with no changes (index == HEAD from the start) still works.
+    r = run(repo, "git", "commit", "--amend", "-m", "reworded", check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_install_force_twice_keeps_both_foreign_hooks(repo: Path) -> None:
+    hooks = repo / ".git" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho first\n")
+    run(repo, "toon", "hooks", "install", "--force")
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho second\n")
+    r = run(repo, "toon", "hooks", "install", "--force")
+    assert "pre-commit.before-toon.1" in r.stdout
+    assert (hooks / "pre-commit.before-toon").read_text() == "#!/bin/sh\necho first\n"
+    assert (hooks / "pre-commit.before-toon.1").read_text() == "#!/bin/sh\necho second\n"
+
+
+def test_hook_without_toon_on_path_says_how_to_get_it(standalone: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    proc = subprocess.run(["/bin/sh", str(standalone / ".git" / "hooks" / "pre-commit")],
+                          cwd=standalone, capture_output=True, text=True,
+                          env={"PATH": str(empty)}, timeout=60)
+    assert proc.returncode == 2
+    assert "virtualenv where toon-tools is installed" in proc.stderr
+    assert "pip install toon-tools" not in proc.stderr
+
+
+def test_budget_figures_agree_with_toon_tokens(standalone: Path) -> None:
+    repo = standalone
+    (repo / "pyproject.toml").write_text("[tool.toon.tokens]\nbudget = 10\n")
+    # Not canonical: the hook formats, then counts what will be committed.
+    (repo / "a.toon").write_text('name: "Ada"\nrole: "admin"\nitems[3]: "a","b","c"\n')
+    (repo / "b.toon").write_text(DATA.replace("\n", "\r\n"))
+    run(repo, "git", "add", "-A")
+    code, out = commit(repo)
+    assert code == 1
+    hook_lines = [line for line in out.splitlines() if line.startswith("over budget:")]
+    r = run(repo, "toon", "tokens", "--budget", "10", "a.toon", "b.toon", check=False)
+    tokens_lines = [line for line in r.stderr.splitlines() if line.startswith("over budget:")]
+    assert hook_lines and hook_lines == tokens_lines
+    assert hook_lines[0].startswith("over budget: total: ")

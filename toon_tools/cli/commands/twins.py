@@ -1,105 +1,87 @@
-"""``toon twins [FILES...] [--check] [--add]``: keep Markdown twins current."""
+"""``toon twins [FILES...] [--check] [--all] [--add]``: keep Markdown twins current
+(the work is :func:`toon_tools.hooks.twins.update`)."""
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 
 import click
 
-from ...config import ConfigError, load_config
-from ...files import commit_temps
-from .._output import ERROR, FINDINGS, OK, fail
-
-
-def _candidates_for_orphans(root: Path, suffix: str) -> list[str]:
-    """Files git knows (tracked, or untracked and not ignored) with ``suffix``."""
-    from ...hooks.git import GitError, git
-
-    try:
-        out = git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-                  "--", f"*{suffix}")
-    except GitError:
-        return []
-    rels = [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
-    return [os.path.relpath(root / p) for p in rels if (root / p).is_file()]
+from .._files import file_options
+from .._output import ERROR, FINDINGS, OK, describe, diagnostic, error, escape
 
 
 @click.command()
 @click.argument("files", nargs=-1, metavar="[FILES...]")
 @click.option("--check", "check_only", is_flag=True,
-              help="Write nothing; exit 1 on a missing, stale or orphaned twin (CI).")
+              help="Write nothing; exit 1 on a missing, stale, orphaned or conflicting twin (CI).")
 @click.option("--all", "every", is_flag=True, help="Every .toon file git knows, not just FILES.")
 @click.option("--add", "stage", is_flag=True,
               help="Standalone hooks: build twins from the staged sources and stage them.")
-def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool) -> None:
+@click.option("--skip-invalid", is_flag=True,
+              help="Pass over invalid .toon files silently (the pre-commit hooks pass this: "
+                   "toon check reports them).")
+@file_options
+def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool,
+          skip_invalid: bool, force_exclude: bool) -> int:
     """Regenerate the Markdown twins of .toon files, and remove orphaned twins.
 
-    FILES may include twins (a hand-edited twin is regenerated from its source).
-    Orphaned twins (whose source is gone) are looked for in every run, so a hook
-    that runs on a commit that only deletes sources still cleans up. A run that
-    writes anything exits 1 and prints the `git add` to run (pre-commit only
-    notices changes to tracked files; a new twin would otherwise stay untracked).
+    FILES may include twins (a hand-edited twin is regenerated from its source)
+    and folders (searched for .toon files). A file in a twin's place that is not
+    a twin of that source is reported and never replaced. Orphaned twins (whose
+    source is gone) are looked for in every run, so a hook that runs on a commit
+    that only deletes sources still cleans up. A run that writes anything exits 1
+    and prints the `git add` to run (pre-commit only notices changes to tracked
+    files; a new twin would otherwise stay untracked).
     """
-    from ...hooks.git import GitError, toplevel
-    from ...parallel import TWINS, map_in_order
-    from ...hooks.twins import examine, find_orphans, plan
+    from ...config import load_config
 
-    try:
-        cfg = load_config(Path(files[0]).resolve().parent if files else None)
-    except ConfigError as e:
-        fail(str(e))
+    cfg = load_config(Path(files[0]).resolve().parent if files else None)
     if stage:
-        from .hooks import run_standalone
+        from ...hooks.standalone import run
+        from .._hook_report import print_report
 
-        raise SystemExit(run_standalone(only_twins=True))
+        return print_report(run(Path.cwd(), only_twins=True))
+    from ...hooks.git import GitError, toplevel
+    from ...hooks.twins import update
+
     try:
         root = toplevel(Path.cwd())
     except GitError:
         root = Path.cwd()
-    paths = list(files)
-    if every:
-        paths += _candidates_for_orphans(root, ".toon")  # tracked and untracked, not ignored
-    from functools import partial
-
-    pairs = plan(paths, cfg)
-    results = map_in_order(partial(examine, write=not check_only), pairs, TWINS)
-    try:
-        commit_temps([(r.temp, r.twin) for r in results if r.temp is not None])
-    except OSError as e:
-        for r in results:
-            if r.temp is not None and os.path.exists(r.temp):
-                os.unlink(r.temp)
-        fail(f"writing twins failed: {e.strerror or e}")
-    orphans = find_orphans(_candidates_for_orphans(root, cfg["twins.suffix"]))
+    done = update(files, cfg, root=root, check=check_only, every=every,
+                  force_exclude=force_exclude)
 
     status = OK
     written: list[str] = []
-    for r in results:
-        if r.error:
-            click.echo(f"toon: error: {r.error}", err=True)
-            status = max(status, FINDINGS if r.state == "invalid" else ERROR)
+    for r in done.results:
+        if r.problem is not None:
+            if r.state == "invalid" and skip_invalid:
+                continue
+            p = r.problem
+            if r.source_text is not None and p.path and p.line and p.column:
+                click.echo(diagnostic(p.path, p.line, p.column, p.message, r.source_text))
+            else:
+                error(describe(p))
+            status = max(status, p.exit_code)
         elif r.state in ("created", "updated"):
-            click.echo(f"{r.state} twin {r.twin}")
+            click.echo(f"{r.state} twin {escape(r.twin)}")
             written.append(r.twin)
         elif r.state != "current":  # --check
-            click.echo(f"{r.twin}: {r.state} twin of {r.source}")
+            click.echo(f"{escape(r.twin)}: {r.state} twin of {escape(r.source)}")
             status = max(status, FINDINGS)
-    for orphan in orphans:
+    for orphan in done.orphans:
         if check_only:
-            click.echo(f"{orphan}: orphaned twin (its source is gone)")
+            click.echo(f"{escape(orphan)}: orphaned twin (its source is gone)")
             status = max(status, FINDINGS)
-            continue
-        try:
-            os.unlink(orphan)
-        except OSError as e:
-            click.echo(f"toon: error: {orphan}: {e.strerror or e}", err=True)
-            status = ERROR
-            continue
-        click.echo(f"removed orphaned twin {orphan}")
-        written.append(orphan)
+        else:
+            click.echo(f"removed orphaned twin {escape(orphan)}")
+            written.append(orphan)
+    for problem in done.problems:
+        error(describe(problem))
+        status = ERROR
     if written:
-        click.echo("then run: git add -A -- " + " ".join(shlex.quote(p) for p in written))
+        click.echo("then run: git add -A -- " + escape(" ".join(shlex.quote(p) for p in written)))
         status = max(status, FINDINGS)
-    raise SystemExit(status)
+    return status

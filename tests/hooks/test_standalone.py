@@ -1,0 +1,194 @@
+"""hooks/standalone.py in-process, on real repositories: the report, the index
+and the work tree after a run. (Real `git commit` runs: tests/integration.)"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import toon_tools
+from tests.hooks.conftest import git
+from toon_tools.convert.markdown import md_to_data
+from toon_tools.hooks.git import index_blobs
+from toon_tools.hooks.standalone import BACKUP, MARK, Formatted, hook_script, install, run
+from toon_tools.tokens import TokenCounter
+from toon_tools.tokens.budget import over_budget
+
+DATA = "users[2]{id,name}:\n  1,Ada\n  2,Bob\n"
+MESSY = "users[2]{id,name}:\n  1 , Ada\n  2,Bob\n"
+HAND = b"# My notes\n\nWritten by hand.\n"
+
+
+def _index(repo: Path) -> str:
+    return git(repo, "ls-files", "-s")
+
+
+def test_formats_twins_and_stages_without_changing_the_working_folder(git_repo: Path) -> None:
+    cwd = os.getcwd()
+    (git_repo / "data.toon").write_text(MESSY)
+    git(git_repo, "add", "data.toon")
+    report = run(git_repo)
+    assert os.getcwd() == cwd
+    assert report.problems == [] and report.exit_code == 0
+    assert report.formatted == [Formatted("data.toon", worktree=True)]
+    assert report.staged_twins == ["data.md"] and report.written_twins == ["data.md"]
+    staged = index_blobs(git_repo, ["data.toon", "data.md"])
+    assert staged["data.toon"] == DATA.encode() and (git_repo / "data.toon").read_text() == DATA
+    assert md_to_data(staged["data.md"].decode()) == toon_tools.decode(DATA)
+    assert (git_repo / "data.md").read_bytes() == staged["data.md"]
+
+
+def test_runs_from_a_subfolder(git_repo: Path) -> None:
+    (git_repo / "sub").mkdir()
+    (git_repo / "sub" / "data.toon").write_text(DATA)
+    git(git_repo, "add", ".")
+    report = run(git_repo / "sub")
+    assert report.staged_twins == ["sub/data.md"] and (git_repo / "sub" / "data.md").exists()
+
+
+def test_unstaged_edits_are_left_alone(git_repo: Path) -> None:
+    (git_repo / "data.toon").write_text(MESSY)
+    git(git_repo, "add", "data.toon")
+    (git_repo / "data.toon").write_text(MESSY + "extra: unstaged\n")
+    report = run(git_repo)
+    assert report.formatted == [Formatted("data.toon", worktree=False)]
+    assert (git_repo / "data.toon").read_text() == MESSY + "extra: unstaged\n"
+    assert md_to_data((git_repo / "data.md").read_text())["extra"] == "unstaged"
+
+
+def test_invalid_file_is_reported_with_position_and_nothing_changes(git_repo: Path) -> None:
+    (git_repo / "bad.toon").write_text("a: 1\na: 2\n")
+    (git_repo / "good.toon").write_text(MESSY)
+    git(git_repo, "add", ".")
+    before = _index(git_repo)
+    report = run(git_repo)
+    assert report.exit_code == 1 and len(report.problems) == 1
+    err = report.problems[0].error
+    assert (err.path, err.line, err.column, err.message) == ("bad.toon", 2, 1, "duplicate key 'a'")
+    assert report.problems[0].source == "a: 1\na: 2\n"
+    assert _index(git_repo) == before and (git_repo / "good.toon").read_text() == MESSY
+    assert not (git_repo / "good.md").exists()
+
+
+@pytest.mark.parametrize("state", ["untracked", "tracked", "staged", "index only"])
+def test_a_hand_written_file_in_the_twins_place_is_never_replaced(git_repo: Path,
+                                                                   state: str) -> None:
+    notes = git_repo / "notes.md"
+    notes.write_bytes(HAND)
+    if state in ("tracked", "staged", "index only"):
+        git(git_repo, "add", "notes.md")
+        git(git_repo, "commit", "-qm", "notes")
+    if state in ("staged", "index only"):
+        notes.write_bytes(HAND + b"more\n")
+        git(git_repo, "add", "notes.md")
+    if state == "index only":
+        notes.unlink()
+    (git_repo / "notes.toon").write_text(MESSY)
+    (git_repo / "other.toon").write_text(MESSY)
+    git(git_repo, "add", "notes.toon", "other.toon")
+    before = _index(git_repo)
+    report = run(git_repo)
+    assert report.exit_code == 1
+    assert [(p.error.path, str(p.error)) for p in report.problems] == [
+        ("notes.md", "exists and is not a twin of notes.toon; rename it or set twins.suffix")]
+    assert _index(git_repo) == before  # nothing staged: not the twin, not the formatting
+    if state == "index only":
+        assert not notes.exists()
+        assert index_blobs(git_repo, ["notes.md"])["notes.md"] == HAND + b"more\n"
+    else:
+        assert notes.read_bytes() == (HAND + b"more\n" if state == "staged" else HAND)
+    assert (git_repo / "other.toon").read_text() == MESSY and not (git_repo / "other.md").exists()
+
+
+def test_twins_add_route_reports_the_same_conflict(git_repo: Path) -> None:
+    (git_repo / "notes.md").write_bytes(HAND)
+    (git_repo / "notes.toon").write_text(DATA)
+    git(git_repo, "add", "notes.toon")
+    report = run(git_repo, only_twins=True)
+    assert report.exit_code == 1 and "is not a twin of notes.toon" in str(report.problems[0].error)
+    assert (git_repo / "notes.md").read_bytes() == HAND
+
+
+def test_deleted_source_removes_only_its_generated_twin(git_repo: Path) -> None:
+    for name in ("a", "b"):
+        (git_repo / f"{name}.toon").write_text(DATA)
+    git(git_repo, "add", ".")
+    run(git_repo)
+    git(git_repo, "commit", "-qm", "twins")
+    (git_repo / "b.md").write_bytes(HAND)  # b's twin replaced by a hand-written page
+    git(git_repo, "commit", "-qam", "hand")
+    git(git_repo, "rm", "-q", "a.toon", "b.toon")
+    report = run(git_repo)
+    assert report.removed_orphans == ["a.md"] and report.exit_code == 0
+    assert not (git_repo / "a.md").exists() and (git_repo / "b.md").read_bytes() == HAND
+    assert "a.md" not in git(git_repo, "ls-files") and "b.md" in git(git_repo, "ls-files")
+
+
+def test_exclude_always_applies(git_repo: Path) -> None:
+    (git_repo / "pyproject.toml").write_text('[tool.toon]\nexclude = ["legacy/"]\n')
+    (git_repo / "legacy").mkdir()
+    (git_repo / "legacy" / "bad.toon").write_text("a: 1\na: 2\n")
+    (git_repo / "legacy" / "raw.toon").write_text(MESSY)
+    git(git_repo, "add", ".")
+    report = run(git_repo)
+    assert report.exit_code == 0 and report.formatted == [] and report.staged_twins == []
+    assert (git_repo / "legacy" / "raw.toon").read_text() == MESSY
+
+
+def test_formatting_only_change_is_reported_as_emptied(git_repo: Path) -> None:
+    (git_repo / "data.toon").write_text(DATA)
+    git(git_repo, "add", ".")
+    run(git_repo)
+    git(git_repo, "commit", "-qm", "data")
+    assert not run(git_repo).emptied  # index == HEAD from the start (an amend)
+    (git_repo / "data.toon").write_text(MESSY)
+    git(git_repo, "add", "data.toon")
+    report = run(git_repo)
+    assert report.emptied and report.exit_code == 1
+    assert git(git_repo, "diff", "--cached", "--name-only") == ""
+
+
+def test_budgets_are_those_of_the_one_evaluator(git_repo: Path) -> None:
+    (git_repo / "pyproject.toml").write_text(
+        "[tool.toon.tokens]\nbudget = 20\nper-file-budget = 15\n")
+    (git_repo / "a.toon").write_text(MESSY)
+    (git_repo / "b.toon").write_text("x: 1\n")
+    git(git_repo, "add", ".")
+    report = run(git_repo)
+    counter = TokenCounter("o200k_base", cache_dir=git_repo.parent / "cache", cache=False)
+    counts = {"a.toon": counter.count(DATA), "b.toon": counter.count("x: 1\n")}
+    assert report.overruns == over_budget(counts, 20, 15) != []
+    assert report.exit_code == 1
+
+
+# ------------------------------------------------------------ install
+
+
+def test_install_keeps_every_foreign_hook(git_repo: Path) -> None:
+    hooks = git_repo / ".git" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho first\n")
+    with pytest.raises(Exception, match="was not written by toon-tools") as e:
+        install(git_repo)
+    assert getattr(e.value, "exit_code", None) == 2
+    first = install(git_repo, force=True)
+    assert first.backup == hooks / BACKUP
+    assert (hooks / BACKUP).read_text() == "#!/bin/sh\necho first\n"
+    assert (hooks / "pre-commit").read_text() == hook_script()
+    assert os.access(hooks / "pre-commit", os.X_OK)
+    again = install(git_repo)  # our own hook: replaced quietly, no backup
+    assert again.backup is None
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho second\n")
+    second = install(git_repo, force=True)
+    assert second.backup == hooks / f"{BACKUP}.1"
+    assert (hooks / BACKUP).read_text() == "#!/bin/sh\necho first\n"
+    assert (hooks / f"{BACKUP}.1").read_text() == "#!/bin/sh\necho second\n"
+
+
+def test_hook_script_is_ours_and_says_how_to_get_toon() -> None:
+    script = hook_script()
+    assert script.startswith("#!/bin/sh\n") and MARK in script
+    assert "exec toon hooks run" in script
+    assert "pip install toon-tools" not in script and "virtualenv" in script

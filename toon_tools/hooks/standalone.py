@@ -1,0 +1,313 @@
+"""The standalone pre-commit hook (``toon hooks run``), for teams without the
+pre-commit framework, and its installer (``toon hooks install``).
+
+The hook works on the index, not the work tree: it reads the staged ``.toon``
+files in one ``git cat-file --batch``, validates them, formats them, renders
+their Markdown twins and stages the results in one ``update-index``. Unstaged
+edits are never touched: a file's work-tree copy is formatted only when it is
+identical to the staged one, and a work-tree twin follows its work-tree source.
+
+Nothing is written or staged while any file has a problem (an invalid document,
+a file we did not write in a twin's place). The verdicts are those of the
+framework route (``toon check``, ``toon fmt``, ``toon twins``, ``toon tokens``
+with ``--force-exclude``): ``exclude`` always applies, and budgets are counted
+on the same bytes by the same counter and evaluator.
+
+Nothing here prints: :func:`run` returns a :class:`HookReport` that the CLI
+prints.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import FINDINGS, Finding, ToolError
+from ..tokens.budget import Overrun
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+#: The line that marks a hook as ours (`toon hooks install` replaces only those).
+MARK = "# toon-tools: pre-commit hook"
+BACKUP = "pre-commit.before-toon"
+
+
+def hook_script() -> str:
+    """The hook `toon hooks install` writes (the package resource ``pre-commit.sh``)."""
+    from importlib.resources import files
+
+    return (files(__package__) / "pre-commit.sh").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the commit is stopped: ``error`` has the path, position and exit code;
+    ``source`` is the file's text when a caret can point into it."""
+
+    error: ToolError
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Formatted:
+    path: str
+    #: The work-tree copy was formatted too (False: it holds unstaged edits,
+    #: which are left alone; only the index was formatted).
+    worktree: bool
+
+
+@dataclass
+class HookReport:
+    """What one run of the hook found and did; paths are relative to the
+    repository's top folder."""
+
+    formatted: list[Formatted] = field(default_factory=list)
+    staged_twins: list[str] = field(default_factory=list)
+    #: Work-tree twins written (each follows its work-tree source).
+    written_twins: list[str] = field(default_factory=list)
+    removed_orphans: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    overruns: list[Overrun] = field(default_factory=list)
+    #: The staged changes were formatting only: after formatting, the index is
+    #: HEAD again and the commit would be empty.
+    emptied: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        codes = [p.error.exit_code for p in self.problems]
+        if self.overruns or self.emptied:
+            codes.append(FINDINGS)
+        return max(codes, default=0)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _rel(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` as git names it, or None if outside."""
+    rel = os.path.relpath(path, root)
+    return None if rel == os.pardir or rel.startswith(os.pardir + os.sep) else Path(rel).as_posix()
+
+
+def run(start: Path, *, only_twins: bool = False) -> HookReport:
+    """Run the hook in the repository that holds ``start``: validate, format,
+    twin and budget the staged ``.toon`` files (only twin them with
+    ``only_twins``, for ``toon twins --add``). GitError or ConfigError (exit 2)
+    if the repository or its configuration cannot be read."""
+    from ..codec import ToonDecodeError, decode, format_text
+    from ..config import load_config
+    from ..files import atomic_write
+    from .git import (blob_id, head_tree, index_blobs, index_entries, index_tree, merging,
+                      stage_blobs, staged_changes, toplevel)
+    from .twins import conflict, named_source, render, source_of, twin_path
+
+    root = toplevel(start)
+    cfg = load_config(root)
+    present, deleted = staged_changes(root)
+    report = HookReport()
+
+    def excluded(rel: str) -> bool:
+        return cfg.excluded(root / rel)
+
+    suffix: str = cfg["twins.suffix"]
+    sources = [p for p in present if p.endswith(".toon") and not excluded(p)]
+    # A staged (perhaps hand-edited) twin stands for its source, if that is staged.
+    standing: list[str] = []
+    for p in present:
+        if p.endswith(suffix) and not p.endswith(".toon") and not excluded(p):
+            named = source_of(root / p)
+            rel = _rel(named, root) if named is not None else None
+            if rel is not None and rel not in sources and rel not in standing \
+                    and not excluded(rel):
+                standing.append(rel)
+    twins = {p: twin_path(root / p, cfg) for p in [*sources, *standing]}
+    twin_rels = {p: _rel(t, root) for p, t in twins.items()}
+    entries = index_entries(root, [*standing, *(t for t in twin_rels.values() if t)])
+    sources += [p for p in standing if p in entries]
+    blobs = index_blobs(root, sources)
+
+    # ---------------------------------------------------------------- verdicts
+    for p in sources:
+        try:
+            decode(blobs[p])
+        except ToonDecodeError as e:
+            report.problems.append(Problem(
+                Finding(e.message, path=p, line=e.line, column=e.column),
+                blobs[p].decode("utf-8", "replace")))
+    worktree_twin: dict[str, bytes | None] = {}
+    staged_heads: dict[str, str] = {}  # twin -> blob id, where the index differs from the file
+    for p in sources:
+        twin_rel = twin_rels[p]
+        if twin_rel is None:
+            report.problems.append(Problem(ToolError(
+                f"its twin {twins[p]} would be outside the repository", path=p)))
+            continue
+        try:
+            current = (root / twin_rel).read_bytes()
+        except FileNotFoundError:
+            current = None
+        except IsADirectoryError:
+            current = b""
+        except OSError as e:
+            report.problems.append(Problem(ToolError(e.strerror or str(e), path=twin_rel)))
+            continue
+        worktree_twin[p] = current
+        found = conflict(p, twin_rel, _head(current) if current is not None else None)
+        if found is not None:
+            report.problems.append(Problem(found))
+            continue
+        sha = entries.get(twin_rel)
+        if sha is not None and (current is None or blob_id(current, len(sha)) != sha):
+            staged_heads[twin_rel] = p
+    if staged_heads:  # a staged twin that is not the work-tree file: check it too
+        staged = index_blobs(root, list(staged_heads))
+        for twin_rel, p in staged_heads.items():
+            found = conflict(p, twin_rel, _head(staged[twin_rel]))
+            if found is not None:
+                report.problems.append(Problem(found))
+    if report.problems:
+        return report  # nothing written, nothing staged
+
+    # ---------------------------------------------------------------- changes
+    stage: dict[str, bytes] = {}
+    for p in sources if not only_twins else ():
+        try:
+            text = blobs[p].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        formatted = format_text(text)
+        if formatted == text:
+            continue
+        in_sync = _read(root / p) == blobs[p]
+        stage[p] = blobs[p] = formatted.encode()
+        if in_sync:  # no unstaged edits: format the work tree too
+            atomic_write(root / p, formatted)
+        report.formatted.append(Formatted(p, worktree=in_sync))
+    formatted_any = bool(stage)
+
+    for p in sources:
+        twin_rel = twin_rels[p]
+        assert twin_rel is not None
+        source, twin = root / p, twins[p]
+        staged_twin = render(source, twin, blobs[p])
+        stage[twin_rel] = staged_twin.encode()
+        wt_text: str | None = staged_twin
+        worktree = _read(source)
+        if worktree is not None and worktree != blobs[p]:
+            try:
+                wt_text = render(source, twin, worktree)  # the twin of what you are editing
+            except Finding:
+                wt_text = None
+        if wt_text is not None and worktree_twin.get(p) != wt_text.encode():
+            twin.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(twin, wt_text)
+            report.written_twins.append(twin_rel)
+        report.staged_twins.append(twin_rel)
+
+    for p in deleted:
+        if not p.endswith(".toon"):
+            continue
+        twin_rel = _rel(twin_path(root / p, cfg), root)
+        if twin_rel is None or excluded(twin_rel):
+            continue
+        twin = root / twin_rel
+        try:
+            head = _head(twin.read_bytes())
+        except OSError:
+            continue
+        named = named_source(twin, head)
+        if named is not None and not named.exists():  # only a generated twin is removed
+            os.unlink(twin)
+            report.removed_orphans.append(twin_rel)
+    stage_blobs(root, stage, remove=report.removed_orphans)
+
+    if formatted_any:
+        head = head_tree(root)
+        if head is not None and index_tree(root) == head and not merging(root):
+            report.emptied = True
+
+    if not only_twins:
+        report.overruns = _budgets(cfg, {p: blobs[p] for p in sources})
+    return report
+
+
+def _head(data: bytes) -> bytes:
+    return data.split(b"\n", 1)[0]
+
+
+def _budgets(cfg: Config, contents: dict[str, bytes]) -> list[Overrun]:
+    """Budgets of ``[tool.toon.tokens]`` over the staged files, counted on the
+    bytes that will be committed, as ``toon tokens`` counts files."""
+    from ..tokens.budget import over_budget
+
+    budget, per_file = cfg["tokens.budget"], cfg["tokens.per-file-budget"]
+    if budget is None and per_file is None:
+        return []
+    from ..tokens import TokenCounter
+
+    counter = TokenCounter(cfg["tokens.encoding"], cache_dir=cfg.cache_dir())
+    counts = dict(zip(contents, counter.count_many([b.decode("utf-8") for b in contents.values()])))
+    return over_budget(counts, budget, per_file)
+
+
+# -------------------------------------------------------------------- install
+
+
+@dataclass(frozen=True)
+class Installed:
+    hook: Path
+    #: Where the hook it replaced was kept (``--force``), if there was one.
+    backup: Path | None = None
+
+
+def install(start: Path, *, force: bool = False) -> Installed:
+    """Write the hook into the repository holding ``start`` (``core.hooksPath``
+    honoured). A hook we did not write is replaced only with ``force``, and kept
+    under a name no earlier backup holds; ToolError otherwise."""
+    from ..files import atomic_write
+    from .git import hooks_dir
+
+    hook = hooks_dir(start) / "pre-commit"
+    backup = None
+    try:
+        existing: str | None = hook.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and MARK not in existing:
+        if not force:
+            raise ToolError("exists and was not written by toon-tools; use --force to replace "
+                            f"it (it is kept as {BACKUP})", path=str(hook))
+        backup = _keep(hook)
+        hook.unlink()
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(hook, hook_script())
+    hook.chmod(hook.stat().st_mode | 0o111)
+    return Installed(hook, backup)
+
+
+def _keep(hook: Path) -> Path:
+    """Copy ``hook`` (bytes and mode) to ``pre-commit.before-toon``, or
+    ``.before-toon.1``, ``.2``...: the first name that is free. An earlier
+    backup is never replaced (O_EXCL)."""
+    import shutil
+
+    data = hook.read_bytes()
+    n = 0
+    while True:
+        backup = hook.with_name(BACKUP if n == 0 else f"{BACKUP}.{n}")
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o700)
+        except FileExistsError:
+            n += 1
+            continue
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        shutil.copymode(hook, backup)
+        return backup
