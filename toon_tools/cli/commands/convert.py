@@ -288,8 +288,10 @@ def _check_outputs(jobs: list[Job], force: bool) -> None:
 def convert(sources: tuple[str, ...], source_format: str | None, target_format: str | None,
             output: str | None, out_dir: str | None, force: bool, jobs: int | None,
             stats: bool, list_only: bool, force_exclude: bool) -> int:
-    """Convert files between the formats of the converters listed below.
+    """Convert between JSON, JSON Lines, TOON, Markdown, PDF and git checkpoints.
 
+    The formats, their suffixes and the --from/--to choices are those of the
+    converters listed below.
     Folders and globs are expanded ([tool.toon] exclude applies; generated
     Markdown twins are not sources). One source goes to stdout unless -o is
     given; several go beside their sources, or into --out-dir. Outputs are
