@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -116,3 +117,129 @@ def test_format_keeps_every_comment_and_the_data(value: Any, data: st.DataObject
     assert sorted(ln.strip() for ln in formatted.splitlines() if ln.lstrip().startswith("#")) == comments
     assert json_equal(toon_tools.decode(formatted), toon_tools.decode(text))
     assert toon_tools.format_text(formatted) == formatted  # idempotent
+
+
+# ---------------------------------------------------------------- issue 10
+
+
+def test_each_array_keeps_its_own_delimiter(tmp_path: Path) -> None:
+    f = tmp_path / "mixed.toon"
+    f.write_text("a:\n  e[1|]{a|b}:\n    1|x,y\nb[2\t]: p\tq\nc[2]: r,s\n")
+    assert run_toon("fmt", "--check", str(f)).code == 0
+
+
+def test_skip_invalid_leaves_invalid_files_alone_silently(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toon"
+    bad.write_text("a: 1\n  b: 2\n")
+    messy = tmp_path / "messy.toon"
+    messy.write_text("a:   1\n")
+    r = run_toon("fmt", "--skip-invalid", str(bad), str(messy))
+    assert r.code == 0 and r.out == "" and "bad.toon" not in r.err
+    assert bad.read_text() == "a: 1\n  b: 2\n" and messy.read_text() == "a: 1\n"
+    r = run_toon("fmt", "--check", "--skip-invalid", str(bad))
+    assert r.code == 0 and r.out == ""
+    r = run_toon("fmt", str(bad))
+    assert r.code == 1 and "1 invalid" in r.err
+
+
+def test_exit_non_zero_on_fix(tmp_path: Path) -> None:
+    f = tmp_path / "a.toon"
+    f.write_text("a:   1\n")
+    assert run_toon("fmt", "--exit-non-zero-on-fix", str(f)).code == 1
+    assert run_toon("fmt", "--exit-non-zero-on-fix", str(f)).code == 0
+
+
+def test_missing_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    ok = tmp_path / "ok.toon"
+    ok.write_text("a: 1\n")
+    r = run_toon("fmt", str(tmp_path / "missing.toon"), str(ok))
+    assert r.code == 2
+    errors = [ln for ln in r.err.splitlines() if ln.startswith("toon: error:")]
+    assert errors == [f"toon: error: {tmp_path / 'missing.toon'}: No such file or directory"]
+
+
+@pytest.mark.parametrize(("content", "where", "message"), [
+    (b"a: 1\nb: \xff\n", "2:4", "invalid UTF-8: byte 0xff"),
+    (b"a[" + b"1" * 5000 + b"]: x\n", "1:3", "array length has 5000 digits"),
+    (b"t[1]{a}:\n  " + b"9" * 5000 + b"\n", "2:3", "integer has 5000 digits"),
+    (b"a: " + b"7" * 5000 + b"\n", "1:4", "integer has 5000 digits"),
+])
+def test_bad_input_is_one_positioned_finding(tmp_path: Path, content: bytes, where: str,
+                                             message: str) -> None:
+    f = tmp_path / "bad.toon"
+    f.write_bytes(content)
+    for args in ([], ["--check"], ["--diff"]):
+        r = run_toon("fmt", *args, str(f))
+        assert r.code == 1
+        assert r.out.splitlines()[0].startswith(f"{f}:{where}: {message}")
+    assert f.read_bytes() == content
+
+
+def test_diff_and_check_escape_what_they_print(tmp_path: Path) -> None:
+    f = tmp_path / "esc\x1b[31m.toon"
+    f.write_text("a:   x\x1by\n")
+    r = run_toon("fmt", "--diff", str(f))
+    assert r.code == 1 and "\x1b" not in r.out
+    assert "-a:   x\\x1by" in r.out.splitlines()
+    r = run_toon("fmt", "--check", str(f))
+    assert r.code == 1 and "\x1b" not in r.out
+
+
+def _apply(diff: str, original: list[str]) -> list[str]:
+    """Apply a unified diff (as ``patch`` would) to check that it is right."""
+    out: list[str] = []
+    at = 0
+    for line in diff.split("\n")[2:]:
+        if line.startswith("@@"):
+            start = int(line.split()[1][1:].split(",")[0])
+            length = line.split()[1][1:].split(",")
+            begin = start - 1 if len(length) == 1 or int(length[1]) else start
+            out.extend(original[at:begin])
+            at = begin
+        elif line.startswith(" ") or line.startswith("-"):
+            assert original[at] == line[1:]
+            at += 1
+            if line[0] == " ":
+                out.append(line[1:])
+        elif line.startswith("+"):
+            out.append(line[1:])
+    return out + original[at:]
+
+
+@given(st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=30),
+       st.lists(st.sampled_from(["a", "b", "c", "x", "y"]), max_size=30))
+def test_unified_diff_is_a_correct_patch_in_difflib_format(a: list[str], b: list[str]) -> None:
+    import difflib
+
+    from toon_tools.cli.commands.fmt import unified_diff
+
+    old, new = "".join(x + "\n" for x in a), "".join(x + "\n" for x in b)
+    ours = unified_diff(old, new, "f")
+    assert _apply(ours, a) == b
+    theirs = "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                          "f\t(original)", "f\t(formatted)"))
+    assert ours.split("\n")[:2] == theirs.split("\n")[:2]
+    assert (ours == "") == (a == b)
+
+
+@given(st.lists(st.integers(0, 400), max_size=600), st.data())
+def test_large_diffs_take_the_linear_path_and_stay_correct(base: list[int],
+                                                            data: st.DataObject) -> None:
+    from toon_tools.cli.commands import fmt as fmt_module
+
+    a = [f"line {n}" for n in base]
+    b = list(a)
+    for _ in range(data.draw(st.integers(0, 40))):
+        if b and data.draw(st.booleans()):
+            del b[data.draw(st.integers(0, len(b) - 1))]
+        else:
+            b.insert(data.draw(st.integers(0, len(b))), f"new {data.draw(st.integers(0, 9))}")
+    old, new = "".join(x + "\n" for x in a), "".join(x + "\n" for x in b)
+    saved = fmt_module._DIFFLIB_PAIRS
+    fmt_module._DIFFLIB_PAIRS = 16  # force the anchor path on small inputs
+    try:
+        diff = fmt_module.unified_diff(old, new, "f")
+    finally:
+        fmt_module._DIFFLIB_PAIRS = saved
+    assert _apply(diff, a) == b
+    assert (diff == "") == (a == b)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import gc
 from collections.abc import Iterator
 from typing import IO, Any, Callable
@@ -11,7 +10,7 @@ from ._decoder import decode_text
 from ._encoder import Encoder
 from ._errors import ToonDecodeError
 from ._format import format_text
-from ._scalars import DEFAULT_MAX_DEPTH
+from ._scalars import DEFAULT_MAX_DEPTH, utf8_text
 from ._tokens import (
     encode_key,
     find_closing_quote,
@@ -97,7 +96,7 @@ def decode(
     :class:`ToonDecodeError` with ``line`` and ``column`` for invalid input.
     """
     if isinstance(text, (bytes, bytearray, memoryview)):
-        text = _utf8(bytes(text), strict)
+        text = utf8_text(bytes(text), strict)
     elif text.startswith("\ufeff"):
         text = text[1:]
     # Decoding builds only acyclic containers, yet each allocation ages the
@@ -121,22 +120,6 @@ def decode(
 
 
 _GC_PAUSE_THRESHOLD = 256 * 1024
-
-
-def _utf8(data: bytes, strict: bool) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        if not strict:
-            return data.decode("utf-8", errors="replace")
-        line = data.count(b"\n", 0, e.start) + 1
-        line_start = data.rfind(b"\n", 0, e.start) + 1
-        column = len(data[line_start : e.start].decode("utf-8", errors="replace")) + 1
-        raise ToonDecodeError(
-            f"invalid UTF-8: byte 0x{data[e.start]:02x} ({e.reason})", line, column
-        ) from None
 
 
 def dump(value: Any, fp: IO[str], **opts: Any) -> None:

@@ -22,17 +22,18 @@ comment where it was: the document is then returned unchanged, never damaged.
 
 from __future__ import annotations
 
+import codecs
 from typing import Any
 
 from ._decoder import decode_text
 from ._encoder import Encoder
-from ._scalars import COMMENT_LINE, DEFAULT_MAX_DEPTH
+from ._scalars import COMMENT_LINE, DEFAULT_MAX_DEPTH, utf8_text
 
 Path = tuple[Any, ...]
 
 
 def format_text(
-    text: str,
+    text: str | bytes,
     *,
     indent_size: int = 2,
     delimiter: str | None = None,
@@ -47,8 +48,13 @@ def format_text(
     for an invalid document (strict mode always: formatting guesses nothing).
     Returns ``text`` itself when formatting could not keep every comment in its
     place (see the module docstring); ``format_text(format_text(t))`` is always
-    ``format_text(t)``.
+    ``format_text(t)``. ``bytes`` must be UTF-8 (§4): they are decoded first,
+    and the result is text all the same.
     """
+    if not isinstance(text, str):
+        data = bytes(text)
+        # keep the mark in ``text``: an unchanged document is returned as it came
+        text = ("\ufeff" if data.startswith(codecs.BOM_UTF8) else "") + utf8_text(data)
     source = text[1:] if text.startswith("\ufeff") else text
     lines = source.split("\n")
     if "\r" in source:  # §12: a CR before LF belongs to the line terminator

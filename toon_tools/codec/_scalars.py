@@ -6,11 +6,13 @@ disagree about what a token means. Every compiled regex of the codec lives here.
 
 from __future__ import annotations
 
+import codecs
 import re
 import sys
 from decimal import Decimal
 from typing import Any, Callable, Final
 
+from ._errors import ToonDecodeError
 from ._types import Number
 
 DEFAULT_MAX_DEPTH: Final = 1000
@@ -333,3 +335,25 @@ def format_decimal(d: Decimal) -> str:
     stripped = digits.rstrip("0")
     exponent += len(digits) - len(stripped)
     return _place_point(bool(sign), stripped, exponent + len(stripped) - 1)
+
+
+# ---------------------------------------------------------------- bytes (§4)
+
+
+def utf8_text(data: bytes, strict: bool = True) -> str:
+    """``data`` decoded as UTF-8 (§4), a leading byte order mark dropped. Strict:
+    ill-formed UTF-8 raises :class:`ToonDecodeError` at its line and column;
+    otherwise it becomes U+FFFD."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if not strict:
+            return data.decode("utf-8", errors="replace")
+        line = data.count(b"\n", 0, e.start) + 1
+        line_start = data.rfind(b"\n", 0, e.start) + 1
+        column = len(data[line_start : e.start].decode("utf-8", errors="replace")) + 1
+        raise ToonDecodeError(
+            f"invalid UTF-8: byte 0x{data[e.start]:02x} ({e.reason})", line, column
+        ) from None
