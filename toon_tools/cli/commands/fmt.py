@@ -3,6 +3,8 @@ data, each array's delimiter and every comment (``toon_tools.codec.format_text``
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from .._files import file_options, find_files
@@ -15,6 +17,8 @@ DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|"}
 #: Regions of the diff that difflib may match line by line: past this many line
 #: pairs its quadratic matcher would cost more than formatting the file.
 _DIFFLIB_PAIRS = 40_000
+#: What escape() would change (tab and the line feeds that split lines aside).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\udc80-\udcff]")
 
 
 def format_file(path: str, indent_size: int, delimiter: str | None, mode: str) -> tuple[str, str]:
@@ -155,6 +159,7 @@ def unified_diff(original: str, formatted: str, path: str, context: int = 3) -> 
     import difflib
 
     a, b = _lines(original), _lines(formatted)
+    plain = _UNSAFE.search(original) is None and _UNSAFE.search(formatted) is None
 
     class Matcher(difflib.SequenceMatcher):  # type: ignore[type-arg]
         def get_matching_blocks(self) -> list[difflib.Match]:
@@ -163,9 +168,9 @@ def unified_diff(original: str, formatted: str, path: str, context: int = 3) -> 
     matcher = Matcher(None, a, b)
 
     def show(line: str) -> str:
-        text = line[:-1] if line.endswith("\n") else line
-        note = "" if line.endswith("\n") else "\n\\ No newline at end of file"
-        return escape(text) + note + "\n"
+        if line.endswith("\n"):
+            return line if plain else escape(line[:-1]) + "\n"
+        return (line if plain else escape(line)) + "\n\\ No newline at end of file\n"
 
     def span(start: int, stop: int) -> str:
         length = stop - start
