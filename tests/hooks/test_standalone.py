@@ -192,3 +192,14 @@ def test_hook_script_is_ours_and_says_how_to_get_toon() -> None:
     assert script.startswith("#!/bin/sh\n") and MARK in script
     assert "exec toon hooks run" in script
     assert "pip install toon-tools" not in script and "virtualenv" in script
+
+
+def test_hook_script_is_shipped_as_package_data() -> None:
+    """`toon hooks install` from a wheel needs pre-commit.sh in the wheel; setuptools
+    packs only the package data that pyproject.toml lists."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    with open(root / "pyproject.toml", "rb") as fh:
+        data = tomllib.load(fh)["tool"]["setuptools"]["package-data"]["toon_tools"]
+    assert "hooks/pre-commit.sh" in data or "hooks/*.sh" in data
