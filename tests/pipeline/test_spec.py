@@ -90,6 +90,9 @@ BAD_FILES = [
     ("[1]: x\n", "a pipeline is an object with 'steps'"),
     # TOON syntax, at the decoder's line and column; comments keep positions true
     ("# a comment\nsteps[1]:\n  - id: s\n    prompt: \"hi\n", "4:13: unterminated string"),
+    (STEP + "    batch: " + "1" * 5000 + "\n", "5:12: integer has 5000 digits, more than the 4300 "
+     "Python converts exactly (sys.get_int_max_str_digits()); decode with "
+     "parse_int=decimal.Decimal to keep it"),
     ("# a comment\n\n" + STEP + "    # another\n    batch: x\n",
      "8:12: step 's': 'batch': expected an integer from 1 to 100,000, got \"x\""),
 ]
@@ -118,9 +121,12 @@ def test_plan_and_graph_refuse_a_bad_file_the_same_way(tmp_path: Path, command: 
 @pytest.mark.parametrize(("text", "message"), [
     ('{"steps": [{"id": "s", "prompt": "hi", "batch": "x"}]}',
      ": step 's': 'batch': expected an integer from 1 to 100,000, got \"x\""),
-    ('{"steps": [\n  {"id": "s",]}', ":2:14: Expecting property name enclosed in double quotes"),
-    (b'{"steps": "\xff"}', ": not a JSON document: 'utf-8' codec can't decode byte 0xff in "
-                           "position 11: invalid start byte"),
+    ('{"steps": [\n  {"id": "s",]}',
+     ":2:14: invalid JSON: Expecting property name enclosed in double quotes"),
+    (b'{"steps": "\xff"}', ":1:12: invalid JSON: not UTF-8 text: byte 0xff (invalid start byte)"),
+    ('{"steps": [{"id": "s", "prompt": "hi", "batch": ' + "1" * 5000 + "}]}",
+     ":1:49: integer with 5,000 digits: over Python's limit of 4,300 digits, so it cannot be "
+     "kept exactly"),
 ])
 def test_a_bad_json_pipeline_file_names_the_file(tmp_path: Path, text: str | bytes,
                                                  message: str) -> None:

@@ -281,12 +281,13 @@ def load_pipeline(path: str | Path) -> Pipeline:
         reason = "is a directory" if isinstance(e, IsADirectoryError) else (e.strerror or str(e))
         raise PipelineError(reason, path=str(path)) from None
     if path.suffix == ".json":
+        from ..convert.json_toon import read_json
+        from ..convert.registry import ConversionError
+
         try:
-            raw = json.loads(data)
-        except json.JSONDecodeError as e:
-            raise PipelineError(e.msg, path=str(path), line=e.lineno, column=e.colno) from None
-        except (UnicodeDecodeError, RecursionError) as e:
-            raise PipelineError(f"not a JSON document: {e}", path=str(path)) from None
+            raw = read_json(data, str(path))  # the one JSON reader: positions, UTF-8, huge ints
+        except ConversionError as e:
+            raise PipelineError(e.message, path=e.path, line=e.line, column=e.column) from None
         return parse_pipeline(raw, path)
     try:
         raw = decode(data)
