@@ -46,10 +46,19 @@ def test_decode_non_strict() -> None:
 
 @pytest.mark.parametrize(("command", "stdin", "message"), [
     ("encode", '{"a": [1,\n  }', "toon: error: <stdin>:2:3: invalid JSON: Expecting value"),
-    ("encode", b'{"a": "\xff"}', "toon: error: <stdin>: invalid JSON: not UTF-8 text"),
-    ("encode", "[" * 100_000 + "]" * 100_000, "toon: error: <stdin>: invalid JSON: nested too deeply"),
+    ("encode", b'{"a": "\xff"}', "toon: error: <stdin>:1:8: invalid JSON: not UTF-8 text"),
+    ("encode", "[" * 100_000 + "]" * 100_000, "toon: error: <stdin>:1:"),
+    ("encode", '{"a": "\\ud800"}', "toon: error: <stdin>:1:8: lone surrogate"),
+    ("encode", '["x\\udc00y"]', "toon: error: <stdin>:1:4: lone surrogate"),
+    ("encode", '{"n":\n ' + "1" * 5000 + "}", "toon: error: <stdin>:2:2: "),
+    ("encode", "[" * 1100 + "]" * 1100, "toon: error: <stdin>"),
     ("decode", "a: 1\na: 2", "toon: error: <stdin>:2:1: duplicate key 'a'"),
     ("decode", b"a: \xff", "toon: error: <stdin>:1:4: invalid UTF-8"),
+    ("decode", "a: 1\nn: " + "1" * 5000, "toon: error: <stdin>:2:4: integer has 5000 digits"),
+    ("decode", "a[" + "1" * 5000 + "]: x", "toon: error: <stdin>:1:3: array length has 5000"),
+    ("decode", "t[1]{a}:\n  " + "1" * 5000, "toon: error: <stdin>:2:3: integer has 5000"),
+    ("decode", "a:\n" + "".join(" " * (2 * i) + f"k{i}:\n" for i in range(1, 1100)),
+     "toon: error: <stdin>:1000:"),
 ])
 def test_bad_input_is_one_line_and_exit_1(command: str, stdin: str | bytes, message: str) -> None:
     r = run_toon(command, stdin=stdin)
@@ -98,3 +107,41 @@ def test_version_and_help() -> None:
 def test_unknown_command_is_usage_error() -> None:
     r = run_toon("frobnicate")
     assert r.code == 2 and "No such command" in r.err
+
+
+@pytest.mark.parametrize("command", ["encode", "decode"])
+def test_missing_file_is_exit_2_with_one_line(tmp_path: Path, command: str) -> None:
+    r = run_toon(command, str(tmp_path / "missing.json"))
+    assert r.code == 2
+    assert r.err == f"toon: error: {tmp_path / 'missing.json'}: No such file or directory\n"
+
+
+def test_encode_help_shows_delimiter_names_and_every_option_has_help() -> None:
+    out = run_toon("encode", "--help").out
+    assert "[comma|tab|pipe]" in out and "\t" not in out and "|]" not in out.replace(
+        "pipe]", "")
+    for command in ("encode", "decode"):
+        from click.testing import CliRunner
+
+        from toon_tools.cli.commands import codec
+
+        cmd = getattr(codec, command)
+        assert all(p.help for p in cmd.params if isinstance(p, __import__("click").Option))
+        assert CliRunner().invoke(cmd, ["--help"]).exit_code == 0
+
+
+@pytest.mark.parametrize("given", [",", "|", "\t", "comma", "pipe", "tab"])
+def test_encode_accepts_delimiter_characters_and_names(given: str) -> None:
+    r = run_toon("encode", "-d", given, stdin='{"a": [1, 2]}')
+    symbol = {"comma": ",", "pipe": "|", "tab": "\t"}.get(given, given)
+    mark = "" if symbol == "," else symbol
+    assert (r.code, r.out) == (0, f"a[2{mark}]: 1{symbol}2\n")
+
+
+def test_lone_surrogate_handed_to_the_library_encoder_is_a_value_error_naming_it() -> None:
+    import toon_tools
+
+    with pytest.raises(ValueError, match="lone surrogate U\\+D800 at index 1"):
+        toon_tools.encode({"a": "x\ud800"})
+    with pytest.raises(ValueError, match="lone surrogate U\\+DC00"):
+        toon_tools.encode({"\udc00": 1})

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 import click
 
-from ...codec import ToonDecodeError, decode as toon_decode, encode as toon_encode
 from ...files import atomic_write
-from .._output import FINDINGS, diagnostic, fail, os_error_message, read_bytes
+from .._output import FINDINGS, describe, fail, os_error_message, read_bytes
 
-DELIMITERS = {",": ",", "comma": ",", "\t": "\t", "tab": "\t", "|": "|", "pipe": "|"}
+DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|"}
+_SYMBOLS = {symbol: name for name, symbol in DELIMITERS.items()}
+
+
+class DelimiterChoice(click.Choice):  # type: ignore[type-arg]
+    """comma, tab or pipe; the characters themselves (',', '|', a tab) are
+    accepted too but not shown, since help cannot print a tab legibly."""
+
+    def __init__(self) -> None:
+        super().__init__(list(DELIMITERS))
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        return super().convert(_SYMBOLS.get(value, value), param, ctx)
+
 
 delimiter_option = click.option(
-    "--delimiter", "-d", default="comma", show_default=True,
-    type=click.Choice(["comma", "tab", "pipe", ",", "\t", "|"]),
-    help="Delimiter for arrays and tables.")
+    "--delimiter", "-d", default="comma", show_default=True, type=DelimiterChoice(),
+    help="Delimiter for arrays and tables (',', '|' or a tab also work).")
 indent_option = click.option(
     "--indent-size", "-i", default=2, show_default=True, type=click.IntRange(1, 16),
     help="Spaces per indentation level.")
@@ -47,23 +58,25 @@ def _source_name(path: str) -> str:
 @output_option
 @delimiter_option
 @indent_option
-def encode(file: str, output: str, delimiter: str, indent_size: int) -> None:
-    """Convert JSON to TOON."""
+def encode(file: str, output: str, delimiter: str, indent_size: int) -> int:
+    """Convert JSON to TOON.
+
+    Exit codes: 0 done; 1 the input is not JSON that TOON can hold (invalid
+    JSON or UTF-8, a lone surrogate, an integer over Python's digit limit,
+    nesting too deep); 2 an I/O error.
+    """
+    from ...codec import encode as toon_encode
+    from ...convert.json_toon import read_json
+
     data = read_bytes(file)
     name = _source_name(file)
-    try:
-        value: Any = json.loads(data)
-    except json.JSONDecodeError as e:
-        fail(f"{name}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}", FINDINGS)
-    except UnicodeDecodeError as e:
-        fail(f"{name}: invalid JSON: not UTF-8 text ({e.reason})", FINDINGS)
-    except RecursionError:
-        fail(f"{name}: invalid JSON: nested too deeply", FINDINGS)
+    value = read_json(data, name)  # a positioned Finding for anything TOON cannot hold
     try:
         text = toon_encode(value, delimiter=DELIMITERS[delimiter], indent_size=indent_size)
-    except ValueError as e:
-        fail(f"{name}: {e}", FINDINGS)
+    except ValueError as e:  # nesting deeper than the encoder's max_depth
+        fail(describe(e, name), FINDINGS)
     _write(output, text)
+    return 0
 
 
 @click.command()
@@ -73,14 +86,23 @@ def encode(file: str, output: str, delimiter: str, indent_size: int) -> None:
 @click.option("--no-strict", is_flag=True, help="Lenient decoding (§14 checks off).")
 @click.option("--json-indent", default=2, show_default=True, type=click.IntRange(0, 16),
               help="Indentation of the JSON output; 0 for one line.")
-def decode(file: str, output: str, indent_size: int, no_strict: bool, json_indent: int) -> None:
-    """Convert TOON to JSON."""
+def decode(file: str, output: str, indent_size: int, no_strict: bool, json_indent: int) -> int:
+    """Convert TOON to JSON.
+
+    Exit codes: 0 done; 1 the input is not a valid TOON document (positioned
+    path:line:col); 2 an I/O error.
+    """
+    import json
+
+    from ...codec import ToonDecodeError, decode as toon_decode
+
     data = read_bytes(file)
     name = _source_name(file)
     try:
         value = toon_decode(data, indent_size=indent_size, strict=not no_strict)
     except ToonDecodeError as e:
-        fail(diagnostic(name, e.line, e.column, e.msg, None), FINDINGS)
+        fail(describe(e, name), FINDINGS)
     text = json.dumps(value, ensure_ascii=False, indent=json_indent or None,
                       separators=None if json_indent else (",", ":"))
     _write(output, text)
+    return 0
