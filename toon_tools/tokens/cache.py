@@ -5,10 +5,15 @@ cache entry can never describe the wrong content. diskcache is safe for many
 processes at once (hooks and CI jobs share one cache). The cache is a speed-up,
 never a point of failure: a corrupted database is reported once, moved aside and
 rebuilt, and if even that fails counting goes on without a cache.
+
+Where the cache lives is the caller's choice (the CLI takes it from
+``[tool.toon] cache-dir``); :func:`default_cache_dir` is the fallback, and it
+reads no configuration file.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import time
@@ -21,6 +26,19 @@ from typing import Any, Final
 SIZE_LIMIT: Final = 64 * 1024 * 1024
 _TIMEOUT: Final = 30.0  # seconds to wait for another process's write lock
 _FAILURES: Final = (sqlite3.Error, OSError)
+#: The environment variable that moves every toon-tools cache.
+CACHE_DIR_ENV: Final = "TOON_CACHE_DIR"
+
+
+def default_cache_dir() -> Path:
+    """``$TOON_CACHE_DIR``, else the user cache folder (platformdirs:
+    ``~/.cache/toon-tools`` on Linux, honouring ``XDG_CACHE_HOME``)."""
+    given = os.environ.get(CACHE_DIR_ENV)
+    if given:
+        return Path(os.path.expanduser(given))
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("toon-tools", appauthor=False))
 
 
 def key_for(encoding: str, sha256: str) -> str:
@@ -28,6 +46,10 @@ def key_for(encoding: str, sha256: str) -> str:
 
 
 class TokenCache:
+    """Token counts by content: ``get_many``/``put_many`` in one round trip each,
+    whatever the number of keys. Failures never propagate: they are recorded in
+    ``problems`` (for the caller to report once) and the cache steps aside."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.problems: list[str] = []  # what went wrong, for the CLI to report once

@@ -6,6 +6,12 @@ ends there and "[^\\r\\n...]?\\p{L}" cannot start with one), so a text cut just
 after "\\n" where the next character is an ASCII letter or digit counts exactly
 as the sum of its parts. Large files are counted chunk by chunk at such cuts, in
 bounded memory; a property test checks the sums against whole-text counts.
+
+The counter reads no configuration: its caller gives the cache folder (the CLI
+takes it from ``[tool.toon] cache-dir``), else :func:`default_cache_dir`. Uncached
+files are counted in a pool when :mod:`toon_tools.parallel` says the batch pays
+for one (``Workload`` TOKENS), so ``--jobs`` and ``TOON_TOOLS_JOBS`` mean what
+they mean in every command.
 """
 
 from __future__ import annotations
@@ -13,12 +19,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .cache import TokenCache, key_for
+from ..errors import Finding
+from .cache import TokenCache, default_cache_dir, key_for
 from .vocab import load_encoding
 
 if TYPE_CHECKING:
@@ -32,14 +38,11 @@ CHUNK: Final = 4 * 1024 * 1024
 #: A stretch without a safe cut longer than this cannot be counted exactly in
 #: bounded memory and is refused.
 MAX_UNCUT: Final = 64 * 1024 * 1024
-#: Uncached work below this many bytes is done in-process: a pool would cost
-#: more to start than it saves.
-POOL_ABOVE: Final = 4 * 1024 * 1024
 _ALNUM: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
-class InputError(ValueError):
-    """A file that cannot be counted: binary, not UTF-8, too large."""
+class InputError(Finding, ValueError):
+    """A file that cannot be counted: binary, not UTF-8, too large (exit 1)."""
 
 
 @dataclass
@@ -74,10 +77,12 @@ def _utf8(data: bytes, offset: int = 0) -> str:
 class TokenCounter:
     """Counts tokens with one tiktoken encoding, through an optional disk cache.
 
-    ``cache_dir`` holds the count cache (``tokens/``) and the verified
-    vocabularies (``vocab/``); ``cache=False`` bypasses the count cache. The
-    encoding is loaded only when something has to be counted, so a run served
-    entirely from the cache never imports tiktoken.
+    ``cache_dir`` (default: :func:`default_cache_dir`) holds the count cache
+    (``tokens/``) and the verified vocabularies (``vocab/``); ``cache=False``
+    bypasses the count cache. ``jobs`` is the number of worker processes for
+    uncached files (None: ``TOON_TOOLS_JOBS`` or the CPU count; 1: in this
+    process). The encoding is loaded only when something has to be counted, so a
+    run served entirely from the cache never imports tiktoken.
     """
 
     def __init__(self, encoding: str = "o200k_base", *, cache_dir: Path | None = None,
@@ -88,15 +93,11 @@ class TokenCounter:
         if encoding not in VOCABULARIES:
             raise VocabularyError(
                 f"unknown encoding {encoding!r}; known: {', '.join(sorted(VOCABULARIES))}")
-        if cache_dir is None:
-            from ..config import load_config
-
-            cache_dir = load_config().cache_dir()
         self.encoding_name = encoding
-        self.cache_dir = cache_dir
-        self.cache = TokenCache(cache_dir / "tokens") if cache else None
+        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        self.cache = TokenCache(self.cache_dir / "tokens") if cache else None
         self.max_file_size = max_file_size
-        self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+        self.jobs = jobs
         self._encoding: tiktoken.Encoding | None = None
 
     # ------------------------------------------------------------ texts
@@ -126,6 +127,20 @@ class TokenCounter:
         if self.cache is not None:
             self.cache.put_many({key: n})
         return n
+
+    def count_input(self, data: bytes, name: str = "-") -> FileCount:
+        """Count bytes that are not a file (stdin), recording errors as
+        :meth:`count_files` does."""
+        fc = FileCount(name, len(data))
+        if b"\0" in data:
+            fc.binary = True
+            fc.error = "binary input (contains NUL bytes), not counted"
+            return fc
+        try:
+            fc.tokens = self.count_bytes(data)
+        except InputError as e:
+            fc.error = str(e)
+        return fc
 
     def count_many(self, texts: Sequence[str]) -> list[int]:
         datas = [t.encode("utf-8") for t in texts]
@@ -227,22 +242,24 @@ class TokenCounter:
         return key_for(self.encoding_name, digest.hexdigest())
 
     def _count_misses(self, misses: dict[str, list[FileCount]]) -> dict[str, int | None]:
-        """Count one file per distinct content; in a process pool when it pays."""
+        """Count one file per distinct content; in a pool when the batch pays."""
+        from ..parallel import TOKENS, executor, pool_size
+
         todo = [(k, fcs[0].path) for k, fcs in misses.items()]
         volume = sum(fcs[0].size for fcs in misses.values())
-        results: dict[str, tuple[int | None, str | None]] = {}
-        if self.jobs > 1 and len(todo) > 1 and volume > POOL_ABOVE:
-            self.encoding  # load before forking: the workers inherit it for free
-            with _pool(self, min(self.jobs, len(todo))) as pool:
-                paths = [p for _, p in todo]
-                for (k, _), outcome in zip(todo, pool.map(_count_in_worker, paths,
-                                                          chunksize=max(1, len(todo) // 64))):
-                    results[k] = outcome
+        workers = pool_size(TOKENS, len(todo), volume, self.jobs)
+        paths = [p for _, p in todo]
+        if workers > 1:
+            # Loaded before the workers fork: they inherit it instead of each
+            # parsing the vocabulary again.
+            spec = (self.encoding_name, self.cache_dir, self.max_file_size, self.encoding)
+            with executor(workers, _init_worker, spec) as pool:
+                outcomes = list(pool.map(_count_in_worker, paths,
+                                         chunksize=max(1, len(paths) // (workers * 8))))
         else:
-            for k, path in todo:
-                results[k] = self.count_path(path)
+            outcomes = [self.count_path(p) for p in paths]
         counted: dict[str, int | None] = {}
-        for k, (n, err) in results.items():
+        for (k, _), (n, err) in zip(todo, outcomes):
             counted[k] = n
             for fc in misses[k]:
                 fc.tokens, fc.error = n, err
@@ -289,33 +306,22 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.0f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
-# ------------------------------------------------------------ the pool
+# ------------------------------------------------------------ pool workers
 
-#: The counter a pool worker uses: inherited through fork (encoding already
-#: loaded), or built by the initializer where processes are spawned.
+#: Set only inside a pool worker, by its initializer: the counter that worker
+#: uses. The parent process never sets it.
 _worker_counter: TokenCounter | None = None
 
 
-def _pool(counter: TokenCounter, workers: int) -> Executor:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
+def _init_worker(encoding: str, cache_dir: Path, max_file_size: int,
+                 loaded: tiktoken.Encoding | None) -> None:
     global _worker_counter
-    _worker_counter = counter
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(counter.encoding_name, counter.cache_dir,
-                                         counter.max_file_size))
-
-
-def _init_worker(encoding: str, cache_dir: Path, max_file_size: int) -> None:
-    global _worker_counter
-    if _worker_counter is None or _worker_counter.encoding_name != encoding:
-        _worker_counter = TokenCounter(encoding, cache_dir=cache_dir, cache=False,
-                                       max_file_size=max_file_size, jobs=1)
+    _worker_counter = TokenCounter(encoding, cache_dir=cache_dir, cache=False,
+                                   max_file_size=max_file_size, jobs=1)
+    _worker_counter._encoding = loaded  # inherited through fork; None: load it here
 
 
 def _count_in_worker(path: str) -> tuple[int | None, str | None]:
-    assert _worker_counter is not None
+    if _worker_counter is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("_count_in_worker runs only in a pool started by TokenCounter")
     return _worker_counter.count_path(path)
