@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
+
+import click
 
 import pytest
 
@@ -156,17 +164,81 @@ def test_a_long_file_is_streamed_with_exact_count(tmp_path: Path, cache_dir: Pat
     assert doc["total"]["tokens"] == per_line * 200_000  # type: ignore[index]
 
 
-def test_a_folder_of_100000_files(tmp_path: Path, cache_dir: Path) -> None:
+def _instrumented(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Counts of the operations whose number must not grow faster than the
+    files: cache round trips, processes started, texts tokenized."""
+    import subprocess as sp
+
+    from toon_tools.tokens.cache import TokenCache
+
+    seen: Counter[str] = Counter()
+    get_many, put_many = TokenCache.get_many, TokenCache.put_many
+    count_uncached, popen_init = TokenCounter.count_uncached, sp.Popen.__init__
+
+    def get(self: TokenCache, keys: Iterable[str]) -> dict[str, int]:
+        keys = list(keys)
+        seen["cache reads"] += 1
+        seen["keys read"] += len(keys)
+        return get_many(self, keys)
+
+    def put(self: TokenCache, items: Mapping[str, int]) -> None:
+        seen["cache writes"] += 1
+        seen["keys written"] += len(items)
+        put_many(self, items)
+
+    def tokenize(self: TokenCounter, text: str) -> int:
+        seen["tokenized"] += 1
+        return count_uncached(self, text)
+
+    def popen(self: sp.Popen[bytes], *args: object, **kwargs: object) -> None:
+        seen["processes"] += 1
+        popen_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(TokenCache, "get_many", get)
+    monkeypatch.setattr(TokenCache, "put_many", put)
+    monkeypatch.setattr(TokenCounter, "count_uncached", tokenize)
+    monkeypatch.setattr(sp.Popen, "__init__", popen)
+    return seen
+
+
+@pytest.mark.parametrize("n", [2_000, pytest.param(100_000, marks=pytest.mark.slow)])
+def test_a_folder_of_many_files_costs_one_cache_round_trip(
+        tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """The cost that matters at scale is per-file round trips: a lookup, a write
+    or a process per file would make a 100,000-file folder take minutes. Counted,
+    not timed: one batched cache read and one batched write however many files,
+    at most one process (git, to list the folder), each distinct text tokenized once."""
+    from click.testing import CliRunner
+
+    from toon_tools.cli.main import cli
+
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(100_000):
-        (folder / f"{i:06d}.txt").write_text(f"file {i}\n")
-    code, doc, err = _tokens(str(folder))
-    assert code == 0, err
-    assert doc["total"]["files"] == 100_000  # type: ignore[index]
-    assert doc["total"]["tokens"] == sum(  # type: ignore[index]
-        TokenCounter(cache_dir=cache_dir, cache=False).count_many([f"file {i}\n" for i in range(100_000)]))
+    texts = [f"file {i}\n" for i in range(n)]
+    for i, text in enumerate(texts):
+        (folder / f"{i:06d}.txt").write_text(text)
+    texts.append(texts[0])  # one duplicate content: counted once
+    (folder / "copy.txt").write_text(texts[0])
+    expected = sum(TokenCounter(cache_dir=cache_dir, cache=False).count_many(texts))
 
+    def run() -> dict[str, Any]:
+        result = CliRunner().invoke(cli, ["tokens", "--json", "--jobs", "1", str(folder)])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+    cold = _instrumented(monkeypatch)
+    doc = run()
+    assert doc["total"]["files"] == n + 1 and doc["total"]["tokens"] == expected
+    assert dict(cold) == {"cache reads": 1, "keys read": n, "cache writes": 1,
+                          "keys written": n, "tokenized": n, "processes": cold["processes"]}
+    assert cold["processes"] <= 1
+
+    warm = _instrumented(monkeypatch)
+    doc = run()
+    assert doc["total"]["tokens"] == expected
+    assert all(f["cached"] for f in doc["files"])
+    assert dict(warm) == {"cache reads": 1, "keys read": n, "processes": warm["processes"]}
+    assert warm["processes"] <= 1
 
 def test_cache_info_and_clear(tmp_path: Path, cache_dir: Path) -> None:
     (tmp_path / "a.txt").write_text("hello world")
@@ -195,3 +267,141 @@ def test_pool_and_serial_agree(tmp_path: Path, cache_dir: Path, jobs: str) -> No
     assert [f["tokens"] for f in doc["files"]] == [  # type: ignore[index, union-attr]
         counter.count_uncached((tmp_path / Path(f["path"]).name).read_text())  # type: ignore[index]
         for f in doc["files"]]  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------ one policy with the other commands
+
+
+def test_exclude_applies_to_walks_and_with_force_exclude_to_named_files(
+        tmp_path: Path, cache_dir: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.toon]\nexclude = ["vendor/", "*.log"]\n')
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "lib.toon").write_text("a: 1")
+    (tmp_path / "debug.log").write_text("noise")
+    (tmp_path / "keep.toon").write_text("hello world")
+
+    def names(doc: dict[str, Any]) -> list[str]:
+        return [f["path"] for f in doc["files"]]
+
+    code, doc, err = _tokens(".", cwd=tmp_path)
+    assert code == 0, err
+    assert names(doc) == ["./keep.toon", "./pyproject.toml"]
+    # Named on the command line: counted (the user asked), unless --force-exclude,
+    # which the pre-commit hook passes because pre-commit names every file.
+    code, doc, _ = _tokens("keep.toon", "vendor/lib.toon", "debug.log", cwd=tmp_path)
+    assert names(doc) == ["keep.toon", "vendor/lib.toon", "debug.log"]
+    code, doc, _ = _tokens("--force-exclude", "keep.toon", "vendor/lib.toon", "debug.log",
+                           cwd=tmp_path)
+    assert code == 0 and names(doc) == ["keep.toon"]
+    code, doc, _ = _tokens("--force-exclude", "vendor/lib.toon", cwd=tmp_path)
+    assert code == 0 and doc["total"] == {"files": 0, "bytes": 0, "tokens": 0}
+
+
+def test_a_file_named_twice_is_counted_once(tmp_path: Path, cache_dir: Path) -> None:
+    (tmp_path / "a.txt").write_text("hello world")
+    code, doc, _ = _tokens("a.txt", "a.txt", ".", "--budget", "2", cwd=tmp_path)
+    assert code == 0 and doc["total"]["tokens"] == 2
+
+
+@pytest.mark.parametrize("setting", ["exclude = 3", "tokens = { budget = 'x' }", "nope = 1"])
+def test_an_invalid_config_exits_2_with_one_line(tmp_path: Path, cache_dir: Path,
+                                                 setting: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.toon]\n{setting}\n")
+    (tmp_path / "a.txt").write_text("hello world")
+    for args in (["tokens", "a.txt"], ["cache", "info"], ["cache", "clear"]):
+        r = run_toon(*args, cwd=tmp_path)
+        assert r.code == 2 and r.out == "", (args, r)
+        assert r.err.startswith(f"toon: error: {tmp_path / 'pyproject.toml'} [tool.toon]: ")
+        assert r.err.count("\n") == 1, r.err
+
+
+def test_file_names_and_contents_are_escaped(tmp_path: Path, cache_dir: Path) -> None:
+    evil = tmp_path / "evil\x1b[31m\nname.bin"
+    evil.write_bytes(b"\x1b]0;pwned\x07\0")
+    latin = tmp_path / "caf\x1b.txt"
+    latin.write_bytes(b"caf\xe9")
+    ok = tmp_path / "line\nbreak.txt"
+    ok.write_text("hello world")
+    r = run_toon("tokens", str(evil), str(latin), str(ok))
+    assert r.code == 1
+    assert "\x1b" not in r.err + r.out
+    assert r.err.splitlines() == [
+        f"toon: error: {tmp_path}/evil\\x1b[31m\\nname.bin: binary file (contains NUL bytes), "
+        "not counted",
+        f"toon: error: {tmp_path}/caf\\x1b.txt: invalid UTF-8 at byte 3"]
+    assert r.out.splitlines() == [f"{tmp_path}/line\\nbreak.txt\t11\t2", "total\t11\t2"]
+
+
+def test_every_option_has_help() -> None:
+    from toon_tools.cli.commands.cache import cache
+    from toon_tools.cli.commands.tokens import tokens
+
+    for command in (tokens, cache, *cache.commands.values()):  # type: ignore[attr-defined]
+        assert command.help, command.name
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, (command.name, param.name)
+    assert {"--jobs", "--force-exclude"} <= {o for p in tokens.params for o in p.opts}
+
+
+def _on_a_terminal(*args: str, env: dict[str, str]) -> str:
+    """stdout of ``toon ARGS`` when stdout is a terminal (a pseudo-terminal)."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "toon_tools", *args], stdout=slave,
+                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                              env={**os.environ, **env}, timeout=120)
+    finally:
+        os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    return out.decode("utf-8")
+
+
+def test_no_color_disables_styling_on_a_terminal(tmp_path: Path, cache_dir: Path) -> None:
+    """https://no-color.org: NO_COLOR set and non-empty means no ANSI styling."""
+    (tmp_path / "a.txt").write_text("hello world")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    styled = _on_a_terminal("tokens", str(tmp_path / "a.txt"), env={**env, "NO_COLOR": ""})
+    assert "\x1b[1m" in styled
+    plain = _on_a_terminal("tokens", str(tmp_path / "a.txt"), env={**env, "NO_COLOR": "1"})
+    assert "\x1b" not in plain
+    assert re.sub("\x1b\\[[0-9;]*m", "", styled) == plain  # the same table, unstyled
+    assert plain.splitlines()[0].split() == ["path", "bytes", "tokens"]
+
+
+def _budget_line(text: str) -> int:
+    """The total in the over-budget line of a report."""
+    (line,) = [ln for ln in text.splitlines() if "over the budget of" in ln]
+    return int(re.search(r"([\d,]+) tokens", line).group(1).replace(",", ""))  # type: ignore[union-attr]
+
+
+def test_the_budget_agrees_with_the_standalone_hook(tmp_path: Path, cache_dir: Path) -> None:
+    """Both hook routes count the same bytes: the staged .toon files that
+    [tool.toon] exclude does not name, as they will be committed (pre-commit runs
+    toon-tokens with --force-exclude on the staged names)."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "pyproject.toml").write_text(
+        '[tool.toon]\nexclude = ["vendor/"]\n[tool.toon.tokens]\nbudget = 10\n')
+    (repo / "prompts.toon").write_text("users[2]{id,name}:\n  1,Ada\n  2,Bob\nrole: admin\n")
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "events.toon").write_text("events[2]: deploy,rollback\n")
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    staged = ["prompts.toon", "vendor/events.toon"]
+    r = run_toon("tokens", "--force-exclude", *staged, cwd=repo)
+    assert r.code == 1
+    hook = run_toon("hooks", "run", cwd=repo)
+    assert hook.code == 1
+    assert _budget_line(r.err) == _budget_line(hook.out + hook.err)
