@@ -27,6 +27,7 @@ def test_codec_is_compiled_when_required() -> None:
     assert _compiled(decoder_module) and _compiled(encoder_module)
 
 
+@pytest.mark.slow
 def test_pure_python_fallback_passes_the_codec_suite(tmp_path: Path) -> None:
     """Copy the sources without any compiled module and run the codec tests there."""
     if not _compiled(decoder_module):
@@ -45,7 +46,8 @@ def test_pure_python_fallback_passes_the_codec_suite(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          "tests/codec/test_conformance.py", "tests/codec/test_properties.py",
-         "tests/codec/test_hostile.py", "tests/codec/test_host_types.py"],
+         "tests/codec/test_hostile.py", "tests/codec/test_host_types.py",
+         "tests/codec/test_tokens.py", "tests/codec/test_format.py"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-3000:]

@@ -71,7 +71,13 @@ def encode(
 
     ``delimiter`` is ``","``, ``"\\t"`` or ``"|"``. ``default`` is called for objects
     the encoder does not know, like ``json.dumps``'s hook. Raises ``TypeError`` for
-    unsupported types and ``ValueError`` for nesting deeper than ``max_depth``.
+    unsupported types and ``ValueError`` for what TOON text cannot hold: nesting
+    deeper than ``max_depth``, a string with a lone surrogate (U+D800-U+DFFF: no
+    UTF-8 form, and §7.1 forbids its escape; the message names it and its index),
+    and an int with more digits than ``sys.get_int_max_str_digits()`` (4,300 by
+    default; pass it as ``decimal.Decimal`` to keep every digit). Strings that
+    start with a byte order mark are quoted, so that readers dropping a leading
+    BOM cannot lose it.
     """
     enc = Encoder(indent_size=indent_size, delimiter=delimiter, max_depth=max_depth, default=default)
     chunks = list(enc.chunks(value))
@@ -94,6 +100,15 @@ def decode(
     ``bytes`` must be UTF-8 (§4); a leading byte order mark is skipped.
     ``parse_float=decimal.Decimal`` keeps decimals exact. Raises
     :class:`ToonDecodeError` with ``line`` and ``column`` for invalid input.
+
+    Out-of-range numbers (§4 asks for a documented policy): integers are exact
+    ints up to ``sys.get_int_max_str_digits()`` digits (4,300 by default; the
+    interpreter's guard against quadratic-time conversion, which the codec never
+    changes). A longer integer is refused with a ``ToonDecodeError`` at its
+    position, never rounded: ``parse_int=decimal.Decimal`` keeps it exactly. A
+    float beyond the double range is refused the same way (``parse_float=
+    decimal.Decimal`` keeps it). An array header length of more than 18 digits,
+    which no document can hold, is refused at its position too.
     """
     if isinstance(text, (bytes, bytearray, memoryview)):
         text = utf8_text(bytes(text), strict)
