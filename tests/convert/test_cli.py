@@ -9,7 +9,7 @@ import pytest
 
 import toon_tools
 from tests.cli.conftest import run_toon
-from toon_tools.cli.commands.convert import Job, run_job
+from toon_tools.convert.batch import Job, run_job
 
 
 def test_list() -> None:
@@ -97,7 +97,8 @@ def test_empty_toon_is_an_empty_object(tmp_path: Path) -> None:
 def test_vanished_file_is_reported_with_its_path(tmp_path: Path) -> None:
     gone = tmp_path / "gone.json"
     outcome = run_job(Job(str(gone), "json", "toon", str(tmp_path / "gone.toon")))
-    assert outcome.status == 2 and outcome.message == f"{gone}: No such file or directory"
+    assert outcome.status == 2 and isinstance(outcome.error, FileNotFoundError)
+    assert outcome.error.filename == str(gone)
     link = tmp_path / "link.json"
     link.symlink_to(gone)  # listed, but vanishes before it is read
     r = run_toon("convert", str(link))

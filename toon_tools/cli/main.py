@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Count tokens exactly (tiktoken, offline) in files, folders or stdin."),
     "cache": ("toon_tools.cli.commands.cache:cache", "Inspect or empty the token-count cache."),
     "convert": ("toon_tools.cli.commands.convert:convert",
-                "Convert between JSON, JSON Lines, TOON, Markdown, PDF and git checkpoints."),
+                "Convert files to and from TOON."),
     "checkpoint": ("toon_tools.cli.commands.checkpoint:checkpoint",
                    "Snapshot branch, upstream, changes, submodules, commits and open tasks."),
     "twins": ("toon_tools.cli.commands.twins:twins",

@@ -298,4 +298,4 @@ class PdfToToon(Converter):
     suffixes, output_suffix = (".pdf",), ".toon"
 
     def convert(self, data: bytes, name: str) -> str:
-        return encode(pdf_to_data(data, name))
+        return encode(pdf_to_data(data, name, jobs=self.jobs))

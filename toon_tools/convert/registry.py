@@ -40,6 +40,14 @@ class Converter:
 
     and implements :meth:`convert`. Converters are instantiated per input, maybe
     in a pool worker, and must not import heavy dependencies at module level.
+
+    An instance carries the caller's options:
+
+    - ``jobs``: the worker processes a converter may spread its own work over
+      (PDF pages), passed as ``jobs=`` to :mod:`toon_tools.parallel`: None means
+      ``TOON_TOOLS_JOBS``, else the CPU count; 1 means this process. Inside a
+      pool worker :mod:`toon_tools.parallel` makes it 1 whatever is passed, so
+      pools never nest. ``toon convert --jobs N`` arrives here.
     """
 
     source: ClassVar[str]
@@ -49,6 +57,9 @@ class Converter:
     output_suffix: ClassVar[str]
     input: ClassVar[InputKind] = BYTES
     default: ClassVar[bool] = False
+
+    def __init__(self, *, jobs: int | None = None) -> None:
+        self.jobs = jobs
 
     def convert(self, data: bytes, name: str) -> str:
         """The whole output text, without a trailing newline (the caller adds one).
@@ -120,13 +131,14 @@ def _check(registry: dict[tuple[str, str], type[Converter]]) -> None:
             raise TypeError(f"{source} converts to {targets}: mark exactly one default")
 
 
-def lookup(source: str, target: str) -> Converter:
-    """A converter for the pair; ToolError (exit 2, a usage error) if there is none."""
+def lookup(source: str, target: str, *, jobs: int | None = None) -> Converter:
+    """A converter for the pair, with the options of :class:`Converter` (``jobs``);
+    ToolError (exit 2, a usage error) if there is none."""
     found = converters().get((source, target))
     if found is None:
         pairs = ", ".join(f"{s}->{t}" for s, t in sorted(converters()))
         raise ToolError(f"no converter from {source} to {target} (available: {pairs})")
-    return found()
+    return found(jobs=jobs)
 
 
 def source_formats() -> list[str]:
