@@ -24,9 +24,6 @@ reads back."""
 #: comma, the default delimiter, is written as nothing.
 HEADER_DELIMITER: Final = {",": "", "\t": "\t", "|": "|"}
 
-#: §6: the bracket segment of an array header, capturing its delimiter symbol.
-HEADER_MARK: Final = re.compile(r"\[(?:0|[1-9][0-9]*):?([\t|])?\]")
-
 #: §5.1: a full-line comment: "#" after zero or more spaces (never a tab).
 COMMENT_LINE: Final = re.compile(r" *#")
 

@@ -216,10 +216,10 @@ def unified_diff(original: str, formatted: str, path: str, context: int = 3) -> 
 def fmt(files: tuple[str, ...], check_only: bool, diff: bool, indent_size: int,
         delimiter: str | None, exit_non_zero_on_fix: bool, skip_invalid: bool,
         force_exclude: bool) -> int:
-    """Rewrite TOON files in canonical form, keeping the data, each array's
-    delimiter and every full-line comment with the line it precedes.
+    """Rewrite TOON files in canonical form, keeping full-line comments.
 
-    Files end with one newline. Invalid files are reported (path:line:col) and
+    The data, each array's delimiter and every comment stay: a comment keeps
+    the line it precedes. Files end with one newline. Invalid files are reported (path:line:col) and
     left alone; so is a file where a comment would have to move (a comment
     between the fields of a list item that becomes a table row).
 
