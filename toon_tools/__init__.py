@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .codec import (
         DEFAULT_MAX_DEPTH,
-        SPEC_VERSION,
         ToonDecodeError,
         decode,
         dump,
