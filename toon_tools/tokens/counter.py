@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,10 @@ CHUNK: Final = 4 * 1024 * 1024
 #: A stretch without a safe cut longer than this cannot be counted exactly in
 #: bounded memory and is refused.
 MAX_UNCUT: Final = 64 * 1024 * 1024
+#: Files up to KEEP_FILE bytes are kept in memory between hashing and counting
+#: (one read instead of two), up to KEEP_BYTES in all.
+KEEP_FILE: Final = 256 * 1024
+KEEP_BYTES: Final = 64 * 1024 * 1024
 _ALNUM: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
@@ -186,11 +191,13 @@ class TokenCounter:
         results: list[FileCount] = []
         misses: dict[str, list[FileCount]] = {}
         keys: dict[int, str] = {}
+        kept: dict[str, bytes] = {}  # small files' bytes, read once to hash and to count
+        room = KEEP_BYTES
         for path in paths:
             fc = FileCount(path, 0)
             results.append(fc)
             try:
-                key = self._key_for_file(fc)
+                key, data = self._key_for_file(fc, keep=room > 0)
             except InputError as e:
                 fc.error = str(e)
                 continue
@@ -202,6 +209,9 @@ class TokenCounter:
                     fc.error = "binary file (contains NUL bytes), not counted"
                 continue
             keys[id(fc)] = key
+            if data is not None and key not in kept:
+                kept[key] = data
+                room -= len(data)
         found = self.cache.get_many(set(keys.values())) if self.cache is not None else {}
         for fc in results:
             k = keys.get(id(fc))
@@ -212,37 +222,44 @@ class TokenCounter:
             else:
                 misses.setdefault(k, []).append(fc)
         if misses:
-            counted = self._count_misses(misses)
+            counted = self._count_misses(misses, kept)
             if self.cache is not None:
                 self.cache.put_many({k: n for k, n in counted.items() if n is not None})
         return results
 
-    def _key_for_file(self, fc: FileCount) -> str:
-        """Stat, size-check, sniff and hash one file (the cheap part of counting)."""
+    def _key_for_file(self, fc: FileCount, keep: bool) -> tuple[str, bytes | None]:
+        """Stat, size-check, sniff and hash one file (the cheap part of counting);
+        with ``keep``, the bytes of a file of at most KEEP_FILE bytes come back too."""
         st = os.stat(fc.path)
         fc.size = st.st_size
-        if not os.path.isfile(fc.path):
+        if not stat.S_ISREG(st.st_mode):
             raise InputError("not a regular file")
         if st.st_size > self.max_file_size:
             raise InputError(f"file is {_mb(st.st_size)}, over the {_mb(self.max_file_size)} limit "
                              "(raise it with --max-file-size)")
         digest = hashlib.sha256()
         with open(fc.path, "rb") as fh:
-            head = fh.read(STREAM_ABOVE)
+            # A buffer the size of the file, not of STREAM_ABOVE: one byte more
+            # tells whether it grew since the stat.
+            head = fh.read(min(st.st_size + 1, STREAM_ABOVE))
             if b"\0" in head:
                 fc.binary = True
-                return ""
+                return "", None
             digest.update(head)
-            if len(head) == STREAM_ABOVE:
+            whole = len(head) <= st.st_size and len(head) < STREAM_ABOVE
+            if not whole:
                 for block in iter(lambda: fh.read(CHUNK), b""):
                     if b"\0" in block:
                         fc.binary = True
-                        return ""
+                        return "", None
                     digest.update(block)
-        return key_for(self.encoding_name, digest.hexdigest())
+        data = head if keep and whole and len(head) <= KEEP_FILE else None
+        return key_for(self.encoding_name, digest.hexdigest()), data
 
-    def _count_misses(self, misses: dict[str, list[FileCount]]) -> dict[str, int | None]:
-        """Count one file per distinct content; in a pool when the batch pays."""
+    def _count_misses(self, misses: dict[str, list[FileCount]],
+                      kept: dict[str, bytes]) -> dict[str, int | None]:
+        """Count one file per distinct content; in a pool when the batch pays
+        (workers read the files), else here, from ``kept`` bytes where we have them."""
         from ..parallel import TOKENS, executor, pool_size
 
         todo = [(k, fcs[0].path) for k, fcs in misses.items()]
@@ -257,13 +274,20 @@ class TokenCounter:
                 outcomes = list(pool.map(_count_in_worker, paths,
                                          chunksize=max(1, len(paths) // (workers * 8))))
         else:
-            outcomes = [self.count_path(p) for p in paths]
+            outcomes = [self._count_kept(kept[k]) if k in kept else self.count_path(p)
+                        for k, p in todo]
         counted: dict[str, int | None] = {}
         for (k, _), (n, err) in zip(todo, outcomes):
             counted[k] = n
             for fc in misses[k]:
                 fc.tokens, fc.error = n, err
         return counted
+
+    def _count_kept(self, data: bytes) -> tuple[int | None, str | None]:
+        try:
+            return self._count_data(data), None
+        except InputError as e:
+            return None, str(e)
 
     def count_path(self, path: str) -> tuple[int | None, str | None]:
         """(tokens, None) or (None, error) for one file, streamed in chunks."""
