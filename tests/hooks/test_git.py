@@ -10,7 +10,7 @@ import pytest
 
 from tests.hooks.conftest import git
 from toon_tools.errors import ToolError
-from toon_tools.hooks.git import (GitError, blob_id, head_tree, hooks_dir, index_blobs,
+from toon_tools.hooks.git import (GitError, head_tree, hooks_dir, index_blobs,
                                   index_entries, index_tree, known_files, merging, stage_blobs,
                                   staged_changes, toplevel)
 from toon_tools.hooks import git as git_module
@@ -55,7 +55,11 @@ def test_staged_changes_blobs_and_entries_with_odd_names(git_repo: Path) -> None
     entries = index_entries(git_repo, [*ODD, "starry.toon", "absent.toon"])
     assert sorted(entries) == sorted(ODD)
     for name in ODD:
-        assert entries[name] == blob_id(blobs[name])
+        blob = blobs[name]
+        assert entries[name] == hashlib.sha1(b"blob %d\0" % len(blob) + blob).hexdigest()
+    some = index_blobs(git_repo, ["absent.toon", ODD[0], "new\nabsent.toon", ODD[1]],
+                       missing_ok=True)
+    assert some == {ODD[0]: blobs[ODD[0]], ODD[1]: blobs[ODD[1]]}
 
 
 def test_index_blobs_refuses_what_is_not_staged(git_repo: Path) -> None:
@@ -75,11 +79,6 @@ def test_stage_blobs_touches_only_the_index(git_repo: Path) -> None:
         "a.toon": b"in the index\n", "new\nname.md": b"twin\n"}
     present, deleted = staged_changes(git_repo)
     assert sorted(present) == ["a.toon", "new\nname.md"] and deleted == ["README.md"]
-
-
-def test_blob_id_is_gits() -> None:
-    assert blob_id(b"") == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
-    assert blob_id(b"x", 64) == hashlib.sha256(b"blob 1\0x").hexdigest()
 
 
 def test_trees_and_merging(tmp_path: Path, git_repo: Path) -> None:

@@ -72,18 +72,6 @@ def index_entries(repo: Path, paths: Sequence[str]) -> dict[str, str]:
     return entries
 
 
-def blob_id(data: bytes, object_format: int = 40) -> str:
-    """The id git gives ``data`` as a blob (``object_format``: the length of the
-    repository's ids, 40 for SHA-1, 64 for SHA-256): a work-tree file can be
-    compared with the index without asking git."""
-    import hashlib
-
-    digest = hashlib.sha256() if object_format == 64 else hashlib.sha1()
-    digest.update(b"blob %d\0" % len(data))
-    digest.update(data)
-    return digest.hexdigest()
-
-
 def head_tree(repo: Path) -> str | None:
     """The tree id of HEAD, or None before the first commit."""
     try:
@@ -127,8 +115,9 @@ def staged_changes(repo: Path) -> tuple[list[str], list[str]]:
     return present, deleted
 
 
-def index_blobs(repo: Path, paths: list[str]) -> dict[str, bytes]:
-    """Staged content of ``paths``, in one ``git cat-file --batch``."""
+def index_blobs(repo: Path, paths: Sequence[str], missing_ok: bool = False) -> dict[str, bytes]:
+    """Staged content of ``paths``, in one ``git cat-file --batch``. A path not in
+    the index is a GitError, or left out of the result with ``missing_ok``."""
     if not paths:
         return {}
     request = "".join(f":{p}\n" for p in paths).encode("utf-8", "surrogateescape")
@@ -136,8 +125,9 @@ def index_blobs(repo: Path, paths: list[str]) -> dict[str, bytes]:
         # cat-file reads one object name per line; ask for those by blob id instead.
         blob_of = index_entries(repo, paths)
         missing = [p for p in paths if p not in blob_of]
-        if missing:
+        if missing and not missing_ok:
             raise GitError(f"{missing[0]} is not in the index")
+        paths = [p for p in paths if p in blob_of]
         request = "".join(f"{blob_of[p]}\n" for p in paths).encode()
     out = git(repo, "cat-file", "--batch", input=request)
     blobs: dict[str, bytes] = {}
@@ -146,7 +136,10 @@ def index_blobs(repo: Path, paths: list[str]) -> dict[str, bytes]:
         header_end = out.index(b"\n", pos)
         header = out[pos:header_end].split(b" ")
         if header[-1] == b"missing":
-            raise GitError(f"{path} is not in the index")
+            if not missing_ok:
+                raise GitError(f"{path} is not in the index")
+            pos = header_end + 1
+            continue
         size = int(header[2])
         start = header_end + 1
         blobs[path] = out[start:start + size]

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import FINDINGS, Finding, ToolError
-from ..tokens.budget import Overrun
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..tokens.budget import Overrun  # importing tokens costs ~35 ms: only with a budget
 
 #: The line that marks a hook as ours (`toon hooks install` replaces only those).
 MARK = "# toon-tools: pre-commit hook"
@@ -104,8 +104,8 @@ def run(start: Path, *, only_twins: bool = False) -> HookReport:
     from ..codec import ToonDecodeError, decode, format_text
     from ..config import load_config
     from ..files import atomic_write
-    from .git import (blob_id, head_tree, index_blobs, index_entries, index_tree, merging,
-                      stage_blobs, staged_changes, toplevel)
+    from .git import (head_tree, index_blobs, index_tree, merging, stage_blobs, staged_changes,
+                      toplevel)
     from .twins import conflict, named_source, render, source_of, twin_path
 
     root = toplevel(start)
@@ -129,9 +129,12 @@ def run(start: Path, *, only_twins: bool = False) -> HookReport:
                 standing.append(rel)
     twins = {p: twin_path(root / p, cfg) for p in [*sources, *standing]}
     twin_rels = {p: _rel(t, root) for p, t in twins.items()}
-    entries = index_entries(root, [*standing, *(t for t in twin_rels.values() if t)])
-    sources += [p for p in standing if p in entries]
-    blobs = index_blobs(root, sources)
+    # One cat-file for the sources, the sources staged twins stand for, and the
+    # twins already in the index (a hand-written one there is not ours either).
+    staged = index_blobs(root, list(dict.fromkeys(
+        [*sources, *standing, *(t for t in twin_rels.values() if t)])), missing_ok=True)
+    sources += [p for p in standing if p in staged]
+    blobs = {p: staged[p] for p in sources}
 
     # ---------------------------------------------------------------- verdicts
     for p in sources:
@@ -142,7 +145,6 @@ def run(start: Path, *, only_twins: bool = False) -> HookReport:
                 Finding(e.message, path=p, line=e.line, column=e.column),
                 blobs[p].decode("utf-8", "replace")))
     worktree_twin: dict[str, bytes | None] = {}
-    staged_heads: dict[str, str] = {}  # twin -> blob id, where the index differs from the file
     for p in sources:
         twin_rel = twin_rels[p]
         if twin_rel is None:
@@ -163,13 +165,9 @@ def run(start: Path, *, only_twins: bool = False) -> HookReport:
         if found is not None:
             report.problems.append(Problem(found))
             continue
-        sha = entries.get(twin_rel)
-        if sha is not None and (current is None or blob_id(current, len(sha)) != sha):
-            staged_heads[twin_rel] = p
-    if staged_heads:  # a staged twin that is not the work-tree file: check it too
-        staged = index_blobs(root, list(staged_heads))
-        for twin_rel, p in staged_heads.items():
-            found = conflict(p, twin_rel, _head(staged[twin_rel]))
+        in_index = staged.get(twin_rel)
+        if in_index is not None and in_index != current:
+            found = conflict(p, twin_rel, _head(in_index))
             if found is not None:
                 report.problems.append(Problem(found))
     if report.problems:
