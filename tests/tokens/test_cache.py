@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from toon_tools.tokens import TokenCounter
 from toon_tools.tokens.cache import TokenCache, key_for
 
@@ -93,3 +95,19 @@ def test_a_cache_hit_never_loads_tiktoken(tmp_path: Path, cache_dir: Path) -> No
     assert json.loads(second.stderr.rsplit("LOADED=", 1)[1]) == []
     assert json.loads(second.stdout)["files"][0]["cached"] is True
     assert json.loads(second.stdout)["total"] == json.loads(first.stdout)["total"]
+
+
+def test_the_size_limit_holds_across_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches that fit skip diskcache's per-set eviction; the limit still holds."""
+    from toon_tools.tokens import cache as cache_module
+
+    limit = 1024 * 1024
+    monkeypatch.setattr(cache_module, "SIZE_LIMIT", limit)
+    cache = TokenCache(tmp_path / "tokens")
+    first = {key_for("o200k_base", f"first-{i:04d}"): i for i in range(1000)}
+    cache.put_many(first)
+    assert cache.get_many(first) == first  # a batch that fits loses nothing
+    for batch in range(12):  # about 3 MB in all
+        cache.put_many({key_for("o200k_base", f"{batch}-{i:05d}"): i for i in range(1000)})
+        assert cache.info()["bytes"] <= limit + 1000 * cache_module._ENTRY_BYTES
+    assert cache.problems == []

@@ -26,6 +26,8 @@ from typing import Any, Final
 SIZE_LIMIT: Final = 64 * 1024 * 1024
 _TIMEOUT: Final = 30.0  # seconds to wait for another process's write lock
 _FAILURES: Final = (sqlite3.Error, OSError)
+_CULL_LIMIT: Final = 10  # entries evicted per set when the cache is full (diskcache's default)
+_ENTRY_BYTES: Final = 400  # generous size of one entry on disk, for the room check
 #: The environment variable that moves every toon-tools cache.
 CACHE_DIR_ENV: Final = "TOON_CACHE_DIR"
 
@@ -115,19 +117,18 @@ class TokenCache:
             if cache is None:
                 return
             try:
+                # diskcache evicts a few entries on every set, which costs a third
+                # of a batch's time; skip that when the batch fits under the limit
+                # (for this connection only: update=False leaves other processes
+                # sharing the cache their own setting).
+                fits = cache.volume() + len(items) * _ENTRY_BYTES < SIZE_LIMIT
+                cache.reset("cull_limit", 0 if fits else _CULL_LIMIT, update=False)
                 with cache.transact():  # one transaction: one fsync for the batch
                     for k, v in items.items():
                         cache.set(k, v)
+                return
             except _FAILURES as e:
                 self._recover(e)
-                continue
-            from diskcache import Timeout
-
-            try:
-                cache.cull()  # once per batch (see _connect)
-            except (Timeout, *_FAILURES):
-                pass  # the counts are stored; the next batch culls
-            return
 
     def info(self) -> dict[str, Any]:
         cache = self._open()
@@ -152,11 +153,5 @@ class TokenCache:
 def _connect(directory: Path) -> Any:
     import diskcache
 
-    cache = diskcache.Cache(str(directory), size_limit=SIZE_LIMIT, timeout=_TIMEOUT,
-                            eviction_policy="least-recently-stored")
-    # diskcache culls a little on every set: a third of a batch's time. This
-    # connection culls once per batch instead (put_many). update=False keeps the
-    # setting out of the database, so other processes sharing the cache keep
-    # their own.
-    cache.reset("cull_limit", 0, update=False)
-    return cache
+    return diskcache.Cache(str(directory), size_limit=SIZE_LIMIT, timeout=_TIMEOUT,
+                           eviction_policy="least-recently-stored", cull_limit=_CULL_LIMIT)
