@@ -459,3 +459,28 @@ def test_budget_figures_agree_with_toon_tokens(standalone: Path) -> None:
     tokens_lines = [line for line in r.stderr.splitlines() if line.startswith("over budget:")]
     assert hook_lines and hook_lines == tokens_lines
     assert hook_lines[0].startswith("over budget: total: ")
+
+
+def test_budget_figures_agree_on_both_routes(framework: Path, tmp_path: Path) -> None:
+    repo = framework
+    config = (repo / ".pre-commit-config.yaml").read_text().replace(
+        "  - id: toon-twins\n", "  - id: toon-twins\n  - id: toon-tokens\n")
+    (repo / ".pre-commit-config.yaml").write_text(config)
+    (repo / "pyproject.toml").write_text("[tool.toon.tokens]\nbudget = 10\n")
+    (repo / "a.toon").write_text('name: "Ada"\nrole: "admin"\nitems[3]: "a","b","c"\n')
+    run(repo, "git", "add", "-A")
+    code, out = commit(repo)  # toon-fmt formats the file; toon-tokens counts what it wrote
+    assert code == 1
+    framework_lines = [line for line in out.splitlines() if line.startswith("over budget:")]
+
+    other = tmp_path / "standalone"
+    other.mkdir()
+    run(other, "git", "init", "-q", "-b", "main")
+    run(other, "toon", "hooks", "install")
+    (other / "pyproject.toml").write_text((repo / "pyproject.toml").read_text())
+    (other / "a.toon").write_text('name: "Ada"\nrole: "admin"\nitems[3]: "a","b","c"\n')
+    run(other, "git", "add", "-A")
+    code, out = commit(other)
+    assert code == 1
+    standalone_lines = [line for line in out.splitlines() if line.startswith("over budget:")]
+    assert framework_lines and framework_lines == standalone_lines
