@@ -101,119 +101,172 @@ def run(start: Path, *, only_twins: bool = False) -> HookReport:
     twin and budget the staged ``.toon`` files (only twin them with
     ``only_twins``, for ``toon twins --add``). GitError or ConfigError (exit 2)
     if the repository or its configuration cannot be read."""
-    from ..codec import ToonDecodeError, decode, format_text
     from ..config import load_config
-    from ..files import atomic_write
-    from .git import (head_tree, index_blobs, index_tree, merging, stage_blobs, staged_changes,
-                      toplevel)
-    from .twins import conflict, named_source, render, source_of, twin_path
+    from .git import head_tree, index_tree, merging, stage_blobs, staged_changes, toplevel
 
     root = toplevel(start)
     cfg = load_config(root)
     present, deleted = staged_changes(root)
     report = HookReport()
+    staged = _Staged.read(root, cfg, present)
+    worktree_twins = _verdicts(staged, report)
+    if report.problems:
+        return report  # nothing written, nothing staged
+    stage = {} if only_twins else _format(staged, report)
+    formatted_any = bool(stage)
+    stage.update(_twins(staged, worktree_twins, report))
+    _remove_orphans(root, cfg, deleted, report)
+    stage_blobs(root, stage, remove=report.removed_orphans)
+    if formatted_any:
+        head = head_tree(root)
+        if head is not None and index_tree(root) == head and not merging(root):
+            report.emptied = True
+    if not only_twins:
+        report.overruns = _budgets(cfg, {p: staged.blobs[p] for p in staged.sources})
+    return report
 
-    def excluded(rel: str) -> bool:
-        return cfg.excluded(root / rel)
 
-    suffix: str = cfg["twins.suffix"]
-    sources = [p for p in present if p.endswith(".toon") and not excluded(p)]
-    # A staged (perhaps hand-edited) twin stands for its source, if that is staged.
-    standing: list[str] = []
-    for p in present:
-        if p.endswith(suffix) and not p.endswith(".toon") and not excluded(p):
-            named = source_of(root / p)
-            rel = _rel(named, root) if named is not None else None
-            if rel is not None and rel not in sources and rel not in standing \
-                    and not excluded(rel):
-                standing.append(rel)
-    twins = {p: twin_path(root / p, cfg) for p in [*sources, *standing]}
-    twin_rels = {p: _rel(t, root) for p, t in twins.items()}
-    # One cat-file for the sources, the sources staged twins stand for, and the
-    # twins already in the index (a hand-written one there is not ours either).
-    staged = index_blobs(root, list(dict.fromkeys(
-        [*sources, *standing, *(t for t in twin_rels.values() if t)])), missing_ok=True)
-    sources += [p for p in standing if p in staged]
-    blobs = {p: staged[p] for p in sources}
+@dataclass
+class _Staged:
+    """The staged sources the hook works on, their twins, and what the index holds."""
 
-    # ---------------------------------------------------------------- verdicts
-    for p in sources:
+    root: Path
+    sources: list[str]  # relative to root, as git names them
+    twins: dict[str, Path]  # source -> its twin, absolute
+    twin_rels: dict[str, str | None]  # source -> its twin as git names it (None: outside)
+    blobs: dict[str, bytes]  # source -> staged content (formatted, once formatted)
+    index: dict[str, bytes]  # the index content of the sources and of the twins in it
+
+    @classmethod
+    def read(cls, root: Path, cfg: Config, present: list[str]) -> _Staged:
+        from .git import index_blobs
+        from .twins import source_of, twin_path
+
+        def excluded(rel: str) -> bool:
+            return cfg.excluded(root / rel)
+
+        suffix: str = cfg["twins.suffix"]
+        sources = [p for p in present if p.endswith(".toon") and not excluded(p)]
+        # A staged (perhaps hand-edited) twin stands for its source, if that is staged.
+        standing: list[str] = []
+        for p in present:
+            if p.endswith(suffix) and not p.endswith(".toon") and not excluded(p):
+                named = source_of(root / p)
+                rel = _rel(named, root) if named is not None else None
+                if rel is not None and rel not in sources and rel not in standing \
+                        and not excluded(rel):
+                    standing.append(rel)
+        twins = {p: twin_path(root / p, cfg) for p in [*sources, *standing]}
+        twin_rels = {p: _rel(t, root) for p, t in twins.items()}
+        # One cat-file for the sources, the sources staged twins stand for, and the
+        # twins already in the index (a hand-written one there is not ours either).
+        index = index_blobs(root, list(dict.fromkeys(
+            [*sources, *standing, *(t for t in twin_rels.values() if t)])), missing_ok=True)
+        sources += [p for p in standing if p in index]
+        return cls(root, sources, twins, twin_rels, {p: index[p] for p in sources}, index)
+
+
+def _verdicts(staged: _Staged, report: HookReport) -> dict[str, bytes | None]:
+    """Add every invalid source and every file we may not replace to
+    ``report.problems``; return the work-tree twins' bytes (None: no file)."""
+    from ..codec import ToonDecodeError, decode
+    from .twins import conflict
+
+    for p in staged.sources:
         try:
-            decode(blobs[p])
+            decode(staged.blobs[p])
         except ToonDecodeError as e:
             report.problems.append(Problem(
                 Finding(e.message, path=p, line=e.line, column=e.column),
-                blobs[p].decode("utf-8", "replace")))
-    worktree_twin: dict[str, bytes | None] = {}
-    for p in sources:
-        twin_rel = twin_rels[p]
+                staged.blobs[p].decode("utf-8", "replace")))
+    worktree_twins: dict[str, bytes | None] = {}
+    for p in staged.sources:
+        twin_rel = staged.twin_rels[p]
         if twin_rel is None:
             report.problems.append(Problem(ToolError(
-                f"its twin {twins[p]} would be outside the repository", path=p)))
+                f"its twin {staged.twins[p]} would be outside the repository", path=p)))
             continue
         try:
-            current = (root / twin_rel).read_bytes()
+            current: bytes | None = (staged.root / twin_rel).read_bytes()
         except FileNotFoundError:
             current = None
         except IsADirectoryError:
-            current = b""
+            current = b""  # a folder in the twin's place: not ours either
         except OSError as e:
             report.problems.append(Problem(ToolError(e.strerror or str(e), path=twin_rel)))
             continue
-        worktree_twin[p] = current
+        worktree_twins[p] = current
         found = conflict(p, twin_rel, _head(current) if current is not None else None)
+        in_index = staged.index.get(twin_rel)
+        if found is None and in_index is not None and in_index != current:
+            found = conflict(p, twin_rel, _head(in_index))
         if found is not None:
             report.problems.append(Problem(found))
-            continue
-        in_index = staged.get(twin_rel)
-        if in_index is not None and in_index != current:
-            found = conflict(p, twin_rel, _head(in_index))
-            if found is not None:
-                report.problems.append(Problem(found))
-    if report.problems:
-        return report  # nothing written, nothing staged
+    return worktree_twins
 
-    # ---------------------------------------------------------------- changes
+
+def _format(staged: _Staged, report: HookReport) -> dict[str, bytes]:
+    """Format the staged sources: the index always, the work tree when it holds
+    no unstaged edits. Returns what to stage."""
+    from ..codec import format_text
+    from ..files import atomic_write
+
     stage: dict[str, bytes] = {}
-    for p in sources if not only_twins else ():
+    for p in staged.sources:
         try:
-            text = blobs[p].decode("utf-8")
+            text = staged.blobs[p].decode("utf-8")
         except UnicodeDecodeError:
             continue
         formatted = format_text(text)
         if formatted == text:
             continue
-        in_sync = _read(root / p) == blobs[p]
-        stage[p] = blobs[p] = formatted.encode()
-        if in_sync:  # no unstaged edits: format the work tree too
-            atomic_write(root / p, formatted)
+        in_sync = _read(staged.root / p) == staged.blobs[p]
+        stage[p] = staged.blobs[p] = formatted.encode()
+        if in_sync:
+            atomic_write(staged.root / p, formatted)
         report.formatted.append(Formatted(p, worktree=in_sync))
-    formatted_any = bool(stage)
+    return stage
 
-    for p in sources:
-        twin_rel = twin_rels[p]
-        assert twin_rel is not None
-        source, twin = root / p, twins[p]
-        staged_twin = render(source, twin, blobs[p])
+
+def _twins(staged: _Staged, worktree_twins: dict[str, bytes | None],
+           report: HookReport) -> dict[str, bytes]:
+    """The twin of each staged source, to stage; the work-tree twin follows the
+    work-tree source (the twin of what you are editing). Returns what to stage."""
+    from ..files import atomic_write
+    from .twins import render
+
+    stage: dict[str, bytes] = {}
+    for p in staged.sources:
+        twin_rel = staged.twin_rels[p]
+        assert twin_rel is not None  # _verdicts reported it otherwise
+        source, twin = staged.root / p, staged.twins[p]
+        staged_twin = render(source, twin, staged.blobs[p])
         stage[twin_rel] = staged_twin.encode()
         wt_text: str | None = staged_twin
         worktree = _read(source)
-        if worktree is not None and worktree != blobs[p]:
+        if worktree is not None and worktree != staged.blobs[p]:
             try:
-                wt_text = render(source, twin, worktree)  # the twin of what you are editing
+                wt_text = render(source, twin, worktree)
             except Finding:
-                wt_text = None
-        if wt_text is not None and worktree_twin.get(p) != wt_text.encode():
+                wt_text = None  # an invalid work-tree version: its twin is left as it is
+        if wt_text is not None and worktree_twins.get(p) != wt_text.encode():
             twin.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(twin, wt_text)
             report.written_twins.append(twin_rel)
         report.staged_twins.append(twin_rel)
+    return stage
+
+
+def _remove_orphans(root: Path, cfg: Config, deleted: list[str], report: HookReport) -> None:
+    """Remove the twins of sources deleted in this commit, from the work tree
+    (and, by the caller, the index): only files that carry the twin header."""
+    from .twins import named_source, twin_path
 
     for p in deleted:
         if not p.endswith(".toon"):
             continue
         twin_rel = _rel(twin_path(root / p, cfg), root)
-        if twin_rel is None or excluded(twin_rel):
+        if twin_rel is None or cfg.excluded(root / twin_rel):
             continue
         twin = root / twin_rel
         try:
@@ -221,19 +274,9 @@ def run(start: Path, *, only_twins: bool = False) -> HookReport:
         except OSError:
             continue
         named = named_source(twin, head)
-        if named is not None and not named.exists():  # only a generated twin is removed
+        if named is not None and not named.exists():
             os.unlink(twin)
             report.removed_orphans.append(twin_rel)
-    stage_blobs(root, stage, remove=report.removed_orphans)
-
-    if formatted_any:
-        head = head_tree(root)
-        if head is not None and index_tree(root) == head and not merging(root):
-            report.emptied = True
-
-    if not only_twins:
-        report.overruns = _budgets(cfg, {p: blobs[p] for p in sources})
-    return report
 
 
 def _head(data: bytes) -> bytes:
