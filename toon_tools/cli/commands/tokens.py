@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 @click.option("--no-cache", is_flag=True, help="Count everything afresh; read and write no cache.")
 @click.option("--max-file-size", type=click.IntRange(1), default=None, metavar="MIB",
               help="Refuse files larger than this many MiB [default: 256].")
-@click.option("--jobs", "-j", type=click.IntRange(1), default=None,
+@click.option("--jobs", "-j", type=click.IntRange(1), default=None, metavar="N",
               help="Worker processes for uncached files; 1 counts in this process "
                    "[default: TOON_TOOLS_JOBS, else the CPU count].")
 @file_options
