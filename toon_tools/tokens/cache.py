@@ -48,8 +48,8 @@ def key_for(encoding: str, sha256: str) -> str:
 
 
 class TokenCache:
-    """Token counts by content: ``get_many``/``put_many`` in one round trip each,
-    whatever the number of keys. Failures never propagate: they are recorded in
+    """Token counts by content, in batches (``put_many`` writes a batch in one
+    transaction). Failures never propagate: they are recorded in
     ``problems`` (for the caller to report once) and the cache steps aside."""
 
     def __init__(self, directory: Path) -> None:
