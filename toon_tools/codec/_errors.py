@@ -31,6 +31,6 @@ class ToonDecodeError(Finding, ValueError):
     def colno(self) -> int:
         return self.column
 
-    def __reduce__(self) -> tuple[type[ToonDecodeError], tuple[str, int, int]]:  # type: ignore[override]
+    def __reduce__(self) -> tuple[type[ToonDecodeError], tuple[str, int, int]]:
         # Errors cross process-pool boundaries (hooks, convert); keep them picklable.
         return (type(self), (self.msg, self.line, self.column))

@@ -77,10 +77,10 @@ def _parse(text: str, name: str, first_line: int = 1) -> Any:
                     f"{sys.get_int_max_str_digits():,} digits, so it cannot be kept exactly",
                     pos) from None
     if _SURROGATE_ESCAPE.search(text):
-        pos = _lone_surrogate(text)
-        if pos is not None:
-            raise error(f"lone surrogate {text[pos:pos + 6]} in a string: TOON is UTF-8 text, "
-                        "which cannot hold it", pos)
+        at = _lone_surrogate(text)
+        if at is not None:
+            raise error(f"lone surrogate {text[at:at + 6]} in a string: TOON is UTF-8 text, "
+                        "which cannot hold it", at)
     return value
 
 

@@ -122,7 +122,9 @@ def run(start: Path, *, only_twins: bool = False) -> HookReport:
         if head is not None and index_tree(root) == head and not merging(root):
             report.emptied = True
     if not only_twins:
-        report.overruns = _budgets(cfg, {p: staged.blobs[p] for p in staged.sources})
+        # The staged .toon files themselves, as the framework's toon-tokens sees them
+        # (its files: \.toon$), not the sources that staged twins stand for.
+        report.overruns = _budgets(cfg, {p: staged.blobs[p] for p in staged.changed})
     return report
 
 
@@ -131,7 +133,8 @@ class _Staged:
     """The staged sources the hook works on, their twins, and what the index holds."""
 
     root: Path
-    sources: list[str]  # relative to root, as git names them
+    changed: list[str]  # the staged, not excluded .toon files, relative to root
+    sources: list[str]  # those and the sources that staged twins stand for
     twins: dict[str, Path]  # source -> its twin, absolute
     twin_rels: dict[str, str | None]  # source -> its twin as git names it (None: outside)
     blobs: dict[str, bytes]  # source -> staged content (formatted, once formatted)
@@ -162,8 +165,10 @@ class _Staged:
         # twins already in the index (a hand-written one there is not ours either).
         index = index_blobs(root, list(dict.fromkeys(
             [*sources, *standing, *(t for t in twin_rels.values() if t)])), missing_ok=True)
+        changed = list(sources)
         sources += [p for p in standing if p in index]
-        return cls(root, sources, twins, twin_rels, {p: index[p] for p in sources}, index)
+        return cls(root, changed, sources, twins, twin_rels, {p: index[p] for p in sources},
+                   index)
 
 
 def _verdicts(staged: _Staged, report: HookReport) -> dict[str, bytes | None]:
