@@ -59,6 +59,16 @@ def test_relative_cache_dir_is_relative_to_the_config_file(tmp_path: Path) -> No
     ("[tokens]\nbudget = true\n", "'tokens.budget': expected a non-negative integer"),
     ('[twins]\nlocation = "elsewhere"\n', "'twins.location': expected one of"),
     ("exclude = [\n", "invalid TOML"),
+    ('exclude = ["[z-a]"]\n', "'exclude': pattern '[z-a]' is not a valid pattern"),
+    ('[tokens]\nencoding = "nope"\n', "'tokens.encoding': unknown encoding 'nope' (known: "),
+    ('[twins]\nsuffix = ""\n', "'twins.suffix': expected a non-empty file-name ending"),
+    ('[twins]\nsuffix = "/x"\n', "'twins.suffix': expected a non-empty file-name ending"),
+    ('[twins]\nsuffix = "../x.md"\n', "'twins.suffix': expected a non-empty file-name ending"),
+    ('[twins]\nsuffix = ".toon"\n', "'twins.suffix': a twin's name must not end in .toon"),
+    ('[twins]\nsuffix = ".md.toon"\n', "'twins.suffix': a twin's name must not end in .toon"),
+    ('[twins]\ndir = "../outside"\n', "'twins.dir': expected a relative folder inside"),
+    ('[twins]\ndir = "/etc"\n', "'twins.dir': expected a relative folder inside"),
+    ('[twins]\ndir = "docs/../../x"\n', "'twins.dir': expected a relative folder inside"),
 ])
 def test_bad_settings_are_configuration_errors_naming_file_and_key(
         tmp_path: Path, body: str, needle: str) -> None:
@@ -68,6 +78,14 @@ def test_bad_settings_are_configuration_errors_naming_file_and_key(
     assert needle in str(info.value)
     assert str(tmp_path / ".toon.toml") in str(info.value)
     assert isinstance(info.value, ToolError) and info.value.exit_code == 2
+
+
+def test_good_values_of_the_checked_settings_pass(tmp_path: Path) -> None:
+    write(tmp_path / ".toon.toml", '[tokens]\nencoding = "cl100k_base"\n'
+                                   '[twins]\nsuffix = ".twin.md"\ndir = "docs/mirror"\n')
+    cfg = load_config(tmp_path, env={})
+    assert (cfg["tokens.encoding"], cfg["twins.suffix"], cfg["twins.dir"]) == \
+        ("cl100k_base", ".twin.md", "docs/mirror")
 
 
 def test_tool_toon_that_is_not_a_table(tmp_path: Path) -> None:

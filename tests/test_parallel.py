@@ -7,6 +7,7 @@ import os
 import pytest
 
 from toon_tools import parallel
+from toon_tools.errors import ToolError
 from toon_tools.parallel import CHECK, Workload, map_in_order, pool_size, worker_count
 
 SMALL = Workload("test", min_items=4)
@@ -16,8 +17,19 @@ def test_jobs_env_sets_the_worker_count(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("TOON_TOOLS_JOBS", "3")
     assert worker_count() == 3
     assert worker_count(5) == 5  # --jobs wins over the environment
-    monkeypatch.setenv("TOON_TOOLS_JOBS", "junk")
+    monkeypatch.delenv("TOON_TOOLS_JOBS")
     assert worker_count() == (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "1.5", " "])
+def test_a_bad_jobs_variable_is_an_environment_error(monkeypatch: pytest.MonkeyPatch,
+                                                     value: str) -> None:
+    monkeypatch.setenv("TOON_TOOLS_JOBS", value)
+    with pytest.raises(ToolError, match="TOON_TOOLS_JOBS: expected a whole number of worker "
+                                        "processes from 1") as info:
+        worker_count()
+    assert info.value.exit_code == 2
+    assert worker_count(2) == 2  # --jobs given: the variable is not consulted
 
 
 def test_one_job_means_in_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,6 +52,43 @@ def _str_list(v: Any) -> list[str]:
     return list(v)
 
 
+def _exclude_patterns(v: Any) -> list[str]:
+    patterns = _str_list(v)
+    for pattern in patterns:
+        try:
+            ExcludeRules([pattern])
+        except re.error as e:
+            raise ValueError(f"pattern {pattern!r} is not a valid pattern ({e})") from None
+    return patterns
+
+
+def _encoding(v: Any) -> str:
+    name = _str(v)
+    # Only a configured encoding is checked, so only then is the table imported.
+    from .tokens.vocab import VOCABULARIES
+
+    if name not in VOCABULARIES:
+        raise ValueError(f"unknown encoding {name!r} (known: {', '.join(sorted(VOCABULARIES))})")
+    return name
+
+
+def _twin_suffix(v: Any) -> str:
+    suffix = _str(v)
+    if not suffix or "/" in suffix or "\\" in suffix or "\0" in suffix:
+        raise ValueError("expected a non-empty file-name ending without a slash, like '.md'")
+    if suffix.endswith(".toon"):
+        raise ValueError("a twin's name must not end in .toon: it would be taken for a source")
+    return suffix
+
+
+def _inside_path(v: Any) -> str:
+    path = _str(v)
+    parts = path.replace("\\", "/").split("/")
+    if not path or os.path.isabs(path) or path.startswith(("/", "\\")) or ".." in parts:
+        raise ValueError("expected a relative folder inside the project, without '..'")
+    return path
+
+
 def _choice(*options: str) -> Callable[[Any], str]:
     def check(v: Any) -> str:
         if v not in options:
@@ -65,16 +102,17 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("cache-dir", None, _str,
             "Where token counts and vocabularies are cached "
             "(default: the user cache folder, e.g. ~/.cache/toon-tools).", env="TOON_CACHE_DIR"),
-    Setting("exclude", [], _str_list,
+    Setting("exclude", [], _exclude_patterns,
             "Gitignore-style patterns (relative to the config file's folder) of files "
             "that every command and both hook routes skip."),
-    Setting("tokens.encoding", "o200k_base", _str, "tiktoken encoding for token counts."),
+    Setting("tokens.encoding", "o200k_base", _encoding, "tiktoken encoding for token counts."),
     Setting("tokens.budget", None, _opt_positive_int, "Token budget for all files together."),
     Setting("tokens.per-file-budget", None, _opt_positive_int, "Token budget for any one file."),
     Setting("twins.location", "beside", _choice("beside", "mirror"),
             "Markdown twins beside their source, or in a mirror folder."),
-    Setting("twins.dir", "docs/toon", _str, "The mirror folder (twins.location = mirror)."),
-    Setting("twins.suffix", ".md", _str, "Suffix that replaces .toon in a twin's name."),
+    Setting("twins.dir", "docs/toon", _inside_path,
+            "The mirror folder (twins.location = mirror), relative to the config file's folder."),
+    Setting("twins.suffix", ".md", _twin_suffix, "Suffix that replaces .toon in a twin's name."),
 )
 _BY_KEY: Final = {s.key: s for s in SETTINGS}
 _TABLES: Final = {k.split(".", 1)[0] for k in _BY_KEY if "." in k}

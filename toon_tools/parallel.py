@@ -53,15 +53,21 @@ _IN_WORKER_ENV: Final = "TOON_TOOLS_IN_WORKER"
 
 def worker_count(jobs: int | None = None) -> int:
     """``jobs`` if given, else ``TOON_TOOLS_JOBS``, else the CPU count; always 1
-    inside a pool worker."""
+    inside a pool worker. A ``TOON_TOOLS_JOBS`` that is no whole number from 1 is
+    an environment error (exit 2), never silently ignored."""
     if os.environ.get(_IN_WORKER_ENV):
         return 1
     if jobs is not None:
         return max(1, jobs)
-    try:
-        return max(1, int(os.environ[JOBS_ENV]))
-    except (KeyError, ValueError):
+    value = os.environ.get(JOBS_ENV)
+    if value is None or value == "":
         return os.cpu_count() or 1
+    if not value.strip().isdigit() or int(value) < 1:
+        from .errors import ToolError
+
+        raise ToolError(f"{JOBS_ENV}: expected a whole number of worker processes from 1, "
+                        f"got {value!r}")
+    return int(value)
 
 
 def pool_size(workload: Workload, items: int, total_bytes: int = 0,

@@ -198,3 +198,29 @@ def test_no_command_prints_internal_error_for_a_directory_given_as_a_file(
     for command in (["decode"], ["encode"], ["pipeline", "run"]):
         r = run_toon(*command, str(d))
         assert_reported(r, 2, "dir.toon")
+
+
+@pytest.mark.parametrize("setting, needle", [
+    ('[tool.toon.twins]\nsuffix = "/x"\n', "'twins.suffix'"),
+    ('[tool.toon.twins]\nlocation = "mirror"\ndir = "../outside"\n', "'twins.dir'"),
+    ('[tool.toon]\nexclude = ["[z-a]"]\n', "'exclude': pattern '[z-a]'"),
+    ('[tool.toon.tokens]\nencoding = "nope"\n', "'tokens.encoding': unknown encoding 'nope'"),
+])
+@pytest.mark.parametrize("command", [["twins", "a.toon"], ["check", "a.toon"], ["config"],
+                                     ["convert", "--stats", "a.toon", "-o", "a.md"]])
+def test_a_setting_that_would_write_outside_or_crash_is_refused_at_load(
+        tmp_path: Path, setting: str, needle: str, command: list[str]) -> None:
+    write(tmp_path / "pyproject.toml", setting)
+    write(tmp_path / "a.toon", "a: 1\n")
+    r = run_toon(*command, cwd=tmp_path)
+    assert_reported(r, 2, "pyproject.toml", needle)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.toon", "pyproject.toml"]
+    assert not (tmp_path.parent / "outside").exists()
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3"])
+def test_a_bad_jobs_variable_is_exit_2_not_ignored(tmp_path: Path, value: str) -> None:
+    a = write(tmp_path / "a.toon", "a: 1\n")
+    for command in (["check"], ["tokens"], ["fmt", "--check"]):
+        r = run_toon(*command, str(a), env={"TOON_TOOLS_JOBS": value})
+        assert_reported(r, 2, "TOON_TOOLS_JOBS")

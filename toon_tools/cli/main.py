@@ -71,6 +71,9 @@ def cli() -> None:
     or unformatted file, a stale or conflicting twin, over budget, a failed
     pipeline step); 2 usage, configuration, I/O or environment error.
     """
+    from ..parallel import worker_count
+
+    worker_count()  # a bad TOON_TOOLS_JOBS is an error in every command, pool or not
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
