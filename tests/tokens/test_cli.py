@@ -135,6 +135,60 @@ def test_invalid_utf8(tmp_path: Path, cache_dir: Path) -> None:
     assert f"toon: error: {f}: invalid UTF-8 at byte 3" in r.err
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_non_utf8_file_met_in_a_folder_is_skipped_like_a_binary_one(
+        tmp_path: Path, cache_dir: Path, jobs: str) -> None:
+    tmp_path = tmp_path / "data"  # not the folder that holds the cache
+    tmp_path.mkdir()
+    (tmp_path / "lat.txt").write_bytes(b"caf\xe9\n")
+    (tmp_path / "img.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0")
+    (tmp_path / "a.txt").write_text("hello world")
+    code, doc, err = _tokens("--jobs", jobs, str(tmp_path))
+    assert (code, err) == (0, "")
+    assert [Path(f["path"]).name for f in doc["files"]] == ["a.txt"]  # type: ignore[index, union-attr]
+    assert sorted(Path(p).name for p in doc["skipped"]) == ["img.png", "lat.txt"]  # type: ignore[union-attr]
+    assert doc["errors"] == []
+    assert _note_on_a_terminal("tokens", "--jobs", jobs, str(tmp_path)) == \
+        "(2 files skipped: binary or not UTF-8)\n"
+    # Named on the command line, the same file is still an error (exit 1).
+    code, doc, err = _tokens("--jobs", jobs, str(tmp_path), str(tmp_path / "lat.txt"))
+    assert code == 1
+    assert err == f"toon: error: {tmp_path / 'lat.txt'}: invalid UTF-8 at byte 3\n"
+    assert doc["errors"] == [{"path": str(tmp_path / "lat.txt"), "error": "invalid UTF-8 at byte 3"}]
+
+
+def test_compare_says_per_file_why_it_could_not_compare(tmp_path: Path, cache_dir: Path) -> None:
+    (tmp_path / "s1.json").write_text('{"a": "\\ud800"}\n')  # a lone surrogate
+    (tmp_path / "big.json").write_text('{"n": ' + "7" * 5000 + "}\n")
+    (tmp_path / "bad.json").write_text('{"a": }\n')
+    (tmp_path / "bad.toon").write_text("a: 1\na: 2\n")
+    (tmp_path / "ok.json").write_text('{"a": [1, 2, 3]}\n')
+    names = ["s1.json", "big.json"]
+    r = run_toon("tokens", "--compare", *(str(tmp_path / n) for n in names))
+    assert r.code == 0
+    assert "no JSON or TOON files to compare" not in r.err
+    surrogate, big = r.err.splitlines()  # one line each
+    assert surrogate.startswith(f"toon: warning: {tmp_path / 's1.json'}: not compared: ")
+    assert "lone surrogate" in surrogate and "\\ud800" in surrogate  # escaped, as written
+    assert big == (f"toon: warning: {tmp_path / 'big.json'}: not compared: an integer has "
+                   "more than 4300 digits")
+    code, doc, err = _tokens("--compare", *(str(tmp_path / n) for n in
+                                            ["bad.json", "bad.toon", "ok.json"]))
+    assert code == 0 and [Path(c["path"]).name for c in doc["compare"]] == ["ok.json"]  # type: ignore[index, union-attr]
+    assert err.splitlines() == [
+        f"toon: warning: {tmp_path / 'bad.json'}:1:7: not compared: not valid JSON: "
+        "Expecting value",
+        f"toon: warning: {tmp_path / 'bad.toon'}:2:1: not compared: not a valid TOON "
+        "document: duplicate key 'a'"]
+    # Over budget stays exit 1: the warnings change no exit code.
+    r = run_toon("tokens", "--compare", "--budget", "1", str(tmp_path / "s1.json"))
+    assert r.code == 1 and "not compared" in r.err
+    # Only files that are neither JSON nor TOON: the old note, which is then true.
+    (tmp_path / "a.txt").write_text("hello")
+    r = run_toon("tokens", "--compare", str(tmp_path / "a.txt"))
+    assert r.code == 0 and r.err == "(--compare: no JSON or TOON files to compare)\n"
+
+
 def test_unreadable_paths(tmp_path: Path, cache_dir: Path) -> None:
     (tmp_path / "ok.txt").write_text("hello world")
     dangling = tmp_path / "dangling.txt"
@@ -379,6 +433,21 @@ def test_no_color_disables_styling_on_a_terminal(tmp_path: Path, cache_dir: Path
     assert "\x1b" not in plain
     assert re.sub("\x1b\\[[0-9;]*m", "", styled) == plain  # the same table, unstyled
     assert plain.splitlines()[0].split() == ["path", "bytes", "tokens"]
+
+
+def _note_on_a_terminal(*args: str) -> str:
+    """stderr of ``toon ARGS`` when stdout is a terminal (the table's notes go there)."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "toon_tools", *args], stdout=slave,
+                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=120)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stderr.decode()
 
 
 def _budget_line(text: str) -> int:

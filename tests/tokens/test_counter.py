@@ -167,3 +167,26 @@ def test_small_uncached_work_stays_in_process(tmp_path: Path, cache_dir: Path,
     counter = TokenCounter(cache=False, cache_dir=cache_dir, jobs=2)
     assert all(fc.tokens for fc in counter.count_files(paths))
     assert forks.read_text() == ""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_non_utf8_file_is_skipped_when_walked_and_an_error_when_named(
+        tmp_path: Path, cache_dir: Path, forks: Path, jobs: int) -> None:
+    """Every counting path: kept bytes (small), streamed (large), in the pool (jobs=2:
+    ~3 MB uncached is enough for one)."""
+    paths = _corpus(tmp_path / "docs")
+    small, large = tmp_path / "docs" / "small.txt", tmp_path / "docs" / "large.txt"
+    small.write_bytes(b"caf\xe9\n")
+    large.write_bytes(b"word\n" * 80_000 + b"caf\xe9\n")  # 400 KB: streamed, not kept
+    paths += [str(small), str(large)]
+    counter = TokenCounter(cache=False, cache_dir=cache_dir, jobs=jobs)
+    walked = {Path(fc.path).name: fc for fc in counter.count_files(paths)}
+    assert bool(forks.read_text()) is (jobs == 2)
+    for name in ("small.txt", "large.txt"):
+        fc = walked[name]
+        assert (fc.tokens, fc.error, fc.not_utf8, fc.skipped) == (None, None, True, True)
+    assert not any(fc.skipped for n, fc in walked.items() if n not in ("small.txt", "large.txt"))
+    named = counter.count_files(paths, explicit=frozenset({str(small), str(large)}))
+    errors = {Path(fc.path).name: fc.error for fc in named if fc.error}
+    assert errors == {"small.txt": "invalid UTF-8 at byte 3", "large.txt": "invalid UTF-8 at byte 400003"}
+    assert not any(fc.skipped for fc in named if Path(fc.path).name in errors)

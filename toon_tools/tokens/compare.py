@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import Finding
+
 if TYPE_CHECKING:
     from .counter import TokenCounter
 
@@ -31,9 +33,15 @@ class Comparison:
                 "saving_vs_compact": self.saving("json_compact")}
 
 
+class NotComparable(Finding):
+    """A ``.json`` or ``.toon`` file that cannot be compared, and why (its
+    position, when the reason has one)."""
+
+
 def compare(counter: TokenCounter, path: str, data: bytes) -> Comparison | None:
     """The comparison for one ``.json`` or ``.toon`` file's bytes; None for other
-    files and for data that does not parse (that is ``toon check``'s business)."""
+    files. :class:`NotComparable` when the data does not parse or cannot be
+    written in every form."""
     from .. import codec
 
     value: Any
@@ -44,8 +52,18 @@ def compare(counter: TokenCounter, path: str, data: bytes) -> Comparison | None:
             value = codec.decode(data)
         else:
             return None
-    except (ValueError, RecursionError):
-        return None
+    except codec.ToonDecodeError as e:
+        raise NotComparable(f"not compared: not a valid TOON document: {e.message}",
+                            path=path, line=e.line, column=e.column) from None
+    except json.JSONDecodeError as e:
+        raise NotComparable(f"not compared: not valid JSON: {e.msg}", path=path,
+                            line=e.lineno, column=e.colno) from None
+    except UnicodeDecodeError as e:
+        raise NotComparable(f"not compared: invalid UTF-8 at byte {e.start}", path=path) from None
+    except ValueError as e:
+        raise NotComparable(f"not compared: {_why(e)}", path=path) from None
+    except RecursionError:
+        raise NotComparable("not compared: nested too deeply", path=path) from None
     try:
         forms = [
             json.dumps(value, indent=2, ensure_ascii=False),
@@ -55,6 +73,24 @@ def compare(counter: TokenCounter, path: str, data: bytes) -> Comparison | None:
             codec.encode(value, delimiter="|"),
         ]
         counts = counter.count_many(forms)
-    except (ValueError, RecursionError):  # e.g. a lone surrogate that UTF-8 cannot hold
-        return None
+    except UnicodeEncodeError as e:  # a lone surrogate, which UTF-8 cannot hold
+        lone = e.object[e.start:e.end] if isinstance(e.object, str) else ""
+        shown = "".join(f"\\u{ord(c):04x}" for c in lone)
+        raise NotComparable(f"not compared: a string holds a lone surrogate"
+                            f"{f' ({shown})' if shown else ''}, which UTF-8 cannot encode",
+                            path=path) from None
+    except ValueError as e:
+        raise NotComparable(f"not compared: {_why(e)}", path=path) from None
+    except RecursionError:
+        raise NotComparable("not compared: nested too deeply", path=path) from None
     return Comparison(path, dict(zip(FORMS, counts)))
+
+
+def _why(e: ValueError) -> str:
+    """``e`` in our words where Python's are about its own knobs."""
+    text = str(e)
+    if "integer string conversion" in text:
+        import sys
+
+        return f"an integer has more than {sys.get_int_max_str_digits()} digits"
+    return text

@@ -50,6 +50,10 @@ class InputError(Finding, ValueError):
     """A file that cannot be counted: binary, not UTF-8, too large (exit 1)."""
 
 
+class NotUTF8(InputError):
+    """Text that is not UTF-8: skipped like a binary file when met in a folder."""
+
+
 @dataclass
 class FileCount:
     path: str
@@ -59,6 +63,13 @@ class FileCount:
     error: str | None = None  # why it was not counted
     io_error: bool = False  # the error is the file system's (unreadable, missing)
     binary: bool = False
+    #: Not UTF-8 (found by counting; ``error`` says where unless it was skipped).
+    not_utf8: bool = False
+
+    @property
+    def skipped(self) -> bool:
+        """Met in a folder and passed over: binary, or not UTF-8."""
+        return (self.binary or self.not_utf8) and self.error is None
 
 
 def safe_cut(data: bytes, end: int) -> int:
@@ -76,7 +87,7 @@ def _utf8(data: bytes, offset: int = 0) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise InputError(f"invalid UTF-8 at byte {offset + e.start}") from None
+        raise NotUTF8(f"invalid UTF-8 at byte {offset + e.start}") from None
 
 
 class TokenCounter:
@@ -185,8 +196,9 @@ class TokenCounter:
                     skip_binary: bool = True) -> list[FileCount]:
         """Count each file; errors are recorded per file, never raised.
 
-        Binary files (a NUL byte) are marked ``binary``; when ``skip_binary`` and
-        the path was found by walking (not in ``explicit``) that is not an error.
+        Binary files (a NUL byte) are marked ``binary``, files that are not UTF-8
+        ``not_utf8``; when ``skip_binary`` and the path was found by walking (not
+        in ``explicit``) that is not an error: the file is :attr:`FileCount.skipped`.
         """
         results: list[FileCount] = []
         misses: dict[str, list[FileCount]] = {}
@@ -223,6 +235,10 @@ class TokenCounter:
                 misses.setdefault(k, []).append(fc)
         if misses:
             counted = self._count_misses(misses, kept)
+            for fcs in misses.values():
+                for fc in fcs:
+                    if fc.not_utf8 and skip_binary and fc.path not in explicit:
+                        fc.error = None
             if self.cache is not None:
                 self.cache.put_many({k: n for k, n in counted.items() if n is not None})
         return results
@@ -271,26 +287,31 @@ class TokenCounter:
             # parsing the vocabulary again.
             spec = (self.encoding_name, self.cache_dir, self.max_file_size, self.encoding)
             with executor(workers, _init_worker, spec) as pool:
-                outcomes = list(pool.map(_count_in_worker, paths,
+                outcomes = list(pool.map(_measure_in_worker, paths,
                                          chunksize=max(1, len(paths) // (workers * 8))))
         else:
-            outcomes = [self._count_kept(kept[k]) if k in kept else self.count_path(p)
+            outcomes = [self._count_kept(kept[k]) if k in kept else self._measure(p)
                         for k, p in todo]
         counted: dict[str, int | None] = {}
-        for (k, _), (n, err) in zip(todo, outcomes):
+        for (k, _), (n, err, not_utf8) in zip(todo, outcomes):
             counted[k] = n
             for fc in misses[k]:
-                fc.tokens, fc.error = n, err
+                fc.tokens, fc.error, fc.not_utf8 = n, err, not_utf8
         return counted
 
-    def _count_kept(self, data: bytes) -> tuple[int | None, str | None]:
+    def _count_kept(self, data: bytes) -> tuple[int | None, str | None, bool]:
         try:
-            return self._count_data(data), None
+            return self._count_data(data), None, False
         except InputError as e:
-            return None, str(e)
+            return None, str(e), isinstance(e, NotUTF8)
 
     def count_path(self, path: str) -> tuple[int | None, str | None]:
         """(tokens, None) or (None, error) for one file, streamed in chunks."""
+        n, err, _ = self._measure(path)
+        return n, err
+
+    def _measure(self, path: str) -> tuple[int | None, str | None, bool]:
+        """:meth:`count_path`, and whether the error is that the file is not UTF-8."""
         try:
             total = 0
             carry = b""
@@ -300,7 +321,7 @@ class TokenCounter:
                     block = fh.read(CHUNK)
                     data = carry + block
                     if not block:
-                        return total + self.count_uncached(_utf8(data, offset)), None
+                        return total + self.count_uncached(_utf8(data, offset)), None, False
                     cut = safe_cut(data, len(data))
                     if cut <= 0:
                         if len(data) > MAX_UNCUT:
@@ -312,9 +333,9 @@ class TokenCounter:
                     offset += cut
                     carry = data[cut:]
         except InputError as e:
-            return None, str(e)
+            return None, str(e), isinstance(e, NotUTF8)
         except OSError as e:
-            return None, e.strerror or str(e)
+            return None, e.strerror or str(e), False
 
 
 def safe_cut_forward(data: bytes, start: int) -> int:
@@ -345,7 +366,7 @@ def _init_worker(encoding: str, cache_dir: Path, max_file_size: int,
     _worker_counter._encoding = loaded  # inherited through fork; None: load it here
 
 
-def _count_in_worker(path: str) -> tuple[int | None, str | None]:
+def _measure_in_worker(path: str) -> tuple[int | None, str | None, bool]:
     if _worker_counter is None:  # pragma: no cover - the initializer always runs first
-        raise RuntimeError("_count_in_worker runs only in a pool started by TokenCounter")
-    return _worker_counter.count_path(path)
+        raise RuntimeError("_measure_in_worker runs only in a pool started by TokenCounter")
+    return _worker_counter._measure(path)

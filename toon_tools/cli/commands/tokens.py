@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._files import file_options
-from .._output import ERROR, FINDINGS, OK, error, escape, fail, position, warning
+from .._output import ERROR, FINDINGS, OK, describe, error, escape, fail, position, warning
 
 if TYPE_CHECKING:
     from ...config import Config
@@ -45,7 +45,8 @@ def tokens(paths: tuple[str, ...], encoding: str | None, model: str | None, budg
 
     Folders are searched recursively; inside a git repository .gitignore is
     honoured, and [tool.toon] exclude applies (to named files too with
-    --force-exclude). Binary files found in folders are skipped. Counts are
+    --force-exclude). Binary and non-UTF-8 files found in folders are skipped
+    (named, they are errors). Counts are
     cached by content hash, so unchanged files cost nothing the second time.
     """
     from ...config import load_config
@@ -74,7 +75,7 @@ def tokens(paths: tuple[str, ...], encoding: str | None, model: str | None, budg
 
     status = OK
     counted = [r for r in results if r.tokens is not None]
-    skipped = [r for r in results if r.binary and r.error is None]
+    skipped = [r for r in results if r.skipped]
     errors = [r for r in results if r.error is not None]
     for r in errors:
         error(position(r.path, None, None, r.error or ""))
@@ -84,10 +85,10 @@ def tokens(paths: tuple[str, ...], encoding: str | None, model: str | None, budg
 
     if as_json:
         _print_json(counter.encoding_name, counted, skipped, errors, budget, per_file_budget,
-                    [str(o) for o in over], comparisons)
+                    [str(o) for o in over], (comparisons or []) if compare else None)
     else:
         _table(counted, skipped, counter.encoding_name)
-        if comparisons is not None:
+        if compare:
             _compare_table(comparisons)
     for overrun in over:
         click.echo(f"over budget: {escape(str(overrun))}", err=True)
@@ -177,13 +178,17 @@ def _table(rows: list[FileCount], skipped: list[FileCount], encoding: str) -> No
     label = f"total ({len(rows)} file{'s' * (len(rows) != 1)}, {encoding})"
     click.echo(_bold(f"{label:<{width}}  {total_bytes:>{nb},}  {total_tokens:>{nt},}"))
     if skipped:
-        click.echo(f"({len(skipped)} binary file{'s' * (len(skipped) != 1)} skipped)", err=True)
+        click.echo(f"({len(skipped)} file{'s' * (len(skipped) != 1)} skipped: binary or not UTF-8)",
+                   err=True)
 
 
-def _compare(counter: TokenCounter, rows: list[FileCount]) -> list[Comparison]:
-    from ...tokens.compare import compare
+def _compare(counter: TokenCounter, rows: list[FileCount]) -> list[Comparison] | None:
+    """The comparisons of the JSON and TOON files among ``rows``; a file that
+    cannot be compared gets a warning saying why. None if no row is JSON or TOON."""
+    from ...tokens.compare import NotComparable, compare
 
     out = []
+    tried = False
     for r in rows:
         if r.path == "-":
             continue
@@ -192,18 +197,27 @@ def _compare(counter: TokenCounter, rows: list[FileCount]) -> list[Comparison]:
                 data = fh.read()
         except OSError:
             continue  # it was just counted; a file that vanished since has no comparison
-        found = compare(counter, r.path, data)
+        try:
+            found = compare(counter, r.path, data)
+        except NotComparable as e:
+            tried = True
+            warning(describe(e))
+            continue
         if found is not None:
+            tried = True
             out.append(found)
-    return out
+    return out if tried else None
 
 
-def _compare_table(rows: list[Comparison]) -> None:
+def _compare_table(rows: list[Comparison] | None) -> None:
+    """The comparison table; None: no JSON or TOON file was given."""
     from ...tokens.compare import FORMS
 
-    if not rows:
+    if rows is None:
         click.echo("(--compare: no JSON or TOON files to compare)", err=True)
         return
+    if not rows:
+        return  # each file's warning said why
     labels = dict(zip(FORMS, ("JSON pretty", "JSON compact", "TOON ,", "TOON tab", "TOON |")))
     names = [escape(r.path) for r in rows]
     width = max([len("path")] + [len(n) for n in names])
