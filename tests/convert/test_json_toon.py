@@ -58,7 +58,9 @@ def test_an_integer_over_the_digit_limit_is_refused_where_it_stands() -> None:
     assert err.message == (f"integer with {LIMIT + 1:,} digits: over Python's limit of "
                            f"{LIMIT:,} digits, so it cannot be kept exactly")
     assert sys.get_int_max_str_digits() == LIMIT  # never changed
-    assert read_json(f"[{'9' * LIMIT}, {huge}.5]".encode(), "d.json")[0] == int("9" * LIMIT)
+    # A float is no int: its digits have no limit.
+    assert read_json(f"[{'9' * LIMIT}, 0.{huge}]".encode(), "d.json") == \
+        [int("9" * LIMIT), 0.7777777777777778]
 
 
 def test_nesting_too_deep() -> None:
@@ -100,3 +102,50 @@ def test_any_bytes_give_a_value_or_a_finding(data: bytes) -> None:
     except ConversionError as e:
         assert e.line is not None and e.line >= 1 and e.column is not None and e.column >= 1
 
+
+
+# -- numbers TOON cannot hold: NaN and the infinities (not JSON: RFC 8259 §6),
+# and numbers past a float's range (TOON's decoder refuses them too) ----------------
+
+@pytest.mark.parametrize(("data", "line", "column", "message"), [
+    (b'{"a": NaN}', 1, 7, "invalid JSON: NaN is not a JSON number (RFC 8259)"),
+    (b'[1,\n  Infinity]', 2, 3, "invalid JSON: Infinity is not a JSON number (RFC 8259)"),
+    (b'{"NaN": "Infinity", "x": -Infinity}', 1, 26,
+     "invalid JSON: -Infinity is not a JSON number (RFC 8259)"),
+    (b'{"a": 1e999, "b": -1e400}', 1, 7, "number is out of the range of a float: 1e999"),
+    (b'{"1e999": "1e999",\n "n": [0.5, -1.5e400]}', 2, 13,
+     "number is out of the range of a float: -1.5e400"),
+    (b'[' + b'9' * 400 + b'.0]', 1, 2, "number is out of the range of a float: " + "9" * 40),
+])
+def test_numbers_toon_cannot_hold(data: bytes, line: int, column: int, message: str) -> None:
+    err = error_of(data)
+    assert (err.line, err.column, err.message) == (line, column, message)
+
+
+def test_numbers_that_underflow_read_as_zero_and_big_integers_stay_exact() -> None:
+    assert read_json(b"[1e-999, -1e-400, 1e308, 100000000000000000000000]", "d.json") == \
+        [0.0, -0.0, 1e308, 10**23]
+
+
+def test_json_lines_refuse_them_in_place() -> None:
+    err = error_of(b'{"id": 1}\n\n{"id": 2, "v": 1E+999}\n', read_json_lines)
+    assert (err.line, err.column, err.message) == \
+        (3, 16, "number is out of the range of a float: 1E+999")
+    err = error_of(b'{"id": 1}\n[NaN]\n', read_json_lines)
+    assert (err.line, err.column) == (2, 2)
+
+
+def test_encode_refuses_them_in_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.cli.conftest import run_toon
+
+    src = tmp_path / "inf.json"
+    src.write_text('{"a": 1e999, "b": -1e400, "c": NaN, "d": Infinity}\n')
+    r = run_toon("encode", str(src))
+    assert (r.code, r.out, r.err) == (
+        1, "", f"toon: error: {src}:1:7: number is out of the range of a float: 1e999\n")
+    r = run_toon("encode", stdin='{"c": NaN}')
+    assert (r.code, r.out, r.err) == (
+        1, "", "toon: error: <stdin>:1:7: invalid JSON: NaN is not a JSON number (RFC 8259)\n")
+    r = run_toon("convert", str(src))
+    assert (r.code, r.out) == (1, "") and r.err.count("\n") == 1
+    assert r.err.startswith(f"toon: error: {src}:1:7: number is out of the range")

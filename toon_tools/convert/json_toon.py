@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from typing import Any, Final
@@ -17,9 +18,12 @@ _INT_LIMIT_MESSAGE: Final = "Exceeds the limit"
 
 # JSON tokens that matter for locating a problem the parser does not position:
 # whole strings (skipped, or searched for escapes), numbers and brackets.
-_TOKEN: Final = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|[\[{]|[\]}]', re.S)
+_TOKEN: Final = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|[\[{]|[\]}]'
+                           r'|-?Infinity|NaN', re.S)
 _ESCAPE: Final = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.S)
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+#: What Python's JSON parser reads as floats although JSON has no such values.
+_CONSTANTS: Final = frozenset({"NaN", "Infinity", "-Infinity"})
 
 
 def read_json(data: bytes, name: str) -> Any:
@@ -29,7 +33,11 @@ def read_json(data: bytes, name: str) -> Any:
     that RFC 8259 readers accept), a lone surrogate escape (``"\\ud800"``: TOON
     text is UTF-8, which cannot hold one), an integer longer than Python's
     digit limit (refused, never rounded; the limit is left as it is), and
-    nesting deeper than the parser's stack allows.
+    nesting deeper than the parser's stack allows. ``NaN``, ``Infinity`` and
+    ``-Infinity`` are refused (Python's parser takes them, but they are not
+    JSON: RFC 8259 §6), and so is a number past a float's range (``1e999``:
+    never turned into null or infinity; TOON's decoder refuses it too). A number
+    too small for a float (``1e-999``) reads as 0, as every JSON reader does.
 
     ``toon encode`` and ``toon convert`` both read JSON through here, so they
     report the same error the same way.
@@ -64,7 +72,13 @@ def _parse(text: str, name: str, first_line: int = 1) -> Any:
         return ConversionError(message, path=name, line=line + first_line - 1, column=column)
 
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_float=_float, parse_constant=_constant)
+    except _NotAFloat as e:
+        pos = _number_at(text, e.token)
+        message = (f"invalid JSON: {e.token} is not a JSON number (RFC 8259)"
+                   if e.token in _CONSTANTS else
+                   f"number is out of the range of a float: {e.token[:40]}")
+        raise error(message, pos) from None
     except json.JSONDecodeError as e:
         raise error(f"invalid JSON: {e.msg}", e.pos) from None
     except RecursionError:
@@ -82,6 +96,34 @@ def _parse(text: str, name: str, first_line: int = 1) -> Any:
             raise error(f"lone surrogate {text[at:at + 6]} in a string: TOON is UTF-8 text, "
                         "which cannot hold it", at)
     return value
+
+
+class _NotAFloat(Exception):
+    """A number token that TOON cannot hold, raised out of the parser."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.token = token
+
+
+def _float(token: str) -> float:
+    value = float(token)
+    if math.isinf(value):
+        raise _NotAFloat(token)
+    return value
+
+
+def _constant(token: str) -> float:
+    raise _NotAFloat(token)  # NaN, Infinity, -Infinity
+
+
+def _number_at(text: str, token: str) -> int:
+    """Offset of the first number token in ``text`` that is ``token`` (the
+    parser reads left to right, so the first is the one it stopped at)."""
+    for m in _TOKEN.finditer(text):
+        if m.group() == token:
+            return m.start()
+    return 0
 
 
 def _encode(value: Any, name: str) -> str:
