@@ -111,6 +111,48 @@ def test_twins_add_route_reports_the_same_conflict(git_repo: Path) -> None:
     assert (git_repo / "notes.md").read_bytes() == HAND
 
 
+@pytest.mark.parametrize("only_twins", [False, True])
+@pytest.mark.parametrize("kind", ["dangling", "to a twin", "folder"])
+def test_what_is_not_a_regular_file_in_the_twins_place_is_never_replaced(
+        git_repo: Path, kind: str, only_twins: bool) -> None:
+    twin = git_repo / "s3.md"
+    if kind == "dangling":
+        twin.symlink_to("/nonexistent")
+    elif kind == "to a twin":
+        (git_repo / "s3.toon").write_text("a: 3\n")
+        git(git_repo, "add", "s3.toon")
+        run(git_repo)
+        git(git_repo, "reset", "-q")
+        os.rename(twin, git_repo.parent / "page.md")
+        twin.symlink_to(git_repo.parent / "page.md")
+    else:
+        twin.mkdir()
+    (git_repo / "s3.toon").write_text("a: 3\n")
+    git(git_repo, "add", "s3.toon")
+    before = _index(git_repo)
+    report = run(git_repo, only_twins=only_twins)
+    what = "a folder" if kind == "folder" else "a symbolic link"
+    assert report.exit_code == 1
+    assert [(p.error.path, str(p.error)) for p in report.problems] == [
+        ("s3.md", f"is {what}, not a twin of s3.toon; rename it or set twins.suffix")]
+    assert _index(git_repo) == before
+    assert twin.is_dir() if kind == "folder" else twin.is_symlink()
+
+
+def test_a_symlink_in_a_deleted_sources_twin_place_is_not_removed(git_repo: Path) -> None:
+    (git_repo / "a.toon").write_text(DATA)
+    git(git_repo, "add", "a.toon")
+    run(git_repo)
+    git(git_repo, "commit", "-qm", "a")
+    page = git_repo.parent / "page.md"
+    os.rename(git_repo / "a.md", page)  # a generated twin, now behind a link
+    (git_repo / "a.md").symlink_to(page)
+    git(git_repo, "rm", "-q", "a.toon")
+    report = run(git_repo)
+    assert report.removed_orphans == [] and report.exit_code == 0
+    assert (git_repo / "a.md").is_symlink() and page.exists()
+
+
 def test_deleted_source_removes_only_its_generated_twin(git_repo: Path) -> None:
     for name in ("a", "b"):
         (git_repo / f"{name}.toon").write_text(DATA)
@@ -173,6 +215,9 @@ def test_install_keeps_every_foreign_hook(git_repo: Path) -> None:
     with pytest.raises(Exception, match="was not written by toon-tools") as e:
         install(git_repo)
     assert getattr(e.value, "exit_code", None) == 2
+    assert str(e.value) == ("exists and was not written by toon-tools; with --force it is "
+                            f"replaced, and kept as {BACKUP} (it will no longer run)")
+    assert BACKUP not in os.listdir(hooks)  # nothing is kept until --force
     first = install(git_repo, force=True)
     assert first.backup == hooks / BACKUP
     assert (hooks / BACKUP).read_text() == "#!/bin/sh\necho first\n"
@@ -181,10 +226,24 @@ def test_install_keeps_every_foreign_hook(git_repo: Path) -> None:
     again = install(git_repo)  # our own hook: replaced quietly, no backup
     assert again.backup is None
     (hooks / "pre-commit").write_text("#!/bin/sh\necho second\n")
+    with pytest.raises(Exception, match=f"kept as {BACKUP}.1 "):  # the name it would take
+        install(git_repo)
     second = install(git_repo, force=True)
     assert second.backup == hooks / f"{BACKUP}.1"
     assert (hooks / BACKUP).read_text() == "#!/bin/sh\necho first\n"
     assert (hooks / f"{BACKUP}.1").read_text() == "#!/bin/sh\necho second\n"
+
+
+def test_install_help_says_the_replaced_hook_no_longer_runs() -> None:
+    from click.testing import CliRunner
+
+    from toon_tools.cli.commands.hooks import hooks
+
+    r = CliRunner().invoke(hooks, ["install", "--help"], terminal_width=200)
+    assert r.exit_code == 0
+    text = " ".join(r.output.split())
+    assert "kept as pre-commit.before-toon" in text
+    assert "no longer run" in text and "not chained" in text
 
 
 def test_hook_script_is_ours_and_says_how_to_get_toon() -> None:

@@ -81,6 +81,71 @@ def test_examine_a_folder_in_the_twins_place_is_a_conflict(here: Path) -> None:
     assert r.state == "conflict"
 
 
+def _occupy(place: Path, kind: str, target: Path) -> None:
+    """Put something that is not a regular file at ``place``."""
+    if kind == "dangling link":
+        place.symlink_to("/nonexistent")
+    elif kind == "link to a file":
+        place.symlink_to(target)
+    elif kind == "folder":
+        place.mkdir()
+    else:
+        os.mkfifo(place)  # reading it would block: it must not be opened
+
+
+NOT_REGULAR = {"dangling link": "is a symbolic link", "link to a file": "is a symbolic link",
+               "folder": "is a folder", "fifo": "is a special file"}
+
+
+@pytest.mark.parametrize("kind", NOT_REGULAR)
+@pytest.mark.parametrize("write", [False, True])
+def test_examine_never_replaces_what_is_not_a_regular_file(here: Path, kind: str,
+                                                          write: bool) -> None:
+    (here / "notes.toon").write_text(DATA)
+    (here / "page.txt").write_text(_twin_of("notes.toon"))  # even a link to a real twin
+    _occupy(here / "notes.md", kind, here / "page.txt")
+    before = os.lstat(here / "notes.md")
+    r = examine(("notes.toon", "notes.md"), write=write)
+    assert r.state == "conflict" and r.temp is None
+    assert r.problem is not None and r.problem.exit_code == 1 and r.problem.path == "notes.md"
+    assert str(r.problem) == (f"{NOT_REGULAR[kind]}, not a twin of notes.toon; "
+                              "rename it or set twins.suffix")
+    after = os.lstat(here / "notes.md")
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert sorted(os.listdir(here)) == ["notes.md", "notes.toon", "page.txt"]
+
+
+def test_a_symlink_is_never_an_orphan(here: Path) -> None:
+    (here / "gone.toon").write_text(DATA)
+    (here / "real.md").write_text(_twin_of("gone.toon"))
+    (here / "link.md").symlink_to(here / "real.md")
+    (here / "dangling.md").symlink_to("/nonexistent")
+    (here / "gone.toon").unlink()
+    assert find_orphans(["real.md", "link.md", "dangling.md"]) == ["real.md"]
+    assert source_of(Path("link.md")) is None
+
+
+def test_update_reports_a_symlink_in_the_twins_place_and_removes_no_link(
+        git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(git_repo)
+    (git_repo / "s3.toon").write_text("a: 3\n")
+    (git_repo / "s3.md").symlink_to("/nonexistent")
+    (git_repo / "gone.toon").write_text(DATA)
+    update(["gone.toon"], load_config(git_repo), root=git_repo)
+    kept = git_repo.parent / "kept.md"  # outside the repository: no orphan itself
+    os.rename(git_repo / "gone.md", kept)
+    (git_repo / "gone.md").symlink_to(kept)  # a link to a generated twin, tracked as gone.md
+    (git_repo / "gone.toon").unlink()
+    for check in (True, False):
+        run = update([], load_config(git_repo), root=git_repo, check=check, every=True)
+        assert [(r.twin, r.state, str(r.problem)) for r in run.results] == [
+            ("s3.md", "conflict", "is a symbolic link, not a twin of s3.toon; "
+                                  "rename it or set twins.suffix")]
+        assert run.orphans == [] and run.problems == []
+        assert os.readlink(git_repo / "s3.md") == "/nonexistent"
+        assert os.readlink(git_repo / "gone.md") == str(kept) and kept.exists()
+
+
 def test_examine_states(here: Path) -> None:
     (here / "a.toon").write_text(DATA)
     assert examine(("a.toon", "a.md")).state == "missing"

@@ -157,6 +157,27 @@ def test_standalone_blocks_invalid(standalone: Path) -> None:
     assert code != 0 and "bad.toon:2:1: duplicate key 'a'" in out
 
 
+LINK_CONFLICT = ("toon: error: s3.md: is a symbolic link, not a twin of s3.toon; "
+                 "rename it or set twins.suffix\n")
+
+
+def test_a_dangling_symlink_in_a_twins_place_is_kept_on_every_route(repo: Path) -> None:
+    (repo / "s3.toon").write_text("a: 3\n")
+    (repo / "s3.md").symlink_to("/nonexistent")
+    for args in (["--all"], ["--check", "--all"], ["s3.toon"], ["s3.md", "s3.toon"]):
+        r = run(repo, "toon", "twins", *args, check=False)
+        assert (r.returncode, r.stdout, r.stderr) == (1, "", LINK_CONFLICT), args
+        assert os.readlink(repo / "s3.md") == "/nonexistent"
+    run(repo, "toon", "hooks", "install")
+    run(repo, "git", "add", "s3.toon")
+    code, out = commit(repo)
+    assert code == 1 and LINK_CONFLICT in out
+    r = run(repo, "toon", "twins", "--add", check=False)
+    assert (r.returncode, r.stderr) == (1, LINK_CONFLICT)
+    assert os.readlink(repo / "s3.md") == "/nonexistent"
+    assert "s3.md" not in run(repo, "git", "ls-files", "--cached").stdout
+
+
 def test_standalone_partial_staging_never_touches_unstaged_edits(standalone: Path) -> None:
     repo = standalone
     (repo / "data.toon").write_text(DATA)
@@ -199,10 +220,19 @@ def test_install_respects_hooks_path_and_foreign_hooks(repo: Path) -> None:
     (repo / ".githooks").mkdir()
     (repo / ".githooks" / "pre-commit").write_text("#!/bin/sh\necho mine\n")
     r = run(repo, "toon", "hooks", "install", check=False)
-    assert r.returncode == 2 and "was not written by toon-tools" in r.stderr
-    assert (repo / ".githooks" / "pre-commit").read_text() == "#!/bin/sh\necho mine\n"
+    hook = repo / ".githooks" / "pre-commit"
+    # What --force would do, not a claim that something was kept already.
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", (
+        f"toon: error: {hook}: exists and was not written by toon-tools; with --force it is "
+        "replaced, and kept as pre-commit.before-toon (it will no longer run)\n"))
+    assert sorted(os.listdir(repo / ".githooks")) == ["pre-commit"]  # nothing kept yet
+    assert hook.read_text() == "#!/bin/sh\necho mine\n"
     r = run(repo, "toon", "hooks", "install", "--force")
-    assert "kept the previous hook as" in r.stdout
+    backup = repo / ".githooks" / "pre-commit.before-toon"
+    assert r.stdout.splitlines() == [
+        f"kept the previous hook as {backup}; it is no longer run (run it from there, "
+        "or call it from your own hook, if you still need it)",
+        f"installed {hook}"]
     assert (repo / ".githooks" / "pre-commit").read_text() == hook_script()
     assert (repo / ".githooks" / "pre-commit.before-toon").read_text() == "#!/bin/sh\necho mine\n"
     assert os.access(repo / ".githooks" / "pre-commit", os.X_OK)
@@ -429,7 +459,7 @@ def test_install_force_twice_keeps_both_foreign_hooks(repo: Path) -> None:
     run(repo, "toon", "hooks", "install", "--force")
     (hooks / "pre-commit").write_text("#!/bin/sh\necho second\n")
     r = run(repo, "toon", "hooks", "install", "--force")
-    assert "pre-commit.before-toon.1" in r.stdout
+    assert "pre-commit.before-toon.1; it is no longer run" in r.stdout
     assert (hooks / "pre-commit.before-toon").read_text() == "#!/bin/sh\necho first\n"
     assert (hooks / "pre-commit.before-toon.1").read_text() == "#!/bin/sh\necho second\n"
 

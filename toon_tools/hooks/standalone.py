@@ -175,7 +175,7 @@ def _verdicts(staged: _Staged, report: HookReport) -> dict[str, bytes | None]:
     """Add every invalid source and every file we may not replace to
     ``report.problems``; return the work-tree twins' bytes (None: no file)."""
     from ..codec import ToonDecodeError, decode
-    from .twins import conflict
+    from .twins import conflict, not_regular
 
     for p in staged.sources:
         try:
@@ -192,11 +192,14 @@ def _verdicts(staged: _Staged, report: HookReport) -> dict[str, bytes | None]:
                 f"its twin {staged.twins[p]} would be outside the repository", path=p)))
             continue
         try:
+            # A link (dangling or not), a folder, a FIFO: not ours, and not followed.
+            occupied = not_regular(p, str(staged.root / twin_rel))
+            if occupied is not None:
+                report.problems.append(Problem(Finding(occupied.message, path=twin_rel)))
+                continue
             current: bytes | None = (staged.root / twin_rel).read_bytes()
         except FileNotFoundError:
             current = None
-        except IsADirectoryError:
-            current = b""  # a folder in the twin's place: not ours either
         except OSError as e:
             report.problems.append(Problem(ToolError(e.strerror or str(e), path=twin_rel)))
             continue
@@ -265,7 +268,7 @@ def _twins(staged: _Staged, worktree_twins: dict[str, bytes | None],
 def _remove_orphans(root: Path, cfg: Config, deleted: list[str], report: HookReport) -> None:
     """Remove the twins of sources deleted in this commit, from the work tree
     (and, by the caller, the index): only files that carry the twin header."""
-    from .twins import named_source, twin_path
+    from .twins import is_regular, named_source, twin_path
 
     for p in deleted:
         if not p.endswith(".toon"):
@@ -274,6 +277,8 @@ def _remove_orphans(root: Path, cfg: Config, deleted: list[str], report: HookRep
         if twin_rel is None or cfg.excluded(root / twin_rel):
             continue
         twin = root / twin_rel
+        if not is_regular(twin):  # a link is someone's, wherever it points
+            continue
         try:
             head = _head(twin.read_bytes())
         except OSError:
@@ -316,7 +321,8 @@ class Installed:
 def install(start: Path, *, force: bool = False) -> Installed:
     """Write the hook into the repository holding ``start`` (``core.hooksPath``
     honoured). A hook we did not write is replaced only with ``force``, and kept
-    under a name no earlier backup holds; ToolError otherwise."""
+    under a name no earlier backup holds (it is not run any more: the new hook
+    does not chain to it); ToolError otherwise."""
     from ..files import atomic_write
     from .git import hooks_dir
 
@@ -328,14 +334,25 @@ def install(start: Path, *, force: bool = False) -> Installed:
         existing = None
     if existing is not None and MARK not in existing:
         if not force:
-            raise ToolError("exists and was not written by toon-tools; use --force to replace "
-                            f"it (it is kept as {BACKUP})", path=str(hook))
+            raise ToolError("exists and was not written by toon-tools; with --force it is "
+                            f"replaced, and kept as {_free(hook).name} (it will no longer run)",
+                            path=str(hook))
         backup = _keep(hook)
         hook.unlink()
     hook.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(hook, hook_script())
     hook.chmod(hook.stat().st_mode | 0o111)
     return Installed(hook, backup)
+
+
+def _free(hook: Path) -> Path:
+    """The first of ``pre-commit.before-toon``, ``.before-toon.1``, ... not taken."""
+    n = 0
+    while True:
+        backup = hook.with_name(BACKUP if n == 0 else f"{BACKUP}.{n}")
+        if not os.path.lexists(backup):
+            return backup
+        n += 1
 
 
 def _keep(hook: Path) -> Path:

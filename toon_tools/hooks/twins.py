@@ -10,12 +10,15 @@ What toon-tools never does: replace or delete a file it did not write. A file
 in a twin's place is replaced only if it is missing or its first line is a twin
 header naming this source (or a source that no longer exists: the twin of a
 renamed file); anything else is a conflict, reported, and left byte-identical.
-Orphan removal deletes only files whose first line is the header.
+What is not a regular file (a symbolic link, dangling or not, a folder, a FIFO)
+is never ours: it is neither followed nor read. Orphan removal deletes only
+regular files whose first line is the header.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -73,6 +76,30 @@ def first_line(path: Path) -> bytes | None:
         return None
 
 
+def not_regular(source: str, twin: str) -> Finding | None:
+    """Why what is at ``twin`` is not ours, if it is not a regular file (a link is
+    not followed: a symbolic link, dangling or not, is someone's); None if it is a
+    regular file or nothing is there. OSError if ``twin`` cannot be looked at."""
+    try:
+        mode = os.lstat(twin).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    what = ("a symbolic link" if stat.S_ISLNK(mode) else
+            "a folder" if stat.S_ISDIR(mode) else "a special file")
+    return Finding(f"is {what}, not a twin of {source}; rename it or set twins.suffix",
+                   path=twin)
+
+
+def is_regular(path: Path) -> bool:
+    """``path`` is a regular file, not a link to one."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def named_source(twin: Path, head: bytes) -> Path | None:
     """The source named by ``head``, the first line of ``twin``; None if it is
     no twin header."""
@@ -83,7 +110,10 @@ def named_source(twin: Path, head: bytes) -> Path | None:
 
 
 def source_of(twin: Path) -> Path | None:
-    """The source a generated twin names, or None if ``twin`` is no twin."""
+    """The source a generated twin names, or None if ``twin`` is no twin (what is
+    not a regular file never is)."""
+    if not is_regular(twin):
+        return None
     try:
         head = first_line(twin)
     except OSError:
@@ -153,11 +183,12 @@ def examine(item: tuple[str, str], write: bool = False) -> TwinResult:
                           source_text=data.decode("utf-8", "replace"))
     existing: bytes | None
     try:
+        found = not_regular(source, twin)
+        if found is not None:
+            return TwinResult(source, twin, "conflict", problem=found)
         existing = Path(twin).read_bytes()
     except FileNotFoundError:
         existing = None
-    except IsADirectoryError:
-        existing = b""  # a folder in the twin's place: not ours either
     except OSError as e:
         return TwinResult(source, twin, "unreadable",
                           problem=ToolError(e.strerror or str(e), path=twin))

@@ -17,15 +17,24 @@ def hooks() -> None:
 
 @hooks.command()
 @click.option("--force", is_flag=True,
-              help="Replace a pre-commit hook that toon did not write (it is kept as "
-                   "pre-commit.before-toon, or .before-toon.1, ... if that name is taken).")
+              help="Replace a pre-commit hook that toon did not write. It is kept as "
+                   "pre-commit.before-toon (or .before-toon.1, ... if that name is taken) "
+                   "and no longer runs: the new hook does not chain to it.")
 def install(force: bool) -> int:
-    """Write .git/hooks/pre-commit (respecting core.hooksPath)."""
+    """Write .git/hooks/pre-commit (respecting core.hooksPath).
+
+    A pre-commit hook that toon did not write is refused unless --force. With
+    --force it is kept as pre-commit.before-toon but no longer run (not chained):
+    if you still need it, call it from your own hook instead, or use the
+    pre-commit framework (see the README).
+    """
     from ...hooks.standalone import install as install_hook
 
     done = install_hook(Path.cwd(), force=force)
     if done.backup is not None:
-        click.echo(f"kept the previous hook as {escape(str(done.backup))}")
+        click.echo(f"kept the previous hook as {escape(str(done.backup))}; it is no longer "
+                   "run (run it from there, or call it from your own hook, if you still "
+                   "need it)")
     click.echo(f"installed {escape(str(done.hook))}")
     return 0
 
