@@ -140,6 +140,34 @@ def test_with_force_an_output_may_not_be_another_source_of_the_run(tmp_path: Pat
         plan([str(md), str(toon)], force=True, beside=True)
 
 
+def test_in_folders_a_file_another_source_writes_is_an_output_not_a_source() -> None:
+    def run_of(sources: list[str], **kw: object) -> list[tuple[str, str]]:
+        return [(j.source, j.output) for j in plan(sources, beside=True, walked=set(sources),
+                                                   **kw)]  # type: ignore[arg-type]
+
+    # a.toon is a.json's output; b.toon and b.md write each other: the
+    # conversion to TOON wins, so b.toon is b.md's output.
+    assert run_of(["d/a.json", "d/a.toon", "d/b.md", "d/b.toon", "d/c.toon"]) == \
+        [("d/a.json", "d/a.toon"), ("d/b.md", "d/b.toon"), ("d/c.toon", "d/c.md")]
+    assert run_of(["d/b.toon", "d/b.md"]) == [("d/b.md", "d/b.toon")]  # order does not decide
+    # a.json is what a.toon converts to with --to json: an output (its own job
+    # would overwrite itself).
+    assert run_of(["d/a.json", "d/a.toon"], target_format="json") == [("d/a.toon", "d/a.json")]
+    # With --out-dir, the outputs of a previous run inside the folder drop out.
+    assert run_of(["a.json", "o/a.toon", "o/b.toon"], out_dir="o") == \
+        [("a.json", "o/a.toon"), ("o/b.toon", "o/b.md")]
+    # Named files are sources as given.
+    jobs = plan(["d/a.json", "d/a.toon"], beside=True, walked={"d/a.json"})
+    assert [(j.source, j.output) for j in jobs] == [("d/a.json", "d/a.toon"),
+                                                     ("d/a.toon", "d/a.md")]
+
+
+def test_in_folders_two_sources_for_one_output_are_still_refused() -> None:
+    # a.toon is an output (of both); a.json and a.md would both write it.
+    with pytest.raises(ToolError, match="would both be written to"):
+        plan(["a.json", "a.md", "a.toon"], beside=True, walked={"a.json", "a.md", "a.toon"})
+
+
 def test_usage_errors_in_planning() -> None:
     with pytest.raises(ToolError, match="-o names one output file"):
         plan(["a.json", "b.json"], output="x.toon")
@@ -174,15 +202,27 @@ def test_folders_and_globs_drop_excluded_files_and_generated_twins(tmp_path: Pat
     def excluded(p: str) -> bool:
         return p.endswith("vendor.json")
 
-    found, expanded = find_sources([str(tmp_path)], None, excluded)
-    assert (found, expanded) == ([str(tmp_path / "a.toon"), str(notes)], True)
-    found, expanded = find_sources([str(tmp_path / "*.json")], None, excluded)
-    assert (found, expanded) == ([], True)
+    found = find_sources([str(tmp_path)], None, excluded)
+    assert found == ([str(tmp_path / "a.toon"), str(notes)], True,
+                     {str(tmp_path / "a.toon"), str(notes)})
+    assert find_sources([str(tmp_path / "*.json")], None, excluded) == ([], True, set())
     # Named explicitly: kept (a twin converts back), unless force_exclude drops it.
-    assert find_sources([str(twin), str(vendor)], None, excluded) == \
-        ([str(twin), str(vendor)], False)
-    assert find_sources([str(vendor)], None, excluded, force_exclude=True) == ([], False)
-    assert find_sources(["-"], "json", excluded) == (["-"], False)
+    assert find_sources([str(twin), str(vendor), str(tmp_path)], None, excluded) == \
+        ([str(twin), str(vendor), str(tmp_path / "a.toon"), str(notes)], True,
+         {str(tmp_path / "a.toon"), str(notes)})
+    assert find_sources([str(vendor)], None, excluded, force_exclude=True) == ([], False, set())
+    assert find_sources(["-"], "json", excluded) == (["-"], False, set())
+
+
+def test_folders_and_globs_take_only_regular_files(tmp_path: Path) -> None:
+    (tmp_path / "dir.md").mkdir()
+    (tmp_path / "gone.md").symlink_to("nowhere")
+    os.mkfifo(tmp_path / "pipe.md")  # never opened: it would block
+    real = write(tmp_path / "real.md", "# R\n")
+    (tmp_path / "link.md").symlink_to("real.md")
+    want = [str(tmp_path / "link.md"), str(real)]
+    assert find_sources([str(tmp_path)], None, lambda p: False)[0] == want
+    assert find_sources([str(tmp_path / "*.md")], None, lambda p: False)[0] == want
 
 
 def test_a_glob_that_matches_nothing_is_a_usage_error(tmp_path: Path) -> None:
@@ -193,7 +233,8 @@ def test_a_glob_that_matches_nothing_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_a_path_input_format_takes_its_items_as_given(tmp_path: Path) -> None:
-    assert find_sources([str(tmp_path)], "checkpoint", lambda p: True) == ([str(tmp_path)], False)
+    assert find_sources([str(tmp_path)], "checkpoint", lambda p: True) == \
+        ([str(tmp_path)], False, set())
 
 
 # -- running: stdin, the out-dir, and jobs reaching the converter -------------------

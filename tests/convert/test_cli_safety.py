@@ -4,6 +4,7 @@ reports every bad input in one line while the other files are still converted.""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -83,27 +84,130 @@ def test_a_failed_conversion_leaves_the_output_alone_even_with_force(tmp_path: P
 
 # -- folders -------------------------------------------------------------------
 
-def test_folder_never_overwrites_a_hand_written_file_either_way(tmp_path: Path) -> None:
+def test_folder_never_overwrites_a_hand_written_file(tmp_path: Path) -> None:
+    # notes.toon is what notes.md converts to, so it is notes.md's output, not a
+    # source: it exists, is not ours and differs, so it is refused.
     notes_toon = write(tmp_path / "notes.toon", b"title: mine\n")
     notes_md = write(tmp_path / "notes.md", HAND_WRITTEN)
     write(tmp_path / "other.json", '{"x": 1}')
     r = run_toon("convert", str(tmp_path))
     assert r.code == 1
-    assert f"toon: error: {notes_md}: {NOT_OURS}\n" in r.err
-    assert f"toon: error: {notes_toon}: {NOT_OURS}\n" in r.err
+    errors = [line for line in r.err.splitlines() if line.startswith("toon: error:")]
+    assert errors == [f"toon: error: {notes_toon}: {NOT_OURS}"]
     assert f"wrote {tmp_path / 'other.json'} -> {tmp_path / 'other.toon'}\n" in r.err
     assert notes_toon.read_bytes() == b"title: mine\n"
     assert notes_md.read_bytes() == HAND_WRITTEN
     assert (tmp_path / "other.toon").read_bytes() == b"x: 1\n"
 
 
-def test_folder_force_onto_another_source_is_refused_before_anything(tmp_path: Path) -> None:
-    write(tmp_path / "notes.toon", b"title: mine\n")
-    write(tmp_path / "notes.md", HAND_WRITTEN)
+def test_folder_force_replaces_the_output_and_never_the_source(tmp_path: Path) -> None:
+    notes_toon = write(tmp_path / "notes.toon", b"title: mine\n")
+    notes_md = write(tmp_path / "notes.md", HAND_WRITTEN)
     r = run_toon("convert", str(tmp_path), "--force")
+    assert (r.code, r.err) == (0, f"wrote {notes_md} -> {notes_toon}\n")
+    assert notes_md.read_bytes() == HAND_WRITTEN
+    assert notes_toon.read_bytes() != b"title: mine\n"
+
+
+def test_named_force_onto_another_source_is_refused_before_anything(tmp_path: Path) -> None:
+    notes_toon = write(tmp_path / "notes.toon", b"title: mine\n")
+    notes_md = write(tmp_path / "notes.md", HAND_WRITTEN)
+    r = run_toon("convert", str(notes_md), str(notes_toon), "--force")  # named: both sources
     assert r.code == 2 and r.err.count("\n") == 1
     assert "is a source and also the output of" in r.err
-    assert (tmp_path / "notes.md").read_bytes() == HAND_WRITTEN
+    assert notes_md.read_bytes() == HAND_WRITTEN
+    assert notes_toon.read_bytes() == b"title: mine\n"
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file below ``folder``: its bytes and mtime."""
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("args", [["."], ["*"], [".", "--out-dir", "out"]])
+def test_a_folder_or_glob_rerun_changes_nothing(tmp_path: Path, args: list[str]) -> None:
+    write(tmp_path / "a.json", '{"a":1}')
+    write(tmp_path / "b.md", "# Hi\n\ntext\n")
+    write(tmp_path / "c.toon", "c: 1\n")
+    out = tmp_path / "out" if "--out-dir" in args else tmp_path
+    r = run_toon("convert", *args, cwd=tmp_path)
+    assert r.code == 0, r.err
+    assert r.err.count("wrote ") == 3 and "error" not in r.err
+    assert (out / "a.toon").read_bytes() == b"a: 1\n"
+    assert (out / "b.toon").exists() and (out / "c.md").exists()
+    assert not (out / "a.md").exists() and not (out / "b.md.md").exists()
+    before = snapshot(tmp_path)
+    for _ in range(2):
+        r = run_toon("convert", *args, cwd=tmp_path)
+        assert r.code == 0, r.err
+        assert r.err.count("unchanged ") == 3 and r.err.count("\n") == 3, r.err
+        assert snapshot(tmp_path) == before  # no byte, no mtime, no new file
+
+
+def test_a_folder_source_and_its_existing_output_of_another_format(tmp_path: Path) -> None:
+    # --to json: a.json is what a.toon converts to, so it is an output, not a source.
+    toon = write(tmp_path / "a.toon", "a: 1\n")
+    write(tmp_path / "a.json", '{\n  "a": 1\n}\n')
+    r = run_toon("convert", ".", "--to", "json", cwd=tmp_path)
+    assert (r.code, r.err) == (0, "unchanged ./a.toon -> a.json\n")
+    assert toon.read_bytes() == b"a: 1\n"
+
+
+# -- what stands in an output's place --------------------------------------------
+
+def _directory(p: Path) -> None:
+    p.mkdir()
+
+
+def _dangling(p: Path) -> None:
+    p.symlink_to("nowhere")
+
+
+def _link_to_file(p: Path) -> None:
+    write(p.parent / "real.txt", HAND_WRITTEN)
+    p.symlink_to("real.txt")
+
+
+def _fifo(p: Path) -> None:
+    os.mkfifo(p)
+
+
+@pytest.mark.parametrize(("make", "kind"), [
+    (_directory, "a directory"), (_dangling, "a symbolic link"),
+    (_link_to_file, "a symbolic link"), (_fifo, "not a regular file")])
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_a_non_file_in_an_output_place_is_not_ours(tmp_path: Path, make, kind: str,  # type: ignore[no-untyped-def]
+                                                   force: list[str]) -> None:
+    write(tmp_path / "s2.json", '{"b": 2}')
+    out = tmp_path / "s2.toon"
+    make(out)
+    link = os.readlink(out) if out.is_symlink() else None
+    message = f"toon: error: s2.toon: exists and is {kind}; toon-tools leaves it as it is\n"
+    for args in (["."], ["s2.json", "-o", "s2.toon"]):
+        r = run_toon("convert", *args, *force, cwd=tmp_path)
+        assert (r.code, r.out, r.err) == (1, "", message), args
+        assert out.is_symlink() or (out.exists() and not out.is_file())  # left as it is
+        assert (os.readlink(out) if out.is_symlink() else None) == link
+    if (tmp_path / "real.txt").exists():
+        assert (tmp_path / "real.txt").read_bytes() == HAND_WRITTEN
+
+
+def test_a_folder_named_like_the_twin(tmp_path: Path) -> None:
+    src = write(tmp_path / "s1.toon", "a: 1\n")
+    (tmp_path / "s1.md").mkdir()
+    r = run_toon("convert", ".", cwd=tmp_path)
+    assert (r.code, r.err) == (
+        1, "toon: error: s1.md: exists and is a directory; toon-tools leaves it as it is\n")
+    assert src.read_bytes() == b"a: 1\n" and (tmp_path / "s1.md").is_dir()
+
+
+def test_a_glob_never_takes_a_folder_for_a_source(tmp_path: Path) -> None:
+    (tmp_path / "dir.md").mkdir()
+    src = write(tmp_path / "x.md", "# X\n")
+    r = run_toon("convert", "*.md", cwd=tmp_path)
+    assert (r.code, r.err) == (0, "wrote x.md -> x.toon\n")
+    assert src.read_bytes() == b"# X\n"
 
 
 def test_folder_skips_generated_twins_as_sources(tmp_path: Path) -> None:
@@ -144,8 +248,23 @@ def test_exclude_applies_to_folders_and_globs_and_to_explicit_files_when_forced(
     r = run_toon("convert", "vendor/c.json", cwd=tmp_path)  # named: converted
     assert (r.code, r.out) == (0, "c: 1\n")
     r = run_toon("convert", "vendor/c.json", "src/b.gen.json", "--force-exclude", cwd=tmp_path)
-    assert (r.code, r.out, r.err) == (0, "", "")
+    assert (r.code, r.out, r.err) == (0, "", NOTHING)
     assert not (tmp_path / "vendor" / "c.toon").exists()
+
+
+NOTHING = "toon: warning: no files to convert\n"
+
+
+def test_nothing_to_convert_is_a_warning(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[tool.toon]\nexclude = ["vendor/"]\n')
+    write(tmp_path / "vendor" / "c.json", '{"c": 1}')
+    write(tmp_path / "readme.txt", "no format")
+    (tmp_path / "empty").mkdir()
+    for args in (["vendor"], ["vendor/*.json"], ["empty"], ["."]):
+        r = run_toon("convert", *args, cwd=tmp_path)
+        assert (r.code, r.out, r.err) == (0, "", NOTHING), args
+    assert sorted(p.name for p in tmp_path.rglob("*")) == \
+        ["c.json", "empty", "pyproject.toml", "readme.txt", "vendor"]
 
 
 def test_a_wrong_type_in_tool_toon_is_exit_2_before_any_file(tmp_path: Path) -> None:
@@ -166,6 +285,10 @@ def test_a_wrong_type_in_tool_toon_is_exit_2_before_any_file(tmp_path: Path) -> 
     ("s.jsonl", '{"ok": 1}\n["\\udfff"]\n', "s.jsonl:2:3: lone surrogate \\udfff"),
     ("n.json", '{\n  "n": ' + "1" * 5000 + "\n}\n", "n.json:2:8: integer with 5,000 digits"),
     ("d.json", "[" * 50_000 + "]" * 50_000, "d.json:1:"),
+    ("f.json", '{"a": "1e999",\n "b": 1e999}', "f.json:2:7: number is out of the range of a "
+                                             "float: 1e999"),
+    ("f.json", '[1, -Infinity]', "f.json:1:5: invalid JSON: -Infinity is not a JSON number"),
+    ("f.jsonl", '{"ok": 1}\n{"x": [NaN]}\n', "f.jsonl:2:8: invalid JSON: NaN is not a JSON number"),
 ])
 def test_bad_json_among_good_files(tmp_path: Path, name: str, content: str, where: str) -> None:
     bad = write(tmp_path / "in" / name, content)

@@ -4,8 +4,13 @@ printing.
 
 Nothing the user wrote is ever replaced: an output that exists is written only
 when it already holds what we would write (a no-op), when it is a Markdown twin
-naming this very source, or with ``force``. In folders and globs, generated
-twins are not sources (their ``.toon`` file is the truth).
+naming this very source, or with ``force``; a directory, a symbolic link or any
+other file that is not a regular one is never replaced, even with ``force``.
+
+In folders and globs, generated twins are not sources (their ``.toon`` file is
+the truth), and neither is a file that another source of the run writes: it is
+that source's output, so a re-run finds its own outputs and changes nothing.
+Files named on the command line are sources as given.
 
 Nothing here prints or exits. Planning problems (an unknown format, two sources
 for one output) raise :class:`~toon_tools.errors.ToolError` before any file is
@@ -17,11 +22,12 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable, Iterator, Sequence
+import stat
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from ..errors import Finding, ToolError, exit_code_of
 from ..files import atomic_write, walk_folder
@@ -32,6 +38,9 @@ from .registry import (BYTES, PATH, converters, default_target, format_of, input
 NOT_OURS: Final = "exists and was not written by toon-tools; use --force to replace it"
 #: How many bytes of a file are read to find a twin header.
 _HEAD: Final = 8192
+#: When two files of a folder convert to each other (``b.md`` and ``b.toon``),
+#: the one converted to this format is the source: TOON is what we make.
+_PREFERRED_TARGET: Final = "toon"
 
 
 @dataclass
@@ -71,36 +80,48 @@ class Outcome:
 
 # -- which files --------------------------------------------------------------
 
+class Found(NamedTuple):
+    """What :func:`find_sources` found."""
+
+    paths: list[str]  # the candidate sources, in order
+    expanded: bool  # whether a folder or glob was given: outputs go beside sources
+    walked: set[str]  # the paths found in folders and globs (not named)
+
+
 def find_sources(items: Sequence[str], source_format: str | None,
-                 excluded: Callable[[str], bool],
-                 force_exclude: bool = False) -> tuple[list[str], bool]:
-    """(``items`` expanded, whether any folder or glob was expanded): folders are
-    walked and globs matched (dropping what ``excluded`` names and generated
-    twins), explicit files kept (excluded only with ``force_exclude``), ``-``
-    (stdin) and the paths a path-input format reads (a repository) as given.
-    A glob that matches nothing raises ToolError."""
+                 excluded: Callable[[str], bool], force_exclude: bool = False) -> Found:
+    """``items`` expanded: folders are walked and globs matched (keeping regular
+    files, or links to one, with a format, dropping what ``excluded`` names and
+    generated twins), explicit files kept (excluded only with
+    ``force_exclude``), ``-`` (stdin) and the paths a path-input format reads
+    (a repository) as given. A glob that matches nothing raises ToolError."""
     path_input = source_format is not None and input_kind(source_format) == PATH
 
     def wanted(p: str) -> bool:
-        return bool(source_format or format_of(p)) and not excluded(p) and not is_generated(p)
+        # isfile first: a FIFO would block the read of a twin header.
+        return (os.path.isfile(p) and bool(source_format or format_of(p))
+                and not excluded(p) and not is_generated(p))
 
     found: list[str] = []
+    walked: set[str] = set()
     expanded = False
     for item in items:
         if item == "-" or path_input:
             found.append(item)
         elif os.path.isdir(item):
             expanded = True
-            found.extend(p for p in walk_folder(item) if wanted(p))
+            walked.update(new := [p for p in walk_folder(item) if wanted(p)])
+            found.extend(new)
         elif not os.path.lexists(item) and glob.has_magic(item):
             matches = sorted(glob.glob(item, recursive=True))
             if not matches:
                 raise ToolError("no files match", path=item)
             expanded = True
-            found.extend(p for p in matches if wanted(p))
+            walked.update(new := [p for p in matches if wanted(p)])
+            found.extend(new)
         elif not (force_exclude and excluded(item)):
             found.append(item)
-    return found, expanded
+    return Found(found, expanded, walked)
 
 
 def is_generated(path: str) -> bool:
@@ -122,12 +143,15 @@ def is_generated(path: str) -> bool:
 
 def plan(sources: Sequence[str], source_format: str | None = None,
          target_format: str | None = None, output: str | None = None,
-         out_dir: str | None = None, force: bool = False, beside: bool = False) -> list[Job]:
-    """One job per source. Outputs go to ``output``, into ``out_dir``, beside
-    their sources (several sources, or ``beside``: found in folders or globs),
-    or to stdout (one source named on the command line). Raises ToolError for
-    what no file may be converted with: an unknown format, an output that is a
-    source, two sources for one output."""
+         out_dir: str | None = None, force: bool = False, beside: bool = False,
+         walked: Collection[str] = ()) -> list[Job]:
+    """One job per source, but none for a ``walked`` source (found in a folder or
+    glob) that is the output of another source (see :func:`drop_outputs`).
+    Outputs go to ``output``, into ``out_dir``, beside their sources (several
+    sources, or ``beside``: found in folders or globs), or to stdout (one source
+    named on the command line). Raises ToolError for what no file may be
+    converted with: an unknown format, an output that is a source, two sources
+    for one output."""
     if output and len(sources) > 1:
         raise ToolError("-o names one output file; use --out-dir for several sources")
     if output and target_format is None and output != "-":
@@ -151,11 +175,59 @@ def plan(sources: Sequence[str], source_format: str | None = None,
             dest = str(folder / (stem + output_suffix(target)))
         else:
             dest = "-"
-        if dest != "-" and os.path.abspath(dest) == os.path.abspath(src):
-            raise ToolError("the output would overwrite the source", path=src)
         jobs.append(Job(src, fmt, target, dest, force))
+    jobs = drop_outputs(jobs, walked)
+    for job in jobs:
+        if job.output != "-" and os.path.abspath(job.output) == os.path.abspath(job.source):
+            raise ToolError("the output would overwrite the source", path=job.source)
     check_outputs(jobs, force)
     return jobs
+
+
+def drop_outputs(jobs: Sequence[Job], walked: Collection[str]) -> list[Job]:
+    """``jobs`` without those whose source was found in a folder or glob
+    (``walked``) and is what another source of the run writes: that file is
+    an output of the run, not a source (``a.toon`` beside ``a.json``).
+
+    A source counts only while it is one itself: a file written only by
+    dropped files stays a source. Files that write each other (``b.md`` and
+    ``b.toon``) are settled by the conversion to TOON: ``b.md`` is the source,
+    ``b.toon`` its output (a generated twin is no source in the first place).
+    """
+    key = os.path.abspath
+    found = {key(p) for p in walked}
+    writers: dict[str, list[int]] = {}
+    for i, job in enumerate(jobs):
+        if job.output != "-":
+            writers.setdefault(key(job.output), []).append(i)
+
+    def written_by(i: int) -> list[int]:
+        job = jobs[i]
+        if job.source == "-" or key(job.source) not in found:
+            return []  # named on the command line: a source as given
+        return [w for w in writers.get(key(job.source), []) if w != i]
+
+    is_source: dict[int, bool] = {}
+    undecided = list(range(len(jobs)))
+    while undecided:
+        before = len(undecided) + 1
+        while len(undecided) < before:
+            before, still = len(undecided), []
+            for i in undecided:
+                by = [is_source.get(w) for w in written_by(i)]
+                if True in by:
+                    is_source[i] = False
+                elif None in by:
+                    still.append(i)
+                else:  # nothing writes it, or only files that are outputs
+                    is_source[i] = True
+            undecided = still
+        if undecided:  # only files that write each other are left
+            pick = next((i for i in undecided if jobs[i].target_format == _PREFERRED_TARGET),
+                        undecided[0])
+            is_source[pick] = True
+            undecided.remove(pick)
+    return [job for i, job in enumerate(jobs) if is_source[i]]
 
 
 def check_outputs(jobs: Sequence[Job], force: bool) -> None:
@@ -254,8 +326,16 @@ def may_write(job: Job, payload: bytes, text: str) -> bool:
     """True to write ``payload`` to ``job.output``; False when the output already
     holds it (nothing to do). Raises a :class:`Finding` (:data:`NOT_OURS`) when
     the output exists and is not provably ours: without ``force``, only a twin
-    whose header names this source is replaced."""
+    whose header names this source is replaced. Something that is not a
+    regular file (a directory, a symbolic link, even a dangling one, a FIFO) is
+    never ours: it is left as it is, even with ``force``."""
     try:
+        mode = os.lstat(job.output).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a directory" if stat.S_ISDIR(mode) else
+                    "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file")
+            raise Finding(f"exists and is {kind}; toon-tools leaves it as it is",
+                          path=job.output)
         with open(job.output, "rb") as fh:
             current = fh.read(max(len(payload) + 1, _HEAD))
     except FileNotFoundError:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._files import file_options
-from .._output import ERROR, OK, describe, error, escape
+from .._output import ERROR, OK, describe, error, escape, warning
 
 if TYPE_CHECKING:
     from ...convert.batch import Outcome
@@ -83,7 +83,8 @@ def convert(sources: tuple[str, ...], source_format: str | None, target_format: 
     The formats, their suffixes and the --from/--to choices are those of the
     converters listed below.
     Folders and globs are expanded ([tool.toon] exclude applies; generated
-    Markdown twins are not sources). One source goes to stdout unless -o is
+    Markdown twins are not sources, nor is a file that another source writes,
+    so a re-run changes nothing). One source goes to stdout unless -o is
     given; several go beside their sources, or into --out-dir. Outputs are
     replaced atomically, and only when they are twins of their source, already
     hold the result, or --force is given.
@@ -102,9 +103,12 @@ def convert(sources: tuple[str, ...], source_format: str | None, target_format: 
             error("no input: give files, folders or globs, or '-' for stdin with --from")
             return ERROR
         sources = ("-",)
-    found, expanded = batch.find_sources(sources, source_format, cfg.excluded, force_exclude)
-    plan = batch.plan(found, source_format, target_format, output, out_dir, force,
-                      beside=expanded)
+    found = batch.find_sources(sources, source_format, cfg.excluded, force_exclude)
+    if not found.paths:
+        warning("no files to convert")
+        return OK
+    plan = batch.plan(found.paths, source_format, target_format, output, out_dir, force,
+                      beside=found.expanded, walked=found.walked)
     stdin = sys.stdin.buffer.read() if batch.reads_stdin(plan) else None
     results = batch.run(plan, jobs=jobs, stdin=stdin, out_dir=out_dir)
     outcomes = _progress(results, len(plan), sys.stderr.isatty() and len(plan) > 1)
