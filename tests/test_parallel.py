@@ -48,7 +48,7 @@ def _nested_pool_size(_: object) -> int:
 
 def test_thresholds_decide_when_a_pool_pays() -> None:
     assert pool_size(CHECK, 10, total_bytes=1000, jobs=2) == 1
-    assert pool_size(CHECK, 100, jobs=2) == 2
+    assert pool_size(CHECK, 100_000, jobs=2) == 1  # file count alone never pays
     assert pool_size(CHECK, 3, total_bytes=CHECK.min_bytes, jobs=2) == 2
     assert pool_size(CHECK, 1, total_bytes=CHECK.min_bytes, jobs=2) == 1  # one item: no pool
 
