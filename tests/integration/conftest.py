@@ -25,23 +25,29 @@ def run(cwd: Path, *args: str, check: bool = True, input: str | None = None) -> 
     return proc
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def init_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> Path:
+    """``tmp_path/name``: a repository with one commit, in an environment where no
+    user git config, hook or cache leaks in (HOME and the cache are in tmp_path)."""
     home = tmp_path / "home"
     home.mkdir()
     for k, v in GIT_ENV.items():
         monkeypatch.setenv(k, v)
-    monkeypatch.setenv("HOME", str(home))  # no user git config or hooks leak in
+    monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("TOON_CACHE_DIR", str(tmp_path / "cache"))
-    # `toon` and `pre-commit` from this environment, first on PATH.
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    path = tmp_path / "project"
+    path = tmp_path / name
     path.mkdir()
     run(path, "git", "init", "-q", "-b", "main")
     (path / "README.md").write_text("# project\n")
     run(path, "git", "add", ".")
     run(path, "git", "commit", "-qm", "init")
     return path
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # `toon` and `pre-commit` from this environment, first on PATH.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return init_repo(tmp_path, monkeypatch, "project")
 
 
 @pytest.fixture(scope="session")
