@@ -6,6 +6,7 @@ Nothing here prints; callers turn OSError into messages.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -55,6 +56,21 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def not_a_regular_file(path: str | os.PathLike[str]) -> str | None:
+    """What is at ``path`` if it is not a regular file: "a symbolic link" (dangling
+    or not: a link is never followed), "a folder" or "a special file"; None for a
+    regular file or nothing at all. Nothing but a regular file is ever replaced by
+    toon-tools. OSError if ``path`` cannot be looked at."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return ("a symbolic link" if stat.S_ISLNK(mode) else
+            "a folder" if stat.S_ISDIR(mode) else "a special file")
 
 
 def write_temp(path: str | os.PathLike[str], data: str | bytes) -> str:

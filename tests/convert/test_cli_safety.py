@@ -174,8 +174,8 @@ def _fifo(p: Path) -> None:
 
 
 @pytest.mark.parametrize(("make", "kind"), [
-    (_directory, "a directory"), (_dangling, "a symbolic link"),
-    (_link_to_file, "a symbolic link"), (_fifo, "not a regular file")])
+    (_directory, "a folder"), (_dangling, "a symbolic link"),
+    (_link_to_file, "a symbolic link"), (_fifo, "a special file")])
 @pytest.mark.parametrize("force", [[], ["--force"]])
 def test_a_non_file_in_an_output_place_is_not_ours(tmp_path: Path, make, kind: str,  # type: ignore[no-untyped-def]
                                                    force: list[str]) -> None:
@@ -198,7 +198,7 @@ def test_a_folder_named_like_the_twin(tmp_path: Path) -> None:
     (tmp_path / "s1.md").mkdir()
     r = run_toon("convert", ".", cwd=tmp_path)
     assert (r.code, r.err) == (
-        1, "toon: error: s1.md: exists and is a directory; toon-tools leaves it as it is\n")
+        1, "toon: error: s1.md: exists and is a folder; toon-tools leaves it as it is\n")
     assert src.read_bytes() == b"a: 1\n" and (tmp_path / "s1.md").is_dir()
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import glob
 import os
-import stat
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -329,11 +328,11 @@ def may_write(job: Job, payload: bytes, text: str) -> bool:
     whose header names this source is replaced. Something that is not a
     regular file (a directory, a symbolic link, even a dangling one, a FIFO) is
     never ours: it is left as it is, even with ``force``."""
+    from ..files import not_a_regular_file
+
     try:
-        mode = os.lstat(job.output).st_mode
-        if not stat.S_ISREG(mode):
-            kind = ("a directory" if stat.S_ISDIR(mode) else
-                    "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file")
+        kind = not_a_regular_file(job.output)
+        if kind is not None:
             raise Finding(f"exists and is {kind}; toon-tools leaves it as it is",
                           path=job.output)
         with open(job.output, "rb") as fh:
@@ -351,17 +350,18 @@ def twin_of_source(current: bytes, text: str, job: Job) -> bool:
     """Whether ``current`` is a twin of ``job.source``: its header names the same
     source as the twin we are writing (``text``), or a path that leads from the
     output's folder to the source (as ``toon twins`` writes it)."""
-    from .twin_render import read_marker
+    from .twin_render import named_source, read_marker
 
     ours = read_marker(text.split("\n", 1)[0])
-    theirs = read_marker(current.split(b"\n", 1)[0].decode("utf-8", "replace"))
+    head = current.split(b"\n", 1)[0]
+    theirs = read_marker(head.decode("utf-8", "surrogateescape"))
     if ours is None or theirs is None:
         return False
     if theirs[0] == ours[0]:
         return True
-    if job.source == "-":
+    named = named_source(Path(job.output), head)
+    if job.source == "-" or named is None:
         return False
-    named = os.path.join(os.path.dirname(os.path.abspath(job.output)), theirs[0])
     try:
         return os.path.samefile(named, job.source)
     except OSError:

@@ -30,7 +30,9 @@ exactly the same data, key order included. Its grammar:
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from pathlib import Path
 from typing import Any, Final
 
 from ..codec import encode_key, format_primitive, quote_string
@@ -87,6 +89,15 @@ def read_marker(text: str) -> tuple[str, str] | None:
         return (name, tail.group(1)) if tail is not None and isinstance(name, str) else None
     m = MARKER_RE.fullmatch(first)
     return (m.group(1), m.group(2)) if m else None
+
+
+def named_source(twin: Path, head: bytes) -> Path | None:
+    """The source that ``head``, the first line of ``twin``, names, resolved from
+    ``twin``'s folder; None if ``head`` is no twin header."""
+    found = read_marker(head.decode("utf-8", "surrogateescape"))
+    if found is None:
+        return None
+    return Path(os.path.normpath(os.path.join(os.path.abspath(twin.parent), found[0])))
 
 
 def md_escape(text: str) -> str:

@@ -268,7 +268,8 @@ def _twins(staged: _Staged, worktree_twins: dict[str, bytes | None],
 def _remove_orphans(root: Path, cfg: Config, deleted: list[str], report: HookReport) -> None:
     """Remove the twins of sources deleted in this commit, from the work tree
     (and, by the caller, the index): only files that carry the twin header."""
-    from .twins import is_regular, named_source, twin_path
+    from ..convert.twin_render import named_source
+    from .twins import is_regular, twin_path
 
     for p in deleted:
         if not p.endswith(".toon"):

@@ -18,7 +18,6 @@ regular files whose first line is the header.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -26,9 +25,9 @@ from pathlib import Path, PurePosixPath
 
 from ..codec import decode
 from ..config import Config
-from ..convert.twin_render import read_marker, to_markdown
+from ..convert.twin_render import named_source, to_markdown
 from ..errors import Finding, ToolError
-from ..files import commit_temps, expand_paths, write_temp
+from ..files import commit_temps, expand_paths, not_a_regular_file, write_temp
 
 #: A twin header is one line; a file name (PATH_MAX 4096 bytes) escaped in it
 #: stays well below this.
@@ -80,14 +79,9 @@ def not_regular(source: str, twin: str) -> Finding | None:
     """Why what is at ``twin`` is not ours, if it is not a regular file (a link is
     not followed: a symbolic link, dangling or not, is someone's); None if it is a
     regular file or nothing is there. OSError if ``twin`` cannot be looked at."""
-    try:
-        mode = os.lstat(twin).st_mode
-    except FileNotFoundError:
+    what = not_a_regular_file(twin)
+    if what is None:
         return None
-    if stat.S_ISREG(mode):
-        return None
-    what = ("a symbolic link" if stat.S_ISLNK(mode) else
-            "a folder" if stat.S_ISDIR(mode) else "a special file")
     return Finding(f"is {what}, not a twin of {source}; rename it or set twins.suffix",
                    path=twin)
 
@@ -95,18 +89,9 @@ def not_regular(source: str, twin: str) -> Finding | None:
 def is_regular(path: Path) -> bool:
     """``path`` is a regular file, not a link to one."""
     try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
+        return os.path.lexists(path) and not_a_regular_file(path) is None
     except OSError:
         return False
-
-
-def named_source(twin: Path, head: bytes) -> Path | None:
-    """The source named by ``head``, the first line of ``twin``; None if it is
-    no twin header."""
-    found = read_marker(head.decode("utf-8", "surrogateescape"))
-    if found is None:
-        return None
-    return Path(os.path.normpath(os.path.join(os.path.abspath(twin.parent), found[0])))
 
 
 def source_of(twin: Path) -> Path | None:
