@@ -1,0 +1,258 @@
+"""Reading a model's reply against a step's shape (issue 12, item 3): the replies
+a user would accept are accepted (a fenced block with prose around it, a JSON
+object, ``tags: a, b, c``, a miscounted ``[N]`` over complete rows), with a
+warning wherever something was corrected; what is really wrong is rejected with
+a short positioned message, the one a re-ask shows the model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.strategies import TRICKY_STRINGS
+from toon_tools.codec import encode
+from toon_tools.errors import Finding
+from toon_tools.pipeline.replies import Accepted, RejectedReply, TruncatedReply, read_reply
+from toon_tools.pipeline.shape import OutputShape
+
+ANY = OutputShape.parse(["title", "tags[]"])
+THREE = OutputShape.parse(["title", "tags[3]"])
+DUNE = {"title": "Dune", "tags": ["sand", "worm", "spice"]}
+BODY = "title: Dune\ntags[3]: sand,worm,spice"
+
+ACCEPTED: list[tuple[str, str, OutputShape, dict[str, Any], tuple[str, ...]]] = [
+    # rule 2: the last fenced block anywhere, any fence and info string
+    ("a fenced block with a sentence around it",
+     f"Here is the reply:\n```toon\n{BODY}\n```\nI hope it helps!", THREE, DUNE, ()),
+    ("a tilde fence with no info string", f"~~~\n{BODY}\n~~~", THREE, DUNE, ()),
+    ("the last of two fenced blocks",
+     f"First try:\n```\ntitle: Nope\ntags[1]: x\n```\nBetter:\n```toon\n{BODY}\n```",
+     THREE, DUNE, ()),
+    ("a fence left open runs to the end", f"Sure.\n```toon\n{BODY}\n", THREE, DUNE, ()),
+    ("an indented fence loses its indentation",
+     "1. The reply:\n   ```toon\n   title: Dune\n   tags[3]: sand,worm,spice\n   ```",
+     THREE, DUNE, ()),
+    ("a longer closing fence, an inner shorter one is content",
+     "````\ntitle: Dune\ntags[3]: sand,worm,spice\n````", THREE, DUNE, ()),
+    ("no fence: the whole reply, stripped and dedented",
+     "\n\n  title: Dune\n  tags[3]: sand,worm,spice  \n\n", THREE, DUNE, ()),
+    ("CRLF line endings", "title: Dune\r\ntags[3]: sand,worm,spice\r\n", THREE, DUNE, ()),
+    # rule 3: a JSON object
+    ("a JSON object", json.dumps(DUNE), THREE, DUNE, ()),
+    ("a JSON object in a json fence", f"```json\n{json.dumps(DUNE, indent=2)}\n```",
+     THREE, DUNE, ()),
+    ("a JSON object with a comma-separated list",
+     '{"title": "Dune", "tags": "sand, worm, spice"}', THREE, DUNE,
+     ("tags: one text read as 3 comma-separated items",)),
+    # rule 4: a wrong [N] over complete values or rows
+    ("a miscounted inline list", "title: Dune\ntags[4]: sand,worm,spice", THREE, DUNE,
+     ("tags[4] declared 4 items, found 3: corrected",)),
+    ("an overcounted inline list", "title: Dune\ntags[2]: sand,worm,spice", ANY, DUNE,
+     ("tags[2] declared 2 items, found 3: corrected",)),
+    ("an undercounted list of items", "title: Dune\ntags[1]:\n  - sand\n  - worm\n  - spice",
+     ANY, DUNE, ("tags[1] declared 1 item, found 3: corrected",)),
+    ("an overcounted list of items", "title: Dune\ntags[5]:\n  - sand\n  - worm\n  - spice",
+     ANY, DUNE, ("tags[5] declared 5 items, found 3: corrected",)),
+    ("miscounted rows in a field beyond the declared ones",
+     f"{BODY}\nscenes[3]{{n,what}}:\n  1,arrival\n  2,desert",
+     THREE, {**DUNE, "scenes": [{"n": 1, "what": "arrival"}, {"n": 2, "what": "desert"}]},
+     ("scenes[3] declared 3 rows, found 2: corrected",)),
+    ("two miscounted headers",
+     "title: Dune\ntags[9]: sand,worm,spice\nmore[1]: a,b",
+     ANY, {**DUNE, "more": ["a", "b"]},
+     ("tags[9] declared 9 items, found 3: corrected",
+      "more[1] declared 1 item, found 2: corrected")),
+    ("a miscount on a line with a quoted key",
+     '"title": Dune\n"tags"[10]: sand,worm,spice', ANY, DUNE,
+     ("tags[10] declared 10 items, found 3: corrected",)),
+    # rule 5: the shape, leniently
+    ("a comma-separated text for a list", "title: Dune\ntags: sand, worm, spice", THREE, DUNE,
+     ("tags: one text read as 3 comma-separated items",)),
+    ("one text for a list of any count", "title: Dune\ntags: sand", ANY,
+     {"title": "Dune", "tags": ["sand"]}, ()),
+    ("a number and a boolean as texts", "title: 1984\ntags[3]: 1,2.5,true", THREE,
+     {"title": "1984", "tags": ["1", "2.5", "true"]}, ()),
+    ("quoted texts", 'title: "Dune: Part 1"\ntags[3]: "a, b",c,"say \\"hi\\""', THREE,
+     {"title": "Dune: Part 1", "tags": ["a, b", "c", 'say "hi"']}, ()),
+    ("fields beyond the declared ones are kept, declared ones first",
+     "note: hi\ntags[3]: sand,worm,spice\ntitle: Dune", THREE, {**DUNE, "note": "hi"}, ()),
+    ("a JSON number as a text", '{"title": 1984, "tags": ["a", 2]}', ANY,
+     {"title": "1984", "tags": ["a", "2"]}, ()),
+]
+
+
+@pytest.mark.parametrize(("content", "shape", "value", "warnings"),
+                         [case[1:] for case in ACCEPTED], ids=[case[0] for case in ACCEPTED])
+def test_accepted(content: str, shape: OutputShape, value: dict[str, Any],
+                  warnings: tuple[str, ...]) -> None:
+    accepted = read_reply(content, shape)
+    assert accepted == Accepted(value, warnings)
+    assert list(accepted.value) == list(value)  # declared fields first, in order
+
+
+REJECTED: list[tuple[str, str, OutputShape, str, int | None, int | None]] = [
+    ("a truncated row",
+     f"{BODY}\nscenes[2]{{n,what}}:\n  1,arrival\n  2", THREE,
+     "scenes[2]: row has 1 values but the header declares 2 fields", 5, 3),
+    ("prose with no TOON", "I'm sorry, but I can't help with that.", ANY,
+     "no TOON reply: expected the fields title, tags", None, None),
+    ("prose over several lines", "Sure! Here is a title.\nIt is Dune.", ANY,
+     "no TOON reply: expected the fields title, tags", None, None),
+    ("an empty reply", "  \n", ANY, "empty reply: expected the fields title, tags", None, None),
+    ("an empty fenced block", "Here:\n```\n```", ANY,
+     "empty reply: expected the fields title, tags", None, None),
+    ("a missing field", "title: Dune", ANY, "no field 'tags'", None, None),
+    ("a missing field in JSON", '{"tags": ["a"]}', ANY, "no field 'title'", None, None),
+    ("a fixed count not met", "title: Dune\ntags[2]: sand,worm", THREE,
+     "tags: expected 3 items, got 2", 2, 1),
+    ("a fixed count not met by a comma-separated text", "title: Dune\ntags: sand, worm",
+     THREE, "tags: expected 3 items, got 2", 2, 1),
+    ("a fixed count not met in JSON", '{"title": "Dune", "tags": ["a"]}', THREE,
+     "tags: expected 3 items, got 1", None, None),
+    ("an empty list", "title: Dune\ntags: []", ANY, "tags: expected 1 or more items, got 0",
+     2, 1),
+    ("null for a text", "title: null\ntags[1]: a", ANY, "title: expected a text, got null",
+     1, 1),
+    ("an object for a text", "title:\n  a: 1\ntags[1]: a", ANY,
+     "title: expected a text, got an object", 1, 1),
+    ("a list for a text", "title[1]: a\ntags[1]: b", ANY,
+     "title: expected a text, got a list", 1, 1),
+    ("an object in a list", "title: Dune\ntags[1]{a}:\n  1", ANY,
+     "tags: item 1 is an object, expected a text", 2, 1),
+    ("null in a list", "title: Dune\ntags[2]: a,null", ANY,
+     "tags: item 2 is null, expected a text", 2, 1),
+    ("null for a list", "title: Dune\ntags: null", ANY,
+     "tags: expected a list of texts, got null", 2, 1),
+    ("a root list", "[2]: a,b", ANY, "expected the fields title, tags, got a list", None, None),
+    ("an unterminated string", 'title: "Dune\ntags[1]: a', ANY, "unterminated string", 1, 8),
+    ("a duplicate key", "title: a\ntitle: b\ntags[1]: a", ANY, "duplicate key 'title'", 2, 1),
+    ("invalid JSON", '{"title": "Dune", "tags": ["a",]}', ANY,
+     "invalid JSON: Expecting value", 1, 32),
+    ("a lone surrogate in JSON", '{"title": "\\ud800", "tags": ["a"]}', ANY,
+     "a text holds a lone surrogate (U+D800)", None, None),
+    ("NaN in JSON", '{"title": "x", "tags": ["a"], "n": NaN}', ANY,
+     "invalid JSON: NaN is not a number", None, None),
+    ("a miscount corrected, then an error further on",
+     "title: Dune\ntags[4]: sand,worm,spice\n  bad: indent", ANY,
+     "unexpected indentation: the line above opens no scope", 3, 3),
+    ("an error after a correction on the same line keeps the reply's columns",
+     'title: Dune\ntags[1000]: a,b,"c', ANY, "unterminated string", 2, 17),
+]
+
+
+@pytest.mark.parametrize(("content", "shape", "message", "line", "column"),
+                         [case[1:] for case in REJECTED], ids=[case[0] for case in REJECTED])
+def test_rejected(content: str, shape: OutputShape, message: str, line: int | None,
+                  column: int | None) -> None:
+    with pytest.raises(RejectedReply) as e:
+        read_reply(content, shape)
+    assert type(e.value) is RejectedReply
+    assert (e.value.message, e.value.line, e.value.column) == (message, line, column)
+
+
+def test_a_rejection_is_a_finding_told_to_the_model_with_its_position() -> None:
+    with pytest.raises(RejectedReply) as e:
+        read_reply("title: Dune\ntags[2]: sand,worm", THREE)
+    assert isinstance(e.value, Finding)
+    assert e.value.text == "title: Dune\ntags[2]: sand,worm"
+    assert e.value.for_model() == "2:1: tags: expected 3 items, got 2"
+    with pytest.raises(RejectedReply) as e:
+        read_reply("title: Dune", THREE)
+    assert e.value.for_model() == "no field 'tags'"
+
+
+def test_a_long_message_is_cut_to_one_short_line() -> None:
+    key = "k" * 150
+    with pytest.raises(RejectedReply) as e:
+        read_reply(f'title: Dune\n"{key}\\nx": 1\n"{key}\\nx": 2', ANY)
+    assert len(e.value.message) <= 100 and "\n" not in e.value.message
+    assert e.value.message.startswith("duplicate key")
+
+
+def test_positions_point_into_the_text_parsed_not_the_whole_reply() -> None:
+    with pytest.raises(RejectedReply) as e:
+        read_reply('Here:\n\n```toon\ntitle: "Dune\ntags[1]: a\n```\nThanks', ANY)
+    assert (e.value.line, e.value.column) == (1, 8)
+    assert e.value.text == 'title: "Dune\ntags[1]: a'
+
+
+@pytest.mark.parametrize("content", [BODY, "title: Du", json.dumps(DUNE), ""])
+def test_a_reply_cut_off_at_the_token_limit_is_never_parsed(content: str) -> None:
+    with pytest.raises(TruncatedReply) as e:
+        read_reply(content, THREE, finish_reason="length")
+    assert isinstance(e.value, RejectedReply)
+    assert e.value.message == "the reply was cut off at the token limit (finish_reason: length)"
+    assert read_reply(BODY, THREE, finish_reason="stop").value == DUNE
+
+
+# ---------------------------------------------------------------- properties
+
+_FRAGMENTS = st.sampled_from([
+    "```", "```toon\n", "~~~", "\n", "\r\n", "  ", "title: ", "tags", "[", "]", "3", "0",
+    "999999999999999999999", "]: ", ",", "- ", "  - ", "{", "}", '"', "\\", ":", "1984",
+    "null", "true", "rows[2]{a,b}:\n", "  1,2\n", "# c\n", '{"title": "x"}', "[2]:",
+    '{"title": 1, "tags": "a,b"}', "\t", "|", "\ud800", "\x00", "é", "🚀", "\u2028",
+    "tags[1]:\n  - a\n  - b", "[1]:\n  - ", '"a":', "\\u00e9", "-", "1e400", "{" * 30,
+])
+_TEXTS = st.one_of(
+    st.text(max_size=60),
+    st.lists(st.one_of(_FRAGMENTS, st.text(max_size=4)), max_size=25).map("".join),
+    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                 lambda inner: st.lists(inner, max_size=3)
+                 | st.dictionaries(st.sampled_from(["title", "tags", "x"]), inner, max_size=3),
+                 max_leaves=8).map(lambda v: encode(v) if not isinstance(v, str) else v),
+)
+_SHAPES = st.sampled_from([ANY, THREE, OutputShape.parse(["tags[1]", "x"])])
+
+
+@settings(max_examples=200, deadline=None)
+@given(content=_TEXTS, shape=_SHAPES, finish=st.sampled_from([None, "stop"]))
+def test_any_reply_is_accepted_or_rejected_with_a_position_inside_the_text(
+        content: str, shape: OutputShape, finish: str | None) -> None:
+    try:
+        accepted = read_reply(content, shape, finish_reason=finish)
+    except RejectedReply as e:
+        assert "\n" not in e.message and "\r" not in e.message and len(e.message) <= 100
+        assert (e.line is None) == (e.column is None)
+        if e.line is not None:
+            assert e.text is not None
+            lines = e.text.split("\n")
+            assert 1 <= e.line <= len(lines)
+            assert 1 <= e.column <= len(lines[e.line - 1]) + 1
+        return
+    assert isinstance(accepted.value, dict)
+    encode(accepted.value)  # always storable as TOON
+    for f in shape.fields:
+        v = accepted.value[f.name]
+        if f.is_list:
+            assert isinstance(v, list) and all(isinstance(x, str) for x in v)
+            assert len(v) == f.count if f.count is not None else len(v) >= 1
+        else:
+            assert isinstance(v, str)
+
+
+_TEXT = st.one_of(st.text(), st.sampled_from(TRICKY_STRINGS))
+
+
+def values_of(shape: OutputShape) -> st.SearchStrategy[dict[str, Any]]:
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for f in shape.fields:
+        if not f.is_list:
+            fields[f.name] = _TEXT
+        elif f.count is None:
+            fields[f.name] = st.lists(_TEXT, min_size=1, max_size=6)
+        else:
+            fields[f.name] = st.lists(_TEXT, min_size=f.count, max_size=f.count)
+    return st.fixed_dictionaries(fields)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), shape=_SHAPES)
+def test_any_value_of_the_shape_round_trips(data: st.DataObject, shape: OutputShape) -> None:
+    value = data.draw(values_of(shape))
+    assert read_reply(encode(value), shape) == Accepted(value, ())
+    assert read_reply(json.dumps(value), shape) == Accepted(value, ())
