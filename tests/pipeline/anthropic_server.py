@@ -1,0 +1,151 @@
+"""A Messages API server on loopback (``POST /v1/messages``), with prompt caching
+emulated and scripted faults: the Anthropic twin of ``server.py``."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256
+    daemon_threads = True
+
+
+def _text(content: str | list[dict[str, Any]]) -> str:
+    return content if isinstance(content, str) else "".join(b.get("text", "") for b in content)
+
+
+def _blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every text block of a request in the order the API caches them: system first,
+    then each message's."""
+    system = body.get("system") or []
+    blocks = [{"type": "text", "text": system}] if isinstance(system, str) else list(system)
+    for m in body["messages"]:
+        c = m["content"]
+        blocks += [{"type": "text", "text": c}] if isinstance(c, str) else c
+    return blocks
+
+
+class FakeClaude:
+    """Faults are taken one per request from ``faults``: "429" (Retry-After: 0.05),
+    "529" (overloaded), "500", "401", "400", "hang" (answers nothing for ``hang``
+    seconds), "malformed" (not JSON), "max_tokens" (a reply cut off); then normal
+    replies.
+
+    Prompt caching works like the API's: the text up to the last block marked
+    ``cache_control`` is written to the cache the first time (cache_creation) and
+    read from it after (cache_read); a token is four characters.
+    """
+
+    def __init__(self, reply: Callable[[dict[str, Any]], str] | None = None,
+                 hang: float = 30.0) -> None:
+        self.reply = reply or (lambda body: "title: A reply")
+        self.hang = hang
+        self.faults: list[str] = []
+        self.requests: list[dict[str, Any]] = []
+        self.cache: set[str] = set()
+        self.lock = threading.Lock()
+        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def usage(self, body: dict[str, Any]) -> dict[str, int]:
+        blocks = _blocks(body)
+        marked = [i for i, b in enumerate(blocks) if b.get("cache_control")]
+        texts = [b.get("text", "") for b in blocks]
+        prefix = "".join(texts[:marked[-1] + 1]) if marked else ""
+        rest = sum(len(t) for t in texts) - len(prefix)
+        read = written = 0
+        with self.lock:
+            if prefix in self.cache:
+                read = len(prefix) // 4
+            elif prefix:
+                written = len(prefix) // 4
+                self.cache.add(prefix)
+        return {"input_tokens": rest // 4, "output_tokens": 7,
+                "cache_read_input_tokens": read, "cache_creation_input_tokens": written}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def setup(self) -> None:
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _error(self, status: int, kind: str, message: str,
+                       headers: dict[str, str] | None = None) -> None:
+                payload = {"type": "error", "error": {"type": kind, "message": message}}
+                self._send(status, json.dumps(payload).encode(), headers)
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length))
+                with fake.lock:
+                    fake.requests.append({"path": self.path, "body": body,
+                                          "headers": {k.lower(): v for k, v in self.headers.items()}})
+                    fault = fake.faults.pop(0) if fake.faults else None
+                if self.path != "/v1/messages":
+                    self._error(404, "not_found_error", f"no route {self.path}")
+                    return
+                if fault == "hang":
+                    time.sleep(fake.hang)
+                    return
+                if fault == "429":
+                    self._error(429, "rate_limit_error", "Number of requests has exceeded "
+                                "your rate limit", {"Retry-After": "0.05"})
+                    return
+                if fault == "529":
+                    self._error(529, "overloaded_error", "Overloaded")
+                    return
+                if fault == "500":
+                    self._error(500, "api_error", "Internal server error")
+                    return
+                if fault == "401":
+                    self._error(401, "authentication_error", "invalid x-api-key")
+                    return
+                if fault == "400":
+                    self._error(400, "invalid_request_error",
+                                "max_tokens: Field required\n(see the docs)")
+                    return
+                if fault == "malformed":
+                    self._send(200, b"{not json")
+                    return
+                text = fake.reply(body)
+                data = {
+                    "id": "msg_01", "type": "message", "role": "assistant", "model": body["model"],
+                    "content": [{"type": "text", "text": text}],
+                    "stop_reason": "max_tokens" if fault == "max_tokens" else "end_turn",
+                    "stop_sequence": None, "usage": fake.usage(body),
+                }
+                self._send(200, json.dumps(data).encode())
+
+        return Handler

@@ -1,0 +1,354 @@
+"""Anthropic's Messages API through the official ``anthropic`` SDK (the optional
+extra ``toon-tools[anthropic]``; the SDK is imported only when a call is made).
+
+Prompt caching: the system messages and the part of the last user message that
+every call of a step shares (``Request.cacheable_prefix``, the prompt before its
+first per-item value) are sent as text blocks marked ``cache_control:
+{"type": "ephemeral"}``, so a fan-out step pays the full input price for that
+prefix once and the cache-read price for the rest. The API caches only prefixes
+past a minimum length (about 1024 tokens; 2048 for Haiku); shorter ones are
+billed in full, without an error. The reply reports both kinds of cached tokens
+(:attr:`Reply.cached_tokens` read, :attr:`Reply.cache_write_tokens` written), and
+``prompt_tokens`` counts all the input tokens, cached or not.
+
+Parameters: ``max_tokens`` is required by the API (4096 when the step gives
+none); ``temperature``, ``top_p``, ``top_k``, ``stop_sequences`` (or OpenAI's
+``stop``), ``thinking`` and ``metadata`` are passed through as they are (as
+``extra_body``: recent SDKs no longer list the sampling parameters, and some
+models refuse them; the API's message then says so). The rest are ignored, so a
+pipeline written for another provider runs unchanged: llama.cpp's ``grammar``
+(the Messages API has none; the reply is read leniently instead), ``seed``,
+penalties, ``offline_*``. OpenAI's ``response_format`` (``--structured
+json-schema``) becomes the Messages API's structured output,
+``output_config.format``, its schema passed through the SDK's
+``transform_schema`` (which moves what the API does not enforce, such as a
+``minItems`` above 1, into the description); an SDK too old to have it predates
+structured outputs, and the schema is left out.
+
+Retries are ours (:func:`providers.with_retries`): the SDK's own are off. 429,
+408/409/425, every 5xx and 529 "overloaded" are retried, honouring
+``retry-after-ms``/``Retry-After``; other 4xx fail at once with the API's
+message. Each worker thread keeps one client, so one kept-alive connection: a
+stop or a timeout shuts that connection's socket down from the runner's thread
+(httpcore's ``trace`` extension tells us the socket when it connects), which ends
+the blocking call at once. Closing the client would not: a thread blocked in
+``recv`` does not wake when another thread closes the socket.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import urllib.parse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from .providers import (
+    RETRY_STATUS,
+    CallControl,
+    ProviderError,
+    ProviderSetupError,
+    Reply,
+    Request,
+    Retry,
+    check_reachable,
+    is_loopback,
+    with_retries,
+)
+
+if TYPE_CHECKING:
+    import anthropic
+
+DEFAULT_ANTHROPIC_URL: Final = "https://api.anthropic.com"
+DEFAULT_MAX_TOKENS: Final = 4096
+#: Messages API parameters taken from a step's ``params`` as they are.
+PASSED_PARAMS: Final = ("temperature", "top_p", "top_k", "stop_sequences", "thinking", "metadata")
+#: The httpcore trace events that hand over a new connection's stream.
+_CONNECTED: Final = frozenset({"connection.connect_tcp.complete", "connection.start_tls.complete"})
+_CACHE: Final = {"type": "ephemeral"}
+NEEDS_EXTRA: Final = "the anthropic provider needs the extra: pip install 'toon-tools[anthropic]'"
+
+
+def messages_body(request: Request,
+                  transform_schema: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                  ) -> dict[str, Any]:
+    """The JSON body of the Messages API call for ``request``: system messages become
+    a cached system block, the last user message's shared prefix a cached block of
+    its own. ``transform_schema`` (the SDK's) turns on structured output."""
+    system = [m["content"] for m in request.messages if m["role"] == "system"]
+    turns: list[dict[str, Any]] = [{"role": m["role"], "content": m["content"]}
+                                   for m in request.messages if m["role"] != "system"]
+    prefix = getattr(request, "cacheable_prefix", 0)
+    last_user = max((i for i, t in enumerate(turns) if t["role"] == "user"), default=None)
+    if prefix > 0 and last_user is not None:
+        turns[last_user]["content"] = _split(turns[last_user]["content"], prefix)
+    body: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": int(request.params.get("max_tokens", DEFAULT_MAX_TOKENS)),
+        "messages": turns,
+    }
+    if system:
+        # One breakpoint, on the last block: the cache covers everything before it
+        # (the API allows four per request).
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": s} for s in system]
+        blocks[-1]["cache_control"] = _CACHE
+        body["system"] = blocks
+    for name in PASSED_PARAMS:
+        if name in request.params:
+            body[name] = request.params[name]
+    stop = request.params.get("stop")
+    if stop is not None and "stop_sequences" not in body:
+        body["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    schema = _json_schema(request.response_format)
+    if schema is not None and transform_schema is not None:
+        body["output_config"] = {"format": {"type": "json_schema",
+                                            "schema": transform_schema(schema)}}
+    return body
+
+
+def _json_schema(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The schema of OpenAI's ``{"type": "json_schema", "json_schema": {"schema": ...}}``."""
+    if not response_format or response_format.get("type") != "json_schema":
+        return None
+    schema = (response_format.get("json_schema") or {}).get("schema")
+    return schema if isinstance(schema, dict) else None
+
+
+def _split(text: str, prefix: int) -> str | list[dict[str, Any]]:
+    """``text`` as a cached block of its first ``prefix`` characters and a plain block
+    of the rest. The API refuses a text block that is empty or blank, so a blank
+    side joins the other one (all cached if only the tail is blank)."""
+    head, tail = text[:prefix], text[prefix:]
+    if not head.strip():
+        return text
+    if not tail.strip():
+        return [{"type": "text", "text": text, "cache_control": _CACHE}]
+    return [{"type": "text", "text": head, "cache_control": _CACHE},
+            {"type": "text", "text": tail}]
+
+
+def reply_from(message: Any) -> Reply:
+    """A Reply from the SDK's ``Message``: its text blocks joined (thinking and tool
+    blocks left out), every input token counted, cached ones apart."""
+    usage = message.usage
+    read = int(getattr(usage, "cache_read_input_tokens", None) or 0)
+    written = int(getattr(usage, "cache_creation_input_tokens", None) or 0)
+    text = "".join(block.text for block in message.content
+                   if getattr(block, "type", None) == "text")
+    stop = message.stop_reason
+    finish = ("length" if stop == "max_tokens" else
+              "stop" if stop in ("end_turn", "stop_sequence") else stop)
+    return Reply(text, int(usage.input_tokens or 0) + read + written,
+                 int(usage.output_tokens or 0), finish_reason=finish,
+                 cached_tokens=read, cache_write_tokens=written)
+
+
+class _Line:
+    """The socket of the one connection a worker thread's client holds, kept so that
+    another thread can shut it down: ``abort()`` ends the call blocked on it, and a
+    connection that opens after an abort is shut down as soon as it connects."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sock: socket.socket | None = None
+        self.aborted = False
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event not in _CONNECTED:
+            return
+        sock = info["return_value"].get_extra_info("socket")
+        with self.lock:
+            self.sock = sock
+            aborted = self.aborted
+        if aborted:
+            _shutdown(sock)
+
+    def on_request(self, request: Any) -> None:
+        """httpx's request hook: have httpcore report connections to :meth:`trace`."""
+        request.extensions["trace"] = self.trace
+
+    def arm(self) -> None:
+        with self.lock:
+            self.aborted = False
+
+    def abort(self) -> None:
+        with self.lock:
+            self.aborted = True
+            sock = self.sock
+        if sock is not None:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass
+
+
+class AnthropicProvider:
+    """Claude models through the Messages API (or any server that speaks it)."""
+
+    name = "anthropic"
+
+    def __init__(self, base_url: str, api_key: str | None, *, max_retries: int = 5,
+                 backoff: float = 0.5, max_backoff: float = 30.0,
+                 api_key_env: str = "ANTHROPIC_API_KEY") -> None:
+        url = base_url.rstrip("/")
+        # The SDK adds /v1/messages; a base_url written the OpenAI way ends in /v1.
+        if url.endswith("/v1"):
+            url = url[:-3]
+        self.base_url = url
+        self.api_key = api_key
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.api_key_env = api_key_env
+        try:
+            parts = urllib.parse.urlsplit(url)
+            port = parts.port
+        except ValueError:  # a port that is not a number
+            parts, port = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ProviderSetupError(f"base_url {base_url!r} is not an http(s) URL")
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = port
+        self._local = threading.local()
+        self.retries = 0
+
+    def check(self) -> None:
+        """The SDK is installed, a key is set (except on loopback), and something
+        answers at base_url: fails here, before any step runs."""
+        try:
+            import anthropic  # noqa: F401
+        except ImportError:
+            raise ProviderSetupError(NEEDS_EXTRA) from None
+        if not self.api_key and not is_loopback(self._host):
+            raise ProviderSetupError(f"no API key: set {self.api_key_env} "
+                                     "(the pipeline names that variable)")
+        check_reachable(self._host, self._port or (443 if self._scheme == "https" else 80),
+                        self.base_url)
+
+    def _client(self) -> tuple[anthropic.Anthropic, _Line]:
+        """This thread's client and the line it holds (made on first use)."""
+        held: tuple[anthropic.Anthropic, _Line] | None = getattr(self._local, "client", None)
+        if held is None:
+            try:
+                import anthropic
+            except ImportError:
+                raise ProviderSetupError(NEEDS_EXTRA) from None
+            line = _Line()
+            headers: dict[str, Any] = {}
+            if not self.api_key:
+                # A local server: send no key at all (an explicit key, even empty,
+                # also keeps the SDK from reading one from the environment).
+                headers = {"X-Api-Key": anthropic.Omit(), "Authorization": anthropic.Omit()}
+            client = anthropic.Anthropic(
+                api_key=self.api_key or "", base_url=self.base_url, max_retries=0,
+                default_headers=headers,
+                http_client=anthropic.DefaultHttpxClient(event_hooks={"request": [line.on_request]}))
+            held = (client, line)
+            self._local.client = held
+        return held
+
+    def _drop(self) -> None:
+        held = getattr(self._local, "client", None)
+        if held is not None:
+            self._local.client = None
+            held[0].close()
+
+    def complete(self, request: Request, control: CallControl) -> Reply:
+        try:
+            import anthropic
+        except ImportError:
+            raise ProviderSetupError(NEEDS_EXTRA) from None
+        body = messages_body(request, getattr(anthropic, "transform_schema", None))
+        # The SDK's own arguments are the ones every version has; the rest goes
+        # into the body as it is.
+        named = {k: body.pop(k) for k in ("model", "max_tokens", "messages", "system") if k in body}
+        timeout = anthropic.Timeout(request.timeout, connect=min(5.0, request.timeout))
+
+        def send() -> Reply:
+            client, line = self._client()
+            create: Callable[..., Any] = client.messages.create
+            line.arm()
+            try:
+                with control.attempt(line.abort, request.timeout):
+                    message = create(**named, extra_body=body or None, timeout=timeout)
+            except anthropic.APIStatusError as e:
+                raise self._status_error(e) from None
+            except anthropic.APIConnectionError as e:  # APITimeoutError too
+                self._drop()
+                if control.timed_out or isinstance(e, anthropic.APITimeoutError):
+                    raise Retry(f"no answer within {request.timeout:g} s") from None
+                raise Retry(f"connection failed ({e.__cause__ or e})") from None
+            except (anthropic.APIResponseValidationError, ValueError):
+                raise Retry("malformed JSON in the response") from None
+            try:
+                return reply_from(message)
+            except (AttributeError, TypeError, ValueError):
+                raise Retry("malformed JSON in the response") from None
+
+        return with_retries(send, self._counting(control), max_retries=self.max_retries,
+                            backoff=self.backoff, max_backoff=self.max_backoff,
+                            where=self.base_url)
+
+    def _status_error(self, e: anthropic.APIStatusError) -> Exception:
+        """A Retry for what waiting may fix (429, 5xx, 529 overloaded, ...), else a
+        ProviderError with the API's own message on one line."""
+        status = e.status_code
+        if status in RETRY_STATUS or status >= 500:
+            return Retry(f"HTTP {status}{_kind(e.body)}", _retry_after(e.response.headers))
+        detail = " ".join(_message(e.body, e.response.text).split())[:200]
+        return ProviderError(f"{self.base_url}: HTTP {status}: {detail}")
+
+    def _counting(self, control: CallControl) -> CallControl:
+        """``control``, with this provider's retry counter kept (for tests and benches)."""
+        told = control.on_retry
+
+        def on_retry(attempt: int, reason: str, wait: float) -> None:
+            self.retries += 1
+            if told is not None:
+                told(attempt, reason, wait)
+
+        control.on_retry = on_retry
+        return control
+
+
+def _error(body: object) -> dict[str, Any]:
+    """The ``error`` object of an API error body (``{"type": "error", "error": {...}}``)."""
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            return error
+    return {}
+
+
+def _kind(body: object) -> str:
+    kind = _error(body).get("type")
+    return f" {kind}" if isinstance(kind, str) else ""
+
+
+def _message(body: object, text: str) -> str:
+    error = _error(body)
+    message = error.get("message")
+    if isinstance(message, str) and message:
+        kind = error.get("type")
+        return f"{message} ({kind})" if isinstance(kind, str) else message
+    return text or "(no message)"
+
+
+def _retry_after(headers: Any) -> float | None:
+    """The wait the server asks for: ``retry-after-ms`` (Anthropic's), then
+    ``Retry-After`` in seconds (an HTTP date is ignored: backoff decides)."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                wait = float(value) / scale
+            except ValueError:
+                continue
+            if wait >= 0:
+                return wait
+    return None
