@@ -239,14 +239,10 @@ class AnthropicProvider:
             except ImportError:
                 raise ProviderSetupError(NEEDS_EXTRA) from None
             line = _Line()
-            headers: dict[str, Any] = {}
-            if not self.api_key:
-                # A local server: send no key at all (an explicit key, even empty,
-                # also keeps the SDK from reading one from the environment).
-                headers = {"X-Api-Key": anthropic.Omit(), "Authorization": anthropic.Omit()}
             client = anthropic.Anthropic(
+                # An explicit key, even an empty one, keeps the SDK from looking
+                # for one in the environment or in its profile files.
                 api_key=self.api_key or "", base_url=self.base_url, max_retries=0,
-                default_headers=headers,
                 http_client=anthropic.DefaultHttpxClient(event_hooks={"request": [line.on_request]}))
             held = (client, line)
             self._local.client = held
@@ -268,6 +264,14 @@ class AnthropicProvider:
         # into the body as it is.
         named = {k: body.pop(k) for k in ("model", "max_tokens", "messages", "system") if k in body}
         timeout = anthropic.Timeout(request.timeout, connect=min(5.0, request.timeout))
+        headers: dict[str, Any] | None = None
+        if not self.api_key:
+            # A local server: send no key at all. Omitted per request, which is
+            # where every SDK version looks for it.
+            omit: Any = getattr(anthropic, "Omit", None)
+            if omit is None:  # exported in later versions; the same class before
+                from anthropic._types import Omit as omit
+            headers = {"X-Api-Key": omit(), "Authorization": omit()}
 
         def send() -> Reply:
             client, line = self._client()
@@ -275,7 +279,8 @@ class AnthropicProvider:
             line.arm()
             try:
                 with control.attempt(line.abort, request.timeout):
-                    message = create(**named, extra_body=body or None, timeout=timeout)
+                    message = create(**named, extra_body=body or None, extra_headers=headers,
+                                     timeout=timeout)
             except anthropic.APIStatusError as e:
                 raise self._status_error(e) from None
             except anthropic.APIConnectionError as e:  # APITimeoutError too
