@@ -31,8 +31,10 @@ _SPELLED_OUT: Final = 5
 #: is its own alternative, so the header can never miscount its items.
 GRAMMAR_MAX_ITEMS: Final = 32
 #: Longest text and list item a grammar admits, in characters: a model that
-#: never closes its quote still stops.
-GRAMMAR_MAX_TEXT: Final = 2000
+#: never closes its quote still stops. Below 2000: llama.cpp refuses a
+#: repetition of exactly 2000 in many releases (ggml-org/llama.cpp#27087), and
+#: its server then ignores the grammar with no error in the reply.
+GRAMMAR_MAX_TEXT: Final = 1999
 GRAMMAR_MAX_ITEM: Final = 300
 
 _PLACEHOLDER: Final = "<text>"
