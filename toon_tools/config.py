@@ -89,6 +89,13 @@ def _inside_path(v: Any) -> str:
     return path
 
 
+def _prices(v: Any) -> Any:
+    # Only a configured table is checked, so only then is the pipeline imported.
+    from .pipeline.prices import parse_prices
+
+    return parse_prices(v)
+
+
 def _choice(*options: str) -> Callable[[Any], str]:
     def check(v: Any) -> str:
         if v not in options:
@@ -113,6 +120,8 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("twins.dir", "docs/toon", _inside_path,
             "The mirror folder (twins.location = mirror), relative to the config file's folder."),
     Setting("twins.suffix", ".md", _twin_suffix, "Suffix that replaces .toon in a twin's name."),
+    Setting("pipeline.prices", {}, _prices,
+            "Dollars per million tokens by model, over the built-in table."),
 )
 _BY_KEY: Final = {s.key: s for s in SETTINGS}
 _TABLES: Final = {k.split(".", 1)[0] for k in _BY_KEY if "." in k}

@@ -13,7 +13,8 @@ from typing import Any
 
 from toon_tools import encode
 
-FIELDS = re.compile(r"with the fields: (.+)\.\Z", re.S)
+# A line of the skeleton a prompt ends with: `title: <text>`, `tags[3]: <text>,...`.
+SKELETON_LINE = re.compile(r"^([A-Za-z_]\w*)(?:\[(\d+|N)\])?: <text>", re.M)
 
 
 class _Server(ThreadingHTTPServer):
@@ -23,7 +24,11 @@ class _Server(ThreadingHTTPServer):
 
 class FakeLLM:
     """Faults are taken one per request from ``faults``: "429", "500", "401",
-    "hang", "malformed", "invalid" (not TOON); then normal replies."""
+    "hang", "malformed" (not JSON), "invalid" (not TOON), "length" (cut off, with
+    finish_reason "length"), and replies a user would accept: "fenced" (a fenced
+    block with text around it), "json" (a JSON object), "commas" (a list as one
+    comma-separated text), "miscount" (a list header one too many); then
+    normal replies."""
 
     def __init__(self, latency: float = 0.0, items: int = 5) -> None:
         self.latency = latency
@@ -45,18 +50,50 @@ class FakeLLM:
         self.server.shutdown()
         self.server.server_close()
 
-    def reply_for(self, body: dict[str, Any]) -> str:
-        last = body["messages"][-1]["content"]
-        m = FIELDS.search(last)
-        fields = [f.strip() for f in m.group(1).split(",")] if m else ["text"]
+    def value_for(self, body: dict[str, Any]) -> Any:
+        """A value of the shape the request asks for: its JSON schema, or the
+        skeleton its prompt ends with; plain text when it declares none."""
         digest = hashlib.sha256(json.dumps(body["messages"]).encode()).hexdigest()[:6]
+        schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+        if schema:
+            fields = [(name, p["type"] == "array", p.get("maxItems"))
+                      for name, p in schema["properties"].items()]
+        else:
+            last = body["messages"][-1]["content"]
+            fields = [(m.group(1), m.group(2) is not None,
+                       int(m.group(2)) if m.group(2) and m.group(2).isdigit() else None)
+                      for m in SKELETON_LINE.finditer(last)]
+        if not fields:
+            return f"A plain reply {digest}."
         value: dict[str, Any] = {}
-        for f in fields:
-            if f.endswith("[]"):
-                value[f[:-2]] = [f"{f[:-2]} {i} {digest}" for i in range(self.items)]
+        for name, is_list, count in fields:
+            if is_list:
+                value[name] = [f"{name} {i} {digest}" for i in range(count or self.items)]
             else:
-                value[f] = f"{f} {digest}"
-        return encode(value)
+                value[name] = f"{name} {digest}"
+        return value
+
+    def reply_for(self, body: dict[str, Any], fault: str | None) -> tuple[str, str]:
+        """The reply's content and finish_reason, shaped by a scripted ``fault``."""
+        value = self.value_for(body)
+        if isinstance(value, str):
+            return value, "stop"
+        text = json.dumps(value) if body.get("response_format") else encode(value)
+        first_list = next((k for k, v in value.items() if isinstance(v, list)), None)
+        if fault == "invalid":
+            return "parts: \"not valid toon", "stop"
+        if fault == "length":
+            return text[: len(text) // 2], "length"
+        if fault == "fenced":
+            return f"Sure! Here it is:\n```toon\n{encode(value)}\n```\nHope that helps.", "stop"
+        if fault == "json":
+            return "```json\n" + json.dumps(value, indent=2) + "\n```", "stop"
+        if fault == "commas" and first_list:
+            return encode({**value, first_list: ", ".join(value[first_list])}), "stop"
+        if fault == "miscount" and first_list:
+            n = len(value[first_list])
+            return text.replace(f"{first_list}[{n}]", f"{first_list}[{n + 1}]", 1), "stop"
+        return text, "stop"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -93,8 +130,9 @@ class FakeLLM:
                         self.end_headers()
                         self.wfile.write(payload)
                         return
-                    content = "this is : not [valid toon" if fault == "invalid" else fake.reply_for(body)
-                    data = {"choices": [{"message": {"role": "assistant", "content": content}}],
+                    content, finish = fake.reply_for(body, fault)
+                    data = {"choices": [{"message": {"role": "assistant", "content": content},
+                                         "finish_reason": finish}],
                             "usage": {"prompt_tokens": 11, "completion_tokens": 7}}
                     payload = b"{not json" if fault == "malformed" else json.dumps(data).encode()
                     self.send_response(200)

@@ -19,6 +19,7 @@ from tests.cli.conftest import run_toon
 from tests.pipeline.server import FakeLLM
 from toon_tools.pipeline.providers import OpenAIProvider
 from toon_tools.pipeline.runner import Runner, call_key
+from toon_tools.errors import ToolError
 from toon_tools.pipeline.spec import PipelineError, load_pipeline
 
 FANOUT = """\
@@ -57,14 +58,24 @@ def _pipeline(tmp_path: Path, text: str = FANOUT) -> Path:
 
 
 def _run(tmp_path: Path, server: FakeLLM, *, jobs: int = 8, budget: int | None = None,
-         cache: Any = "default", provider: Any = None, text: str = FANOUT) -> tuple[Runner, Any]:
+         cache: Any = "default", provider: Any = None, text: str = FANOUT,
+         timeout: float = 1.0, **options: Any) -> tuple[Runner, Any]:
     p = load_pipeline(_pipeline(tmp_path, text))
-    prov = provider or OpenAIProvider(server.url, "sk-test", timeout=1.0, max_retries=4,
-                                      backoff=0.01)
+    p.use_timeout(timeout)
+    prov = provider or OpenAIProvider(server.url, "sk-test", max_retries=4, backoff=0.01)
     c = diskcache.Cache(str(tmp_path / "llm")) if cache == "default" else cache
     runner = Runner(p, {"topic": "tides"}, prov, cache=c, run_dir=tmp_path / "run", jobs=jobs,
-                    budget_tokens=budget)
+                    budget_tokens=budget, **options)
     return runner, runner.run()
+
+
+def _events(tmp_path: Path) -> list[dict[str, Any]]:
+    lines = (tmp_path / "run" / "events.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def _prompt(request: dict[str, Any]) -> str:
+    return "\n".join(m["content"] for m in request["body"]["messages"])
 
 
 def test_runs_and_writes_artifacts_once(tmp_path: Path, server: FakeLLM) -> None:
@@ -126,20 +137,179 @@ def test_4xx_is_a_clear_error_at_once(tmp_path: Path, server: FakeLLM) -> None:
     assert saved["status"] == "failed"
 
 
-def test_invalid_toon_reply_is_reasked_with_the_error(tmp_path: Path, server: FakeLLM) -> None:
+def test_prompt_ends_with_the_skeleton_and_never_our_notation(tmp_path: Path,
+                                                               server: FakeLLM) -> None:
+    _run(tmp_path, server)
+    first = server.requests[0]["body"]["messages"][-1]["content"]
+    assert "parts[N]: <text>,<text>,..." in first
+    assert "parts[]" not in _prompt(server.requests[0])
+
+
+def test_invalid_reply_is_reasked_with_its_error_not_itself(tmp_path: Path,
+                                                            server: FakeLLM) -> None:
     server.faults = ["invalid"]
     _, state = _run(tmp_path, server)
+    assert state.status == "done", state.error
+    first, second = server.requests[0]["body"]["messages"], server.requests[1]["body"]["messages"]
+    assert [m["role"] for m in second] == [m["role"] for m in first]  # no assistant turn
+    assert "not valid toon" not in _prompt(server.requests[1])
+    # The same prompt and skeleton, with one line saying what was wrong, where.
+    skeleton = "Reply with only this TOON"
+    assert second[-1]["content"] == first[-1]["content"].replace(
+        skeleton, "Your last reply was rejected: 1:8: unterminated string\n" + skeleton)
+    assert state.steps["outline"].reasks == 1 and state.steps["outline"].rejected == 1
+    kept = tmp_path / "run" / "rejected" / "outline-0-1.txt"
+    assert kept.read_text() == "parts: \"not valid toon"
+    rejected = [e for e in _events(tmp_path) if e["event"] == "rejected"]
+    assert rejected[0]["file"] == "rejected/outline-0-1.txt" and rejected[0]["attempt"] == 1
+
+
+def test_only_accepted_replies_are_cached(tmp_path: Path, server: FakeLLM) -> None:
+    server.faults = ["invalid"]
+    _run(tmp_path, server)
+    c = diskcache.Cache(str(tmp_path / "llm"))
+    contents = [c[k]["content"] for k in c]
+    assert len(contents) == 7 and not any("not valid" in x for x in contents)
+    calls = len(server.requests)
+    _, state = _run(tmp_path, server)  # the re-asked step is a hit under its first ask's key
+    assert len(server.requests) == calls and state.steps["outline"].cache_hits == 1
+
+
+def test_a_reply_that_never_validates_fails_the_step_and_is_not_replayed(
+        tmp_path: Path, server: FakeLLM) -> None:
+    server.faults = ["invalid"] * 3
+    _, state = _run(tmp_path, server)
+    assert state.status == "failed" and state.steps["outline"].state == "failed"
+    assert "no valid reply after 3 tries" in (state.error or "")
+    assert state.steps["parts"].state == state.steps["summary"].state == "skipped"
+    server.faults = []
+    _, state = _run(tmp_path, server)  # nothing rejected was cached: it asks again
+    assert state.status == "done" and state.steps["outline"].calls == 1
+
+
+def test_no_cache_skips_reads_but_still_writes(tmp_path: Path, server: FakeLLM) -> None:
+    _run(tmp_path, server, read_cache=False)
+    _run(tmp_path, server, read_cache=False)
+    assert len(server.requests) == 2 * 7  # no reads
+    c = diskcache.Cache(str(tmp_path / "llm"))
+    assert len(c) == 7  # written both times, under the same keys
+    _, state = _run(tmp_path, server)
+    assert len(server.requests) == 2 * 7 and state.status == "done"
+
+
+@pytest.mark.parametrize("fault", ["fenced", "json", "commas", "miscount"])
+def test_replies_a_user_would_accept_are_accepted_first_time(tmp_path: Path, server: FakeLLM,
+                                                             fault: str) -> None:
+    server.faults = [fault]
+    _, state = _run(tmp_path, server)
+    assert state.status == "done", state.error
+    assert state.steps["outline"].reasks == 0 and len(server.requests) == 1 + 5 + 1
+    parts = (tmp_path / "run" / "outline.toon").read_text()
+    assert parts.startswith("parts[5]: parts 0 ")
+    warnings = [e for e in _events(tmp_path) if e["event"] == "warning"]
+    assert bool(warnings) == (fault in ("commas", "miscount"))  # a repair is said
+
+
+def test_a_truncated_reply_is_asked_again_with_more_tokens(tmp_path: Path,
+                                                           server: FakeLLM) -> None:
+    server.faults = ["length"]
+    text = FANOUT.replace("name: fanout", "name: fanout\nparams:\n  max_tokens: 100")
+    _, state = _run(tmp_path, server, text=text)
+    assert state.status == "done", state.error
+    assert [r["body"]["max_tokens"] for r in server.requests[:2]] == [100, 200]
+    assert server.requests[0]["body"]["messages"] == server.requests[1]["body"]["messages"]
+    assert (tmp_path / "run" / "rejected" / "outline-0-1.txt").exists()
+
+
+def test_retries_are_events(tmp_path: Path, server: FakeLLM) -> None:
+    server.faults = ["429"]
+    _run(tmp_path, server)
+    retry = [e for e in _events(tmp_path) if e["event"] == "retry"]
+    assert retry == [{**retry[0], "step": "outline", "retry": 1, "reason": "HTTP 429",
+                      "wait": 0.05}]
+
+
+def test_budget_stop_keeps_every_answer_and_the_rerun_repeats_none(tmp_path: Path,
+                                                                    server: FakeLLM) -> None:
+    server.items, server.latency = 12, 0.05
+    text = FANOUT.replace("name: fanout", "name: fanout\nparams:\n  max_tokens: 10")
+    runner, state = _run(tmp_path, server, text=text, jobs=4, budget=200)
+    assert state.status == "stopped" and "--budget-tokens 200" in (state.error or "")
+    assert runner.used_tokens <= 200
+    assert state.steps["parts"].state == "cancelled"
+    assert state.steps["summary"].state == "skipped"
+    answered = len(server.requests)
+    assert answered == sum(s.calls for s in state.steps.values())  # none lost in flight
+    _, state = _run(tmp_path, server, text=text, jobs=4)
     assert state.status == "done"
-    second = server.requests[1]["body"]["messages"]
-    assert second[-2]["role"] == "assistant" and "not valid" in second[-1]["content"]
-    assert state.steps["outline"].reasks == 1
+    bodies = [json.dumps(r["body"], sort_keys=True) for r in server.requests]
+    assert len(bodies) == len(set(bodies)) == 1 + 12 + 1  # nothing paid for twice
 
 
-def test_budget_stops_cleanly(tmp_path: Path, server: FakeLLM) -> None:
-    _, state = _run(tmp_path, server, budget=60)
-    assert state.status == "stopped" and "--budget-tokens 60" in (state.error or "")
-    saved = json.loads((tmp_path / "run" / "state.json").read_text())
-    assert saved["status"] == "stopped" and saved["used_tokens"] <= 60 + 7 * 8
+def test_first_failure_stops_new_calls_and_keeps_answers_in_flight(tmp_path: Path,
+                                                                   server: FakeLLM) -> None:
+    server.items, server.latency = 16, 0.1
+    server.faults = [None, None, "401"]  # type: ignore[list-item]
+    _, state = _run(tmp_path, server, jobs=4)
+    assert state.status == "failed" and state.steps["parts"].state == "failed"
+    assert "HTTP 401" in (state.error or "")
+    item = state.steps["parts"].item
+    assert item is not None and item.startswith("item ") and '"parts ' in item
+    sent = len(server.requests)
+    assert sent <= 1 + 5  # the failure stopped the fan-out: at most the calls in flight
+    answered = state.steps["parts"].calls
+    server.faults = []
+    _run(tmp_path, server, jobs=4)
+    assert len(server.requests) - sent == 16 - answered + 1  # only what was not answered
+
+
+def test_a_call_in_flight_past_the_grace_period_is_aborted(tmp_path: Path,
+                                                           server: FakeLLM) -> None:
+    server.items = 3
+    server.faults = [None, "401", "hang", "hang"]  # type: ignore[list-item]
+    _, state = _run(tmp_path, server, jobs=4, timeout=30.0, grace=0.2)
+    assert state.status == "failed"
+    ends = [e["event"] for e in _events(tmp_path)]
+    assert "call_cancelled" in ends
+    assert len(server.requests) == 4  # nothing was sent again
+
+
+def test_structured_json_schema_sends_response_format_and_stores_toon(
+        tmp_path: Path, server: FakeLLM) -> None:
+    text = FANOUT.replace("name: fanout", "name: fanout\nstructured: json-schema")
+    _, state = _run(tmp_path, server, text=text)
+    assert state.status == "done", state.error
+    fmt = server.requests[0]["body"]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
+    assert fmt["json_schema"]["schema"]["required"] == ["parts"]
+    assert "grammar" not in server.requests[0]["body"]
+    assert (tmp_path / "run" / "outline.toon").read_text().startswith("parts[5]: ")
+
+
+def test_structured_toon_grammar_sends_a_grammar_a_step_may_turn_off(
+        tmp_path: Path, server: FakeLLM) -> None:
+    text = FANOUT.replace("name: fanout", "name: fanout\nstructured: toon-grammar").replace(
+        '  - id: summary\n', '  - id: summary\n    structured: "off"\n')
+    _, state = _run(tmp_path, server, text=text)
+    assert state.status == "done", state.error
+    assert server.requests[0]["body"]["grammar"].startswith("root ::= ")
+    assert "grammar" not in server.requests[-1]["body"]  # the summary step said off
+    assert "response_format" not in server.requests[0]["body"]
+
+
+def test_cost_from_the_price_table(tmp_path: Path, server: FakeLLM) -> None:
+    text = FANOUT.replace("name: fanout", "name: fanout\nmodel: gpt-4o-mini")
+    runner, state = _run(tmp_path, server, text=text)
+    # 7 calls of 11 prompt and 7 completion tokens at $0.15 and $0.60 per million
+    assert runner.used_usd == pytest.approx(7 * (11 * 0.15 + 7 * 0.60) / 1e6)
+    assert state.steps["parts"].cost_usd == pytest.approx(5 * (11 * 0.15 + 7 * 0.60) / 1e6)
+
+
+def test_budget_usd_needs_a_price_for_every_model(tmp_path: Path, server: FakeLLM) -> None:
+    with pytest.raises(ToolError, match="no price for model 'local-gguf'"):
+        _run(tmp_path, server, text=FANOUT.replace("name: fanout", "name: fanout\nmodel: local-gguf"),
+             budget_usd=1.0)
+    assert server.requests == []
 
 
 def test_cache_key_covers_everything_that_changes_the_answer() -> None:

@@ -14,17 +14,24 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ..errors import ToolError
+from .prices import PriceTable
 from .spec import Pipeline, Step, StepError, lookup, render
+
+
+#: Reply tokens assumed per call that sets no max_tokens, before a run has
+#: seen how long its replies are (for budgets and cost estimates).
+COMPLETION_GUESS: Final = 256
 
 
 def fingerprint(pipeline: Pipeline, step: Step) -> str:
     """What decides a step's result besides its inputs and upstream artifacts."""
     return hashlib.sha256(json.dumps(
         [step.prompt, step.system, step.model or pipeline.model, pipeline.params, step.params,
-         step.required, step.foreach, step.batch, step.python, step.samples],
+         step.required, step.foreach, step.batch, step.python, step.samples,
+         pipeline.structured_of(step)],
         sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -36,6 +43,8 @@ class SavedRun:
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
     used_tokens: int = 0
+    used_usd: float = 0.0
+    error: str | None = None
     artifacts: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -54,9 +63,13 @@ class SavedRun:
             raise ToolError("not a run's state: no 'steps'", path=str(where))
         inputs = data.get("inputs")
         used = data.get("used_tokens")
+        usd = data.get("used_usd")
+        error = data.get("error")
         return cls(status=str(data.get("status", "")), steps=steps,
                    inputs=inputs if isinstance(inputs, dict) else {},
-                   used_tokens=used if isinstance(used, int) else 0)
+                   used_tokens=used if isinstance(used, int) else 0,
+                   used_usd=float(usd) if isinstance(usd, (int, float)) else 0.0,
+                   error=str(error) if error is not None else None)
 
     @classmethod
     def read_if_any(cls, folder: Path, pipeline: Pipeline) -> SavedRun:
@@ -100,6 +113,7 @@ class PlannedStep:
     runs: bool  # False: every call would be a cache hit
     why: str
     estimate: Estimate | None  # None for a python step
+    usd: float | None = None  # estimated dollars of the calls it would make; None: no price
 
     @property
     def kind(self) -> str:
@@ -132,7 +146,8 @@ def _why_it_runs(step: Step, pipeline: Pipeline, given: Mapping[str, Any], befor
 def _estimate(step: Step, scope: dict[str, Any], count: Callable[[str], int]) -> Estimate | None:
     if step.prompt is None:
         return None
-    template = (step.system or "") + step.prompt
+    # What the runner sends: the template and the reply's skeleton.
+    template = (step.system or "") + step.prompt + (step.shape.skeleton() if step.shape else "")
     try:
         if step.foreach is None:
             return Estimate(count(render(template, scope)))
@@ -145,14 +160,32 @@ def _estimate(step: Step, scope: dict[str, Any], count: Callable[[str], int]) ->
         return Estimate(count(template), template_only=True)
 
 
+def _cost(step: Step, pipeline: Pipeline, estimate: Estimate | None, runs: bool,
+          prices: PriceTable) -> float | None:
+    """Dollars of a step's calls: its prompt tokens, and per call a reply of
+    ``max_tokens`` (or :data:`COMPLETION_GUESS`); 0 when it would come from the cache."""
+    price = prices.price(pipeline.model_of(step))
+    if estimate is None or price is None:
+        return None
+    if not runs:
+        return 0.0
+    calls = (estimate.items or 1) * step.samples
+    params = {**pipeline.params, **step.params}
+    reply = params.get("max_completion_tokens", params.get("max_tokens", COMPLETION_GUESS))
+    reply = reply if isinstance(reply, int) else COMPLETION_GUESS
+    return price.cost(estimate.tokens * step.samples, calls * reply)
+
+
 def plan(pipeline: Pipeline, given: Mapping[str, Any], run_dir: Path,
-         count_tokens: Callable[[str], int]) -> list[PlannedStep]:
+         count_tokens: Callable[[str], int], prices: PriceTable | None = None
+         ) -> list[PlannedStep]:
     """Every step, wave by wave, with what a run into ``run_dir`` would do.
 
     Estimates render each prompt with the inputs and, where an earlier run left
     them, its artifacts (a foreach step: one item times the number of items);
     otherwise they count the template alone.
     """
+    prices = prices or PriceTable(pipeline.prices)
     before = SavedRun.read_if_any(run_dir, pipeline)
     scope: dict[str, Any] = {"inputs": dict(given), **before.artifacts}
     changed: set[str] = set()
@@ -163,7 +196,8 @@ def plan(pipeline: Pipeline, given: Mapping[str, Any], run_dir: Path,
             why = _why_it_runs(step, pipeline, given, before, changed)
             if why is not None:
                 changed.add(sid)
+            estimate = _estimate(step, scope, count_tokens)
             planned.append(PlannedStep(number, step, why is not None,
-                                       why or "nothing it depends on changed",
-                                       _estimate(step, scope, count_tokens)))
+                                       why or "nothing it depends on changed", estimate,
+                                       _cost(step, pipeline, estimate, why is not None, prices)))
     return planned

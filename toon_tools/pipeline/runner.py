@@ -1,18 +1,26 @@
-"""Running a pipeline: a DAG of steps on asyncio, every model call memoised.
+"""Running a pipeline: a DAG of steps on asyncio, every accepted reply memoised.
 
 - Independent steps and the items of a ``foreach`` run concurrently, bounded by
-  ``jobs`` (a semaphore) and a thread pool of the same size for the blocking
-  HTTP client.
-- Every call is cached on disk under the sha256 of canonical JSON of all that
-  changes its answer: provider, base_url, model, parameters, the rendered
-  messages and the sample index. A finished call is in the cache before the
-  next begins, so a run killed with ``kill -9`` resumes without repeating it;
-  an unchanged pipeline re-runs with zero calls, and a changed step re-runs only
-  itself and what depends on it (their prompts changed, nothing else's did).
-- Before each uncached call the prompt's tokens are counted; the run stops,
-  with its state saved, rather than exceed ``budget_tokens``.
+  ``jobs`` (a semaphore) and a thread pool for the blocking HTTP clients.
+- A prompt ends with the skeleton of the reply its step declares (``shape``);
+  a reply is read leniently (``replies.read_reply``) and a rejected one is kept
+  in ``rejected/`` and re-asked with its error and the skeleton, never with the
+  whole bad reply, so a re-ask costs about what the first ask did.
+- An accepted reply is cached under the key of the step's first ask: the sha256
+  of canonical JSON of provider, base_url, model, parameters, structured mode,
+  the rendered messages and the sample index. It is in the cache before the
+  call counts as done, so a killed run resumes without repeating it and an
+  unchanged pipeline re-runs with zero calls. Rejected replies are never cached.
+- Money: a call reserves its estimated tokens (and dollars) against the budgets
+  only once it holds a concurrency slot, and settles with the usage the API
+  reports. A call that does not fit waits for calls in flight to settle; when
+  nothing is in flight and it still does not fit, the run stops.
+- Stopping (the first failure, a budget stop, Ctrl-C, SIGTERM): no new call is
+  sent; calls in flight get ``grace`` seconds to answer, and every answer that
+  comes back is read and cached; then the rest are aborted. No call is sent twice.
 - Artifacts stay in memory and are written once each, as ``<step>.toon`` with a
-  Markdown twin, into the run folder, beside ``state.json`` and ``events.jsonl``
+  Markdown twin, into the run folder, beside ``state.json`` (written at the
+  start, after every step, on a stop and at the end) and ``events.jsonl``
   (written by a single writer task, so lines never interleave).
 """
 
@@ -22,113 +30,181 @@ import asyncio
 import hashlib
 import importlib
 import json
-import re
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from ..codec import ToonDecodeError, decode, encode
-from ..errors import Finding
+from ..codec import encode
+from ..errors import Finding, ToolError
 from ..files import atomic_write
-from .cache import CachedReply, ReplyCache
-from .plan import fingerprint
-from .providers import Provider
+from .cache import ReplyCache
+from .plan import COMPLETION_GUESS, fingerprint
+from .prices import Price, PriceTable
+from .providers import CallCancelled, CallControl, Provider, ProviderError, Reply, Request
+from .replies import RejectedReply, TruncatedReply, read_reply
+from .shape import OutputShape
 from .spec import VARIABLE, Pipeline, Step, StepError, lookup, render
 
-_FENCE: Final = re.compile(r"\A\s*```[a-zA-Z]*\n(.*?)\n```\s*\Z", re.S)
+#: Seconds that calls in flight get to answer once the run stops.
+GRACE: Final = 10.0
+#: A truncated reply is asked again with twice the max_tokens, up to this.
+MAX_TOKENS_LIMIT: Final = 32_768
 
 
 class BudgetExceeded(Finding):
-    """The next call would exceed ``budget_tokens``: the run stops (exit 1)."""
+    """The next call would exceed a budget: the run stops (exit 1)."""
+
+
+class _Stopped(Exception):
+    """The run is stopping: this call or step does not start (or is cut short)."""
+
+
+class _Upstream(Exception):
+    """A step this one needs did not finish."""
 
 
 @dataclass
 class StepStats:
-    state: str = "pending"  # pending, running, done, failed, stopped
+    state: str = "pending"  # pending, running, done, failed, skipped, cancelled
     calls: int = 0
     cache_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float | None = None  # None: no call with a known price
     reasks: int = 0
+    retries: int = 0
+    rejected: int = 0
     items: int = 0  # foreach items (or batches) in all
     items_done: int = 0
     seconds: float = 0.0
     fingerprint: str = ""
     error: str | None = None
+    item: str | None = None  # the foreach item that failed: "3 (\"short value\")"
 
 
 @dataclass
 class RunState:
     pipeline: str
     steps: dict[str, StepStats] = field(default_factory=dict)
-    status: str = "running"
+    status: str = "running"  # running, done, failed, stopped
     error: str | None = None
+    failed_step: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """Which foreach item (or batch) a call serves, for messages and file names."""
+
+    index: int
+    value: Any
+
+    def __str__(self) -> str:
+        return f"item {self.index} ({short(self.value)})"
+
+
+def short(value: Any, width: int = 40) -> str:
+    """A value in one short line: JSON, cut with '...'."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:
+        text = type(value).__name__
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def call_key(provider: str, base_url: str, model: str, params: dict[str, Any],
-             messages: list[dict[str, str]], sample: int) -> str:
+             messages: list[dict[str, str]], sample: int, structured: str = "off") -> str:
     """The cache key: everything that changes the answer, as canonical JSON."""
-    canonical = json.dumps({"provider": provider, "base_url": base_url, "model": model,
-                            "params": params, "messages": messages, "sample": sample},
-                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    what = {"provider": provider, "base_url": base_url, "model": model, "params": params,
+            "messages": messages, "sample": sample}
+    if structured != "off":
+        what["structured"] = structured
+    canonical = json.dumps(what, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "llm:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def parse_reply(content: str, required: list[str]) -> Any:
-    """A reply must be TOON (optionally in a ```toon fence) with the required fields."""
-    m = _FENCE.match(content)
-    text = m.group(1) if m else content
-    value = decode(text)
-    if required:
-        if not isinstance(value, dict):
-            raise ValueError("the reply must be a TOON object with fields "
-                             + ", ".join(f.rstrip("[]") for f in required))
-        for f in required:
-            name = f[:-2] if f.endswith("[]") else f
-            if name not in value:
-                raise ValueError(f"the reply has no field '{name}'")
-            if f.endswith("[]") and not isinstance(value[name], list):
-                raise ValueError(f"field '{name}' must be an array")
-    return value
+def json_skeleton(shape: OutputShape) -> str:
+    """What a json-schema request's prompt ends with (the schema itself goes in
+    ``response_format``)."""
+    example = {f.name: ["<text>"] * (f.count or 2) if f.is_list else "<text>"
+               for f in shape.fields}
+    return "Reply with only this JSON object, each <text> replaced:\n" + json.dumps(example)
+
+
+def _max_tokens(params: dict[str, Any]) -> tuple[str, int | None]:
+    """The parameter that bounds a reply's length, and its value if set."""
+    for name in ("max_completion_tokens", "max_tokens"):
+        v = params.get(name)
+        if isinstance(v, int) and not isinstance(v, bool):
+            return name, v
+    return "max_tokens", None
 
 
 class Runner:
-    """One run of a pipeline (a Runner runs once). ``cache`` None calls the model
-    every time; ``count_tokens`` counts a prompt for the budget (default: a
-    quarter of its length); ``progress`` is told of every call's start and end."""
+    """One run of a pipeline (a Runner runs once).
+
+    ``cache`` None calls the model every time; ``read_cache`` False calls the
+    model every time but still stores what it accepts (``--no-cache``);
+    ``count_tokens`` counts a prompt for the budget (default: a quarter of its
+    length); ``progress`` is told of every call's start and end.
+    """
 
     def __init__(self, pipeline: Pipeline, inputs: dict[str, Any], provider: Provider, *,
                  cache: ReplyCache | None, run_dir: Path, jobs: int = 8,
-                 budget_tokens: int | None = None,
+                 budget_tokens: int | None = None, budget_usd: float | None = None,
+                 prices: PriceTable | None = None, read_cache: bool = True,
                  count_tokens: Callable[[str], int] | None = None,
-                 progress: Callable[[RunState, int], None] | None = None) -> None:
+                 progress: Callable[[RunState, int], None] | None = None,
+                 grace: float = GRACE) -> None:
         pipeline.check_inputs(inputs)
         self.pipeline = pipeline
         self.inputs = inputs
         self.provider = provider
         self.cache = cache
+        self.read_cache = read_cache
         self.run_dir = run_dir
         self.jobs = jobs
         self.budget = budget_tokens
+        self.budget_usd = budget_usd
+        self.prices = prices or PriceTable(pipeline.prices)
         self.count = count_tokens or (lambda s: len(s) // 4)
         self.progress = progress
-        self.used_tokens = 0
+        self.grace = grace
+        self.used_tokens = 0  # settled: what answered calls consumed
+        self.used_usd = 0.0
+        self._reserved_tokens = 0  # held by calls in flight
+        self._reserved_usd = 0.0
+        self._longest_reply = 0
         self.in_flight = 0
         self.state = RunState(pipeline.name, {s: StepStats() for s in pipeline.steps})
         self.artifacts: dict[str, Any] = {}
+        if budget_usd is not None:
+            self._check_prices()
         # asyncio primitives bind to the running loop on first use, not here.
         self._events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        self._budget_lock = asyncio.Lock()
+        self._money = asyncio.Condition()
         self._sem = asyncio.Semaphore(jobs)
-        # Threads for the blocking HTTP calls, plus a few for cache writes; started lazily.
+        # Threads for the blocking HTTP calls (one per slot), plus a few for file
+        # and cache writes; started lazily.
         self._pool = ThreadPoolExecutor(max_workers=jobs + 4, thread_name_prefix="toon-llm")
         # Per foreach step that another streams from: the futures of its items.
         self._streams: dict[str, asyncio.Future[list[asyncio.Future[Any]]]] = {}
-        self._done: dict[str, asyncio.Future[None]] = {}
+        self._done: dict[str, asyncio.Future[bool]] = {}
+        self._controls: set[CallControl] = set()
+        self._stopping = False
+        self._abort_task: asyncio.Task[None] | None = None
         self._started = False
+
+    def _check_prices(self) -> None:
+        for step in self.pipeline.steps.values():
+            model = self.pipeline.model_of(step)
+            if step.prompt is not None and self.prices.price(model) is None:
+                raise ToolError(f"--budget-usd: no price for model '{model}' (give one in "
+                                "[tool.toon.pipeline.prices] or the pipeline's 'prices')")
 
     # ------------------------------------------------------------ events and state
 
@@ -142,12 +218,14 @@ class Runner:
                 ev = await self._events.get()
                 if ev is None:
                     break
-                fh.write(json.dumps(ev, ensure_ascii=False) + "\n")
+                fh.write(json.dumps(ev, ensure_ascii=False, default=str) + "\n")
                 fh.flush()
 
     def save_state(self) -> None:
         data = {"pipeline": self.state.pipeline, "status": self.state.status,
-                "error": self.state.error, "used_tokens": self.used_tokens, "inputs": self.inputs,
+                "error": self.state.error, "failed_step": self.state.failed_step,
+                "used_tokens": self.used_tokens, "used_usd": round(self.used_usd, 6),
+                "inputs": self.inputs,
                 "steps": {k: asdict(v) for k, v in self.state.steps.items()}}
         atomic_write(self.run_dir / "state.json", json.dumps(data, indent=2) + "\n")
 
@@ -162,7 +240,44 @@ class Runner:
         self._started = True
         self.provider.check()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        return asyncio.run(self._run())
+        try:
+            return asyncio.run(self._run())
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def stop(self, status: str, reason: str, step: str | None = None) -> None:
+        """Stop the run: no new calls; calls in flight get ``grace`` seconds, then
+        are aborted. The first reason is the run's."""
+        if self._stopping:
+            return
+        self._stopping = True
+        self.state.status, self.state.error, self.state.failed_step = status, reason, step
+        self.event("stop", status=status, reason=reason, step=step,
+                   in_flight=len(self._controls))
+        self.save_state()
+        self._abort_task = asyncio.get_running_loop().create_task(self._abort_after(self.grace))
+
+        async def wake() -> None:
+            async with self._money:
+                self._money.notify_all()
+
+        asyncio.get_running_loop().create_task(wake())
+
+    async def _abort_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self.abort()
+
+    def abort(self) -> None:
+        """End every call in flight now (their answers are lost, never resent)."""
+        for control in list(self._controls):
+            control.stop()
+
+    def _on_signal(self, name: str) -> None:
+        if self._stopping:
+            self.event("abort", signal=name)
+            self.abort()  # a second Ctrl-C does not wait for the grace period
+        else:
+            self.stop("stopped", f"interrupted by {name}")
 
     async def _run(self) -> RunState:
         writer = asyncio.create_task(self._writer())
@@ -171,26 +286,27 @@ class Runner:
         self._done.update({s: loop.create_future() for s in steps})
         self._streams.update({s.id: loop.create_future() for s in steps.values()
                               if any(self._streams_from(d) == s.id for d in steps.values())})
+        handled = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._on_signal, sig.name)
+                handled.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                pass
+        self.save_state()
         self.event("run_start", pipeline=self.pipeline.name, provider=self.provider.name)
-        tasks = [asyncio.create_task(self._step(steps[s])) for s in steps]
         try:
-            await asyncio.gather(*tasks)
-            self.state.status = "done"
-        except BudgetExceeded as e:
-            self.state.status, self.state.error = "stopped", str(e)
-        except Exception as e:  # a provider or step error: stop, keeping what is done
-            self.state.status, self.state.error = "failed", str(e)
+            await asyncio.gather(*(self._step(steps[s]) for s in steps))
+            if not self._stopping:
+                self.state.status = "done"
         finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for s in self.state.steps.values():
-                if s.state == "running":
-                    s.state = "stopped"
+            for sig in handled:
+                loop.remove_signal_handler(sig)
+            if self._abort_task is not None:
+                self._abort_task.cancel()
             self.save_state()
             self.event("run_end", status=self.state.status, error=self.state.error,
-                       used_tokens=self.used_tokens)
+                       used_tokens=self.used_tokens, used_usd=round(self.used_usd, 6))
             self._events.put_nowait(None)
             await writer
         return self.state
@@ -212,64 +328,86 @@ class Runner:
         return None if source in used else source  # the template wants the whole list
 
     async def _step(self, step: Step) -> None:
+        """Run one step; never raises: a failure is recorded and stops the run."""
         streamed = self._streams_from(step)
-        for need in step.needs:
-            if need != streamed:
-                await self._done[need]
         stats = self.state.steps[step.id]
-        stats.state = "running"
-        stats.fingerprint = fingerprint(self.pipeline, step)
-        started = time.monotonic()
-        self.event("step_start", step=step.id)
+        finished = False
         mine: list[asyncio.Future[Any]] = []
+        started = time.monotonic()
         try:
-            scope = {"inputs": self.inputs,
-                     **{n: self.artifacts[n] for n in step.needs if n != streamed}}
-            if step.python is not None:
-                value = await asyncio.get_running_loop().run_in_executor(
-                    self._pool, _call_python, step.python, scope)
-            elif step.foreach is not None and self._streamable(step):
-                value = await self._foreach_items(step, scope, streamed, mine)
-            elif step.foreach is not None:
-                items = self._items(step, scope)
-                batches = [items[i:i + step.batch] for i in range(0, len(items), step.batch)]
-                stats.items = len(batches)
-
-                async def batch_call(b: list[Any]) -> Any:
-                    result = await self._ask(step, {**scope, "item": b[0], "items": b})
-                    stats.items_done += 1
-                    return result
-
-                results = await asyncio.gather(*(batch_call(b) for b in batches))
-                value = [r for b, r in zip(batches, results)
-                         for r in (r if step.batch > 1 and isinstance(r, list) else [r])]
-            else:
-                value = await self._ask(step, scope)
-        except BaseException as e:
-            failure = StepError(f"upstream step '{step.id}' did not finish")
-            for fut in [self._streams.get(step.id), *mine]:
-                if fut is not None and not fut.done():
-                    fut.set_exception(failure)
-            stats.state = "stopped" if isinstance(e, (BudgetExceeded, asyncio.CancelledError)) else "failed"
-            stats.error = str(e) or type(e).__name__
+            for need in step.needs:
+                if need != streamed and not await self._done[need]:
+                    raise _Upstream()
+            if self._stopping:
+                raise _Upstream()
+            stats.state = "running"
+            stats.fingerprint = fingerprint(self.pipeline, step)
+            self.event("step_start", step=step.id)
+            value = await self._compute(step, streamed, mine)
+            self.artifacts[step.id] = value
+            await asyncio.get_running_loop().run_in_executor(
+                self._pool, self._write_artifact, step.id, value)
+            stats.state = "done"
+            finished = True
+        except _Upstream:
+            stats.state = "skipped" if stats.state == "pending" else "cancelled"
+        except (_Stopped, CallCancelled):
+            stats.state = "cancelled"
+        except Exception as e:  # a provider error, a step error, a python step's own
+            stats.state = "failed"
+            stats.error = _message(e)
+            where = getattr(e, "item", None)
+            stats.item = str(where) if where is not None else None
+            self.stop("failed", self._reason(step, e), step.id)
+        finally:
+            if not finished:
+                for fut in [self._streams.get(step.id), *mine]:
+                    if fut is not None and not fut.done():
+                        fut.set_exception(_Upstream())
+                        fut.add_done_callback(lambda f: f.exception())
             stats.seconds = round(time.monotonic() - started, 3)
-            self.event("step_end", step=step.id, state=stats.state, error=stats.error)
-            raise
-        self.artifacts[step.id] = value
-        self._write_artifact(step.id, value)
-        stats.state = "done"
-        stats.seconds = round(time.monotonic() - started, 3)
-        self.save_state()
-        self.event("step_end", step=step.id, state="done", calls=stats.calls,
-                   cache_hits=stats.cache_hits)
-        self._done[step.id].set_result(None)
+            self._done[step.id].set_result(finished)
+            self.event("step_end", step=step.id, state=stats.state, calls=stats.calls,
+                       cache_hits=stats.cache_hits, error=stats.error, item=stats.item)
+            self.save_state()
+
+    @staticmethod
+    def _reason(step: Step, e: BaseException) -> str:
+        where = getattr(e, "item", None)
+        return f"step '{step.id}'" + (f", {where}" if where is not None else "") + f": {_message(e)}"
+
+    async def _compute(self, step: Step, streamed: str | None,
+                       mine: list[asyncio.Future[Any]]) -> Any:
+        scope = {"inputs": self.inputs,
+                 **{n: self.artifacts[n] for n in step.needs if n != streamed}}
+        if step.python is not None:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, _call_python, step.python, scope)
+        if step.foreach is not None and self._streamable(step):
+            return await self._foreach_items(step, scope, streamed, mine)
+        if step.foreach is not None:
+            items = self._items(step, scope)
+            batches = [items[i:i + step.batch] for i in range(0, len(items), step.batch)]
+            stats = self.state.steps[step.id]
+            stats.items = len(batches)
+
+            async def batch_call(i: int, b: list[Any]) -> Any:
+                result = await self._ask(step, {**scope, "item": b[0], "items": b},
+                                         Item(i, b if step.batch > 1 else b[0]))
+                stats.items_done += 1
+                return result
+
+            results = await _all(batch_call(i, b) for i, b in enumerate(batches))
+            return [r for b, r in zip(batches, results)
+                    for r in (r if step.batch > 1 and isinstance(r, list) else [r])]
+        return await self._ask(step, scope, None)
 
     def _items(self, step: Step, scope: dict[str, Any]) -> list[Any]:
         assert step.foreach is not None
         items = lookup(scope, step.foreach)
         if not isinstance(items, list):
-            raise StepError(f"step '{step.id}': foreach '{step.foreach}' is not an "
-                                f"array but {type(items).__name__}")
+            raise StepError(f"foreach '{step.foreach}' is not an array but "
+                            f"{type(items).__name__}")
         return items
 
     async def _foreach_items(self, step: Step, scope: dict[str, Any], streamed: str | None,
@@ -293,13 +431,14 @@ class Runner:
 
         async def one(i: int, source: asyncio.Future[Any]) -> Any:
             item = await source
-            result = await self._ask(step, {**scope, "item": item, "items": [item]})
+            result = await self._ask(step, {**scope, "item": item, "items": [item]},
+                                     Item(i, item))
             stats.items_done += 1
             if mine:
                 mine[i].set_result(result)
             return result
 
-        return list(await asyncio.gather(*(one(i, src) for i, src in enumerate(sources))))
+        return await _all(one(i, src) for i, src in enumerate(sources))
 
     def _write_artifact(self, step_id: str, value: Any) -> None:
         from ..convert.twin_render import to_markdown
@@ -309,89 +448,272 @@ class Runner:
         data = (text + "\n").encode()
         atomic_write(self.run_dir / f"{step_id}.md", to_markdown(value, f"{step_id}.toon", data))
 
-    # ------------------------------------------------------------ one model call
+    # ------------------------------------------------------------ prompts
 
-    def messages(self, step: Step, scope: dict[str, Any]) -> list[dict[str, str]]:
+    def _instruction(self, step: Step) -> str:
+        """What the prompt ends with: the reply's skeleton, in the step's mode."""
+        if step.shape is None:
+            return ""
+        if self.pipeline.structured_of(step) == "json-schema":
+            return json_skeleton(step.shape)
+        return step.shape.skeleton()
+
+    def messages(self, step: Step, scope: dict[str, Any], error: str | None = None
+                 ) -> tuple[list[dict[str, str]], int]:
+        """The messages of a call, and how many leading characters of the user
+        message every call of the step shares (for prompt caching). ``error``
+        makes the re-ask: the same prompt with the rejection said before the
+        skeleton, never the rejected reply itself."""
         assert step.prompt is not None
         msgs = []
         if step.system:
             msgs.append({"role": "system", "content": render(step.system, scope)})
         prompt = render(step.prompt, scope)
-        if step.required:
-            # Say what the reply must hold; `name[]` is an array.
-            prompt += ("\n\nReply with only a TOON document with the fields: "
-                       + ", ".join(step.required) + ".")
+        first = VARIABLE.search(step.prompt)
+        shared = len(step.prompt[:first.start()]) if first else len(prompt)
+        tail = self._instruction(step)
+        if error is not None:
+            tail = f"Your last reply was rejected: {error}\n{tail}".rstrip()
+        if tail:
+            prompt += "\n\n" + tail
         msgs.append({"role": "user", "content": prompt})
-        return msgs
+        return msgs, shared
 
-    async def _ask(self, step: Step, scope: dict[str, Any]) -> Any:
-        messages = self.messages(step, scope)
-        values = [await self._ask_sample(step, messages, i) for i in range(step.samples)]
-        return values[0] if step.samples == 1 else values
+    # ------------------------------------------------------------ asking
 
-    async def _ask_sample(self, step: Step, messages: list[dict[str, str]], sample: int) -> Any:
+    async def _ask(self, step: Step, scope: dict[str, Any], item: Item | None) -> Any:
+        try:
+            if step.samples == 1:
+                return await self._ask_sample(step, scope, 0, item)
+            return await _all(self._ask_sample(step, scope, i, item)
+                              for i in range(step.samples))
+        except (StepError, ProviderError) as e:
+            if item is not None and getattr(e, "item", None) is None:
+                setattr(e, "item", item)
+            # The first failure stops new calls at once, not when its siblings end.
+            self.stop("failed", self._reason(step, e), step.id)
+            raise
+
+    def _request(self, step: Step, messages: list[dict[str, str]], params: dict[str, Any],
+                 shared: int) -> Request:
+        mode = self.pipeline.structured_of(step) if step.shape is not None else "off"
+        return Request(
+            model=self.pipeline.model_of(step), messages=messages, params=params,
+            response_format=step.shape.response_format(step.id)
+            if step.shape is not None and mode == "json-schema" else None,
+            grammar=step.shape.gbnf() if step.shape is not None and mode == "toon-grammar" else None,
+            timeout=self.pipeline.timeout_of(step), cacheable_prefix=shared, shape=step.shape)
+
+    async def _ask_sample(self, step: Step, scope: dict[str, Any], sample: int,
+                          item: Item | None) -> Any:
         stats = self.state.steps[step.id]
-        model = step.model or self.pipeline.model
+        messages, shared = self.messages(step, scope)
         params = {**self.pipeline.params, **step.params}
-        for attempt in range(step.max_reasks + 1):
-            content = await self._call(step, model, params, messages, sample, stats)
+        request = self._request(step, messages, params, shared)
+        mode = self.pipeline.structured_of(step) if step.shape is not None else "off"
+        key = call_key(self.provider.name, self.provider.base_url, request.model, params,
+                       messages, sample, mode)
+        if self.cache is not None and self.read_cache:
+            hit = self.cache.get(key)
+            if hit is not None:
+                try:
+                    value = self._read(step, str(hit["content"]), "stop", item, None)
+                except RejectedReply:
+                    pass  # an older version's record: ask again
+                else:
+                    stats.cache_hits += 1
+                    stats.prompt_tokens += int(hit.get("prompt_tokens", 0))
+                    stats.completion_tokens += int(hit.get("completion_tokens", 0))
+                    return value
+        last = ""
+        for attempt in range(1, step.max_reasks + 2):
+            reply = await self._call(step, request, item, attempt)
             try:
-                return parse_reply(content, step.required)
-            except (ToonDecodeError, ValueError) as e:
-                if attempt == step.max_reasks:
-                    raise StepError(f"step '{step.id}': no valid TOON reply after "
-                                        f"{attempt + 1} tries: {e}") from None
+                value = self._read(step, reply.content, reply.finish_reason, item, attempt)
+            except TruncatedReply as e:
+                last = str(e)
+                self._keep_rejected(step, item, sample, attempt, reply.content, last)
+                name, limit = _max_tokens(request.params)
+                larger = min(2 * (limit or max(reply.completion_tokens, 128)), MAX_TOKENS_LIMIT)
+                if limit is not None and limit >= MAX_TOKENS_LIMIT:
+                    raise StepError(f"the reply was cut off at {name} {limit:,} "
+                                    f"(the limit is {MAX_TOKENS_LIMIT:,})") from None
+                request = replace(request, params={**request.params, name: larger})
+            except RejectedReply as e:
+                last = f"{e.line}:{e.column}: {e.message}" if e.line is not None else e.message
+                self._keep_rejected(step, item, sample, attempt, reply.content, last)
+                reask, _ = self.messages(step, scope, error=last)
+                request = replace(request, messages=reask)
+            else:
+                if self.cache is not None:
+                    record: dict[str, Any] = {
+                        "content": reply.content, "prompt_tokens": reply.prompt_tokens,
+                        "completion_tokens": reply.completion_tokens,
+                        "cached_tokens": reply.cached_tokens,
+                        "finish_reason": reply.finish_reason, "attempts": attempt}
+                    # Durable before the call counts as done; in the pool, since an
+                    # SQLite commit would otherwise stall every other call's progress.
+                    await asyncio.get_running_loop().run_in_executor(
+                        self._pool, self.cache.set, key, record)
+                return value
+            if attempt <= step.max_reasks:
                 stats.reasks += 1
-                messages = [*messages, {"role": "assistant", "content": content},
-                            {"role": "user", "content": f"That reply is not valid: {e}. Answer "
-                             "again with only a TOON document"
-                             + (" with the fields: " + ", ".join(step.required) if step.required else "")
-                             + "."}]
-        raise AssertionError("unreachable")
+        raise StepError(f"no valid reply after {step.max_reasks + 1} tries: {last}")
 
-    async def _call(self, step: Step, model: str, params: dict[str, Any],
-                    messages: list[dict[str, str]], sample: int, stats: StepStats) -> str:
-        key = call_key(self.provider.name, self.provider.base_url, model, params, messages, sample)
-        hit = self.cache.get(key) if self.cache is not None else None
-        if hit is not None:
-            stats.cache_hits += 1
-            stats.prompt_tokens += hit["prompt_tokens"]
-            stats.completion_tokens += hit["completion_tokens"]
-            return str(hit["content"])
-        prompt_tokens = sum(self.count(m["content"]) for m in messages)
-        async with self._budget_lock:
-            if self.budget is not None and self.used_tokens + prompt_tokens > self.budget:
-                raise BudgetExceeded(
-                    f"the next call of step '{step.id}' ({prompt_tokens:,} prompt tokens) would "
-                    f"exceed --budget-tokens {self.budget:,} ({self.used_tokens:,} used)")
-            self.used_tokens += prompt_tokens  # reserved before the call, so callers cannot overshoot
+    def _read(self, step: Step, content: str, finish_reason: str | None, item: Item | None,
+              attempt: int | None) -> Any:
+        """The artifact a reply makes: its text, or the value of the declared shape."""
+        if step.shape is None:
+            if finish_reason == "length":
+                raise TruncatedReply("the reply was cut off (finish_reason: length)")
+            return content.strip()
+        accepted = read_reply(content, step.shape, finish_reason=finish_reason)
+        for warning in accepted.warnings:
+            self.event("warning", step=step.id, item=item.index if item else None,
+                       attempt=attempt, message=warning)
+        return accepted.value
+
+    def _keep_rejected(self, step: Step, item: Item | None, sample: int, attempt: int,
+                       content: str, error: str) -> None:
+        """A rejected reply is kept for inspection and named in the events."""
+        stats = self.state.steps[step.id]
+        stats.rejected += 1
+        name = f"{step.id}-{item.index if item else 0}"
+        name += f".{sample}" if step.samples > 1 else ""
+        path = self.run_dir / "rejected" / f"{name}-{attempt}.txt"
+        path.parent.mkdir(exist_ok=True)
+        atomic_write(path, content)
+        self.event("rejected", step=step.id, item=item.index if item else None, sample=sample,
+                   attempt=attempt, file=str(path.relative_to(self.run_dir)), error=error)
+
+    # ------------------------------------------------------------ one model call
+
+    def _price(self, model: str) -> Price | None:
+        return self.prices.price(model)
+
+    def _reservation(self, request: Request) -> tuple[int, float]:
+        prompt = sum(self.count(m["content"]) for m in request.messages)
+        _, limit = _max_tokens(request.params)
+        completion = limit if limit is not None else max(self._longest_reply, COMPLETION_GUESS)
+        price = self._price(request.model)
+        usd = price.cost(prompt, completion) if price is not None else 0.0
+        return prompt + completion, usd
+
+    def _fits(self, tokens: int, usd: float) -> bool:
+        if self.budget is not None and self.used_tokens + self._reserved_tokens + tokens > self.budget:
+            return False
+        return not (self.budget_usd is not None
+                    and self.used_usd + self._reserved_usd + usd > self.budget_usd + 1e-12)
+
+    async def _reserve(self, step: Step, item: Item | None, request: Request) -> tuple[int, float]:
+        """Hold this call's estimate against the budgets; wait while calls in
+        flight may settle below their reservations; stop the run when nothing is
+        in flight and it still does not fit."""
+        tokens, usd = self._reservation(request)
+        async with self._money:
+            while True:
+                if self._stopping:
+                    raise _Stopped()
+                if self._fits(tokens, usd):
+                    self._reserved_tokens += tokens
+                    self._reserved_usd += usd
+                    return tokens, usd
+                if not self._controls:
+                    what = f"step '{step.id}'" + (f", {item}" if item else "")
+                    if self.budget is not None and not self._fits_tokens(tokens):
+                        reason = (f"the next call ({what}, ~{tokens:,} tokens with its reply) "
+                                  f"would exceed --budget-tokens {self.budget:,} "
+                                  f"({self.used_tokens:,} used)")
+                    else:
+                        reason = (f"the next call ({what}, ~${usd:.4f}) would exceed "
+                                  f"--budget-usd {self.budget_usd:g} (${self.used_usd:.4f} used)")
+                    self.stop("stopped", reason)
+                    raise _Stopped()
+                await self._money.wait()
+
+    def _fits_tokens(self, tokens: int) -> bool:
+        return self.budget is None or self.used_tokens + self._reserved_tokens + tokens <= self.budget
+
+    async def _settle(self, held: tuple[int, float], reply: Reply | None, model: str) -> float | None:
+        """Release a reservation and count what the call really used."""
+        cost: float | None = None
+        async with self._money:
+            self._reserved_tokens -= held[0]
+            self._reserved_usd -= held[1]
+            if reply is not None:
+                self.used_tokens += reply.prompt_tokens + reply.completion_tokens
+                price = self._price(model)
+                if price is not None:
+                    cost = price.cost(reply.prompt_tokens, reply.completion_tokens,
+                                      reply.cached_tokens, reply.cache_write_tokens)
+                    self.used_usd += cost
+            self._money.notify_all()
+        return cost
+
+    async def _call(self, step: Step, request: Request, item: Item | None, attempt: int) -> Reply:
+        """One model call: a slot, a reservation, the call, the settlement."""
+        stats = self.state.steps[step.id]
+        loop = asyncio.get_running_loop()
+        if self._stopping:
+            raise _Stopped()
         async with self._sem:
+            held = await self._reserve(step, item, request)
+            where = {"step": step.id, "item": item.index if item else None, "attempt": attempt}
+
+            def on_retry(n: int, reason: str, wait: float) -> None:
+                stats.retries += 1
+                loop.call_soon_threadsafe(lambda: self.event("retry", **where, retry=n,
+                                                             reason=reason, wait=wait))
+
+            control = CallControl(on_retry)
+            self._controls.add(control)
             self.in_flight += 1
-            self.event("call_start", step=step.id, prompt_tokens=prompt_tokens)
+            self.event("call_start", **where, prompt_tokens=held[0])
             if self.progress:
                 self.progress(self.state, self.in_flight)
+            reply: Reply | None = None
             try:
-                reply = await asyncio.get_running_loop().run_in_executor(
-                    self._pool, self.provider.complete, model, messages, params, step.required)
+                reply = await loop.run_in_executor(self._pool, self.provider.complete,
+                                                   request, control)
+            except CallCancelled:
+                self.event("call_cancelled", **where)
+                raise _Stopped() from None
             finally:
+                self._controls.discard(control)
                 self.in_flight -= 1
-        # Replace the estimate with what the API reports, when it reports it.
-        self.used_tokens += (reply.prompt_tokens or prompt_tokens) - prompt_tokens + reply.completion_tokens
-        record: CachedReply = {"content": reply.content,
-                               "prompt_tokens": reply.prompt_tokens or prompt_tokens,
-                               "completion_tokens": reply.completion_tokens}
-        if self.cache is not None:
-            # Durable before this call counts as done; in the pool, since an
-            # SQLite commit would otherwise stall every other call's progress.
-            await asyncio.get_running_loop().run_in_executor(self._pool, self.cache.set, key, record)
+                if reply is not None and not reply.prompt_tokens:
+                    # Not reported: count it as the estimate did.
+                    reply.prompt_tokens = sum(self.count(m["content"]) for m in request.messages)
+                cost = await self._settle(held, reply, request.model)
+        self._longest_reply = max(self._longest_reply, reply.completion_tokens)
         stats.calls += 1
-        stats.prompt_tokens += record["prompt_tokens"]
-        stats.completion_tokens += record["completion_tokens"]
-        self.event("call_end", step=step.id, prompt_tokens=record["prompt_tokens"],
-                   completion_tokens=record["completion_tokens"])
+        stats.prompt_tokens += reply.prompt_tokens
+        stats.completion_tokens += reply.completion_tokens
+        stats.cached_tokens += reply.cached_tokens
+        if cost is not None:
+            stats.cost_usd = (stats.cost_usd or 0.0) + cost
+        self.event("call_end", **where, prompt_tokens=reply.prompt_tokens,
+                   completion_tokens=reply.completion_tokens, cached_tokens=reply.cached_tokens,
+                   finish_reason=reply.finish_reason,
+                   cost_usd=round(cost, 6) if cost is not None else None)
         if self.progress:
             self.progress(self.state, self.in_flight)
-        return str(reply.content)
+        return reply
+
+
+def _message(e: BaseException) -> str:
+    return str(e) if isinstance(e, Finding) else f"{type(e).__name__}: {e}"
+
+
+async def _all(awaitables: Any) -> list[Any]:
+    """Every awaitable to its end, then the first real failure (not a stop), so
+    that no answer already on its way is dropped when a sibling fails."""
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    if failures:
+        real = [f for f in failures if not isinstance(f, (_Stopped, _Upstream, CallCancelled))]
+        raise (real or failures)[0]
+    return results
 
 
 def _call_python(target: str, scope: dict[str, Any]) -> Any:

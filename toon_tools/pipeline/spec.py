@@ -35,14 +35,19 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import Finding, ToolError
 from .locate import Keys, Locator
 
+if TYPE_CHECKING:
+    from .prices import Price
+    from .shape import OutputShape
+
 STEP_ID: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 VARIABLE: Final = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-PROVIDERS: Final = ("offline", "openai")
+PROVIDERS: Final = ("offline", "openai", "anthropic")
+STRUCTURED: Final = ("off", "json-schema", "toon-grammar")
 RESERVED_IDS: Final = frozenset({"inputs", "item", "items"})
 
 
@@ -138,14 +143,29 @@ def _python_target(v: Any) -> str:
 
 
 def _output(v: Any) -> dict[str, Any]:
+    from .shape import OutputShape
+
     output = _object(v)
     unknown = sorted(set(output) - {"required"})
     if unknown:
         raise ValueError(f"unknown key '{unknown[0]}' (output has only 'required')")
     if "required" in output:
-        output["required"] = _str_list("field names (name[] for an array)",
+        output["required"] = _str_list("field names (name[] or name[N] for a list)",
                                        "required")(output["required"])
+        output["shape"] = OutputShape.parse(output["required"])
     return output
+
+
+def _seconds(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 86_400:
+        raise ValueError(f"expected a number of seconds from 0 to 86,400, got {_shown(v)}")
+    return float(v)
+
+
+def _prices(v: Any) -> Any:
+    from .prices import parse_prices
+
+    return parse_prices(v)
 
 
 def _steps(v: Any) -> list[Any]:
@@ -164,12 +184,17 @@ class Field:
 PIPELINE_FIELDS: Final[tuple[Field, ...]] = (
     Field("name", _folder_name, "Names the run folder, runs/<name> (default: the file's stem)."),
     Field("inputs", _str_list("input names", "inputs"), "Inputs every run must be given (--input K=V)."),
-    Field("provider", _choice(*PROVIDERS), "Who answers: offline (default) or openai."),
+    Field("provider", _choice(*PROVIDERS), "Who answers: offline (default), openai or anthropic."),
     Field("model", _str, "The model of every step that names none (default offline-1)."),
-    Field("base_url", _str, "An OpenAI-compatible endpoint (default https://api.openai.com/v1)."),
-    Field("api_key_env", _str, "The variable holding the API key (default OPENAI_API_KEY)."),
+    Field("base_url", _str, "The endpoint (default: the provider's own API)."),
+    Field("api_key_env", _str,
+          "The variable holding the API key (default OPENAI_API_KEY or ANTHROPIC_API_KEY)."),
     Field("params", _object, "Request parameters of every call (temperature, ...)."),
     Field("max_reasks", _int_range(0, 100), "Re-asks after an invalid reply (default 2)."),
+    Field("structured", _choice(*STRUCTURED),
+          "Constrain replies: off (default), json-schema or toon-grammar."),
+    Field("timeout", _seconds, "Seconds a call may take from when it is sent (default 120)."),
+    Field("prices", _prices, "Dollars per million tokens by model, over the built-in table."),
     Field("steps", _steps, "The steps, in any order: their needs decide the order."),
 )
 STEP_FIELDS: Final[tuple[Field, ...]] = (
@@ -185,6 +210,8 @@ STEP_FIELDS: Final[tuple[Field, ...]] = (
     Field("python", _python_target, "module:function computing the artifact (this or prompt)."),
     Field("samples", _int_range(1, 1_000), "Replies per call, kept as an array (default 1)."),
     Field("max_reasks", _int_range(0, 100), "Re-asks after an invalid reply."),
+    Field("structured", _choice(*STRUCTURED), "This step's structured mode, over the pipeline's."),
+    Field("timeout", _seconds, "This step's call timeout in seconds, over the pipeline's."),
 )
 _PIPELINE_BY_KEY: Final = {f.key: f for f in PIPELINE_FIELDS}
 _STEP_BY_KEY: Final = {f.key: f for f in STEP_FIELDS}
@@ -208,6 +235,9 @@ class Step:
     python: str | None = None
     samples: int = 1
     max_reasks: int = 2
+    shape: OutputShape | None = None  # from ``required``; None: the reply is kept as text
+    structured: str | None = None  # None: the pipeline's
+    timeout: float | None = None  # None: the pipeline's
 
     def inputs_used(self) -> list[str]:
         """The ``inputs.<k>`` names its templates read."""
@@ -222,10 +252,13 @@ class Pipeline:
     provider: str
     model: str
     base_url: str | None
-    api_key_env: str
+    api_key_env: str | None  # None: the provider's usual variable
     params: dict[str, Any]
     steps: dict[str, Step]
     path: Path
+    structured: str = "off"
+    timeout: float = 120.0
+    prices: dict[str, Price] = field(default_factory=dict)
 
     def waves(self) -> list[list[str]]:
         """Steps grouped in execution waves (all of a wave's needs come earlier)."""
@@ -245,6 +278,27 @@ class Pipeline:
         self.model = model
         for step in self.steps.values():
             step.model = model
+
+    def use_structured(self, mode: str) -> None:
+        """Every step uses ``mode`` (``--structured`` on the command line)."""
+        self.structured = mode
+        for step in self.steps.values():
+            step.structured = mode
+
+    def use_timeout(self, seconds: float) -> None:
+        """Every call may take ``seconds`` (``--timeout`` on the command line)."""
+        self.timeout = seconds
+        for step in self.steps.values():
+            step.timeout = seconds
+
+    def model_of(self, step: Step) -> str:
+        return step.model or self.model
+
+    def structured_of(self, step: Step) -> str:
+        return step.structured or self.structured
+
+    def timeout_of(self, step: Step) -> float:
+        return step.timeout or self.timeout
 
     def check_inputs(self, given: Mapping[str, Any]) -> None:
         """Every declared input is given; a usage error (exit 2) otherwise."""
@@ -347,9 +401,11 @@ def parse_pipeline(raw: Any, path: Path, text: str | None = None) -> Pipeline:
             system=values.get("system"), model=values.get("model"),
             params=values.get("params", {}),
             required=values.get("output", {}).get("required", []),
+            shape=values.get("output", {}).get("shape"),
             foreach=values.get("foreach"), batch=values.get("batch", 1),
             python=values.get("python"), samples=values.get("samples", 1),
-            max_reasks=values.get("max_reasks", default_reasks))
+            max_reasks=values.get("max_reasks", default_reasks),
+            structured=values.get("structured"), timeout=values.get("timeout"))
         if (step.prompt is None) == (step.python is None):
             keys = (*at, "python") if step.python is not None else at
             raise source.error_at(keys, f"step '{sid}' needs exactly one of 'prompt' or 'python'")
@@ -368,8 +424,10 @@ def parse_pipeline(raw: Any, path: Path, text: str | None = None) -> Pipeline:
                 raise source.error_at((*at, "foreach"), f"step '{step.id}': foreach "
                                       f"'{step.foreach}' must start with one of its needs",
                                       value=True)
-            declared = steps[head].required
-            if field_name and declared and f"{field_name}[]" not in declared:
+            shape = steps[head].shape
+            declared = {f.name: f for f in shape.fields} if shape else {}
+            if field_name and declared and not (field_name in declared
+                                                and declared[field_name].is_list):
                 kind = "a single value" if field_name in declared else "no such field"
                 raise source.error_at(
                     (*at, "foreach"), f"step '{step.id}': foreach '{step.foreach}' is not an "
@@ -390,8 +448,10 @@ def parse_pipeline(raw: Any, path: Path, text: str | None = None) -> Pipeline:
     return Pipeline(
         name=top.get("name") or path.stem, inputs=inputs,
         provider=top.get("provider", "offline"), model=top.get("model", "offline-1"),
-        base_url=top.get("base_url"), api_key_env=top.get("api_key_env", "OPENAI_API_KEY"),
-        params=top.get("params", {}), steps=steps, path=path)
+        base_url=top.get("base_url"), api_key_env=top.get("api_key_env"),
+        params=top.get("params", {}), steps=steps, path=path,
+        structured=top.get("structured", "off"), timeout=top.get("timeout", 120.0),
+        prices=top.get("prices", {}))
 
 
 def _find_cycle(steps: dict[str, Step]) -> list[str] | None:

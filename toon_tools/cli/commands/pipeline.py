@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ...pipeline.spec import PROVIDERS, STRUCTURED
 from .._output import FINDINGS, OK, error, escape, fail
 
 
@@ -40,23 +41,33 @@ def pipeline() -> None:
 @click.option("--jobs", "-j", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Calls in flight at most.")
 @click.option("--budget-tokens", type=click.IntRange(0), default=None,
-              help="Stop before a call would exceed this many tokens.")
+              help="Stop before the calls' tokens (prompt and reply) would exceed this.")
+@click.option("--budget-usd", type=click.FloatRange(0), default=None,
+              help="Stop before the calls' cost in US dollars would exceed this.")
 @click.option("--run-dir", default=None, help="Where artifacts go [default: runs/<name>].")
-@click.option("--provider", type=click.Choice(["offline", "openai"]), default=None,
+@click.option("--provider", type=click.Choice(PROVIDERS), default=None,
               help="Override the pipeline's provider.")
 @click.option("--base-url", default=None, help="Override the pipeline's base_url.")
 @click.option("--model", default=None, help="Override every step's model.")
-@click.option("--no-cache", is_flag=True, help="Call the model even where a reply is cached.")
+@click.option("--structured", type=click.Choice(STRUCTURED), default=None,
+              help="Constrain every step's replies: a JSON schema or a TOON grammar.")
+@click.option("--timeout", type=click.FloatRange(0, 86_400, min_open=True), default=None,
+              help="Seconds each call may take from when it is sent (every step).")
+@click.option("--no-cache", is_flag=True,
+              help="Call the model even where a reply is cached (accepted replies are still stored).")
 def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None,
-        run_dir: str | None, provider: str | None, base_url: str | None, model: str | None,
-        no_cache: bool) -> int:
+        budget_usd: float | None, run_dir: str | None, provider: str | None,
+        base_url: str | None, model: str | None, structured: str | None,
+        timeout: float | None, no_cache: bool) -> int:
     """Run FILE: independent steps and foreach items concurrently, every call cached.
 
-    Exits 1 when a step fails or the budget stops the run; 2 for a bad pipeline
-    file, a missing input or an unusable provider, before any call.
+    Exits 0 when every step is done; 1 when a step fails, a budget stops the run,
+    or Ctrl-C or SIGTERM interrupts it (answers already paid for are kept); 2 for
+    a bad pipeline file, a missing input or an unusable provider, before any call.
     """
     from ...config import load_config
     from ...pipeline.cache import DiskReplyCache
+    from ...pipeline.prices import PriceTable
     from ...pipeline.providers import open_provider
     from ...pipeline.runner import Runner
     from ...pipeline.spec import load_pipeline
@@ -65,21 +76,27 @@ def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None
     p = load_pipeline(file)
     if model:
         p.use_model(model)
+    if structured:
+        p.use_structured(structured)
+    if timeout:
+        p.use_timeout(timeout)
     given = _inputs(inputs)
-    cache_dir = load_config().cache_dir()
+    config = load_config()
+    cache_dir = config.cache_dir()
     prov = open_provider(provider or p.provider, base_url or p.base_url, p.api_key_env, os.environ)
     folder = Path(run_dir or Path("runs") / p.name)
     live = sys.stderr.isatty()
-    runner = Runner(p, given, prov,
-                    cache=None if no_cache else DiskReplyCache.in_cache_dir(cache_dir),
-                    run_dir=folder, jobs=jobs, budget_tokens=budget_tokens,
+    runner = Runner(p, given, prov, cache=DiskReplyCache.in_cache_dir(cache_dir),
+                    read_cache=not no_cache, run_dir=folder, jobs=jobs,
+                    budget_tokens=budget_tokens, budget_usd=budget_usd,
+                    prices=PriceTable(config["pipeline.prices"], p.prices),
                     count_tokens=TokenCounter(cache_dir=cache_dir).count_uncached,
                     progress=_progress if live else None)
     state = runner.run()
     if live:
         click.echo("", err=True)
     _print_status({k: asdict(v) for k, v in state.steps.items()}, state.status,
-                  runner.used_tokens)
+                  runner.used_tokens, runner.used_usd)
     if state.status != "done":
         error(f"run {state.status}: {state.error}")
         return FINDINGS
@@ -101,13 +118,26 @@ def _progress(state: Any, in_flight: int) -> None:
                nl=False, err=True)
 
 
-def _print_status(steps: dict[str, Any], status: str, used: int) -> None:
-    click.echo(f"{'step':<16} {'state':<8} {'calls':>5} {'cached':>6} {'tokens':>8} {'seconds':>8}")
+def _usd(value: Any) -> str:
+    return f"${value:,.4f}" if isinstance(value, (int, float)) else "-"
+
+
+def _print_status(steps: dict[str, Any], status: str, used: int, used_usd: float | None) -> None:
+    """The status table; the step column as wide as the longest step id."""
+    width = max([4, *(len(escape(sid)) for sid in steps)])
+    click.echo(f"{'step':<{width}}  {'state':<9} {'calls':>5} {'cached':>6} {'tokens':>9} "
+               f"{'cost':>10} {'seconds':>8}")
     for sid, s in steps.items():
         tokens = s.get("prompt_tokens", 0) + s.get("completion_tokens", 0)
-        click.echo(f"{escape(sid):<16} {escape(str(s.get('state'))):<8} {s.get('calls', 0):>5} "
-                   f"{s.get('cache_hits', 0):>6} {tokens:>8,} {s.get('seconds', 0.0):>8.2f}")
-    click.echo(f"run {escape(status)}, {used:,} tokens used by new calls")
+        click.echo(f"{escape(sid):<{width}}  {escape(str(s.get('state'))):<9} "
+                   f"{s.get('calls', 0):>5} {s.get('cache_hits', 0):>6} {tokens:>9,} "
+                   f"{_usd(s.get('cost_usd')):>10} {s.get('seconds', 0.0):>8.2f}")
+    cost = f", {_usd(used_usd)}" if used_usd else ""
+    click.echo(f"run {escape(status)}, {used:,} tokens used by new calls{cost}")
+    for sid, s in steps.items():
+        if s.get("state") == "failed":
+            where = f", {escape(str(s['item']))}" if s.get("item") else ""
+            click.echo(f"failed: step {escape(sid)}{where}: {escape(str(s.get('error')))}")
 
 
 @pipeline.command()
@@ -123,19 +153,30 @@ def plan(file: str, inputs: tuple[str, ...], run_dir: str | None) -> int:
     otherwise they count the template alone.
     """
     from ...config import load_config
+    from ...pipeline.plan import COMPLETION_GUESS
     from ...pipeline.plan import plan as plan_run
+    from ...pipeline.prices import PriceTable
     from ...pipeline.spec import load_pipeline
     from ...tokens import TokenCounter
 
     p = load_pipeline(file)
     given = _inputs(inputs)
-    counter = TokenCounter(cache_dir=load_config().cache_dir())
-    planned = plan_run(p, given, Path(run_dir or Path("runs") / p.name), counter.count_uncached)
-    click.echo(f"{'wave':<5} {'step':<20} {'kind':<28} {'est. prompt tokens':>18}  decision")
+    config = load_config()
+    counter = TokenCounter(cache_dir=config.cache_dir())
+    prices = PriceTable(config["pipeline.prices"], p.prices)
+    planned = plan_run(p, given, Path(run_dir or Path("runs") / p.name), counter.count_uncached,
+                       prices)
+    width = max([4, *(len(escape(row.step.id)) for row in planned)])
+    click.echo(f"{'wave':<5} {'step':<{width}}  {'kind':<28} {'est. prompt tokens':>18} "
+               f"{'est. cost':>10}  decision")
     for row in planned:
         estimate = str(row.estimate) if row.estimate is not None else "-"
-        click.echo(f"{row.wave:<5} {row.step.id:<20} {row.kind:<28} {estimate:>18}  "
-                   f"{row.decision}")
+        click.echo(f"{row.wave:<5} {escape(row.step.id):<{width}}  {escape(row.kind):<28} "
+                   f"{estimate:>18} {_usd(row.usd):>10}  {row.decision}")
+    known = [row.usd for row in planned if row.usd is not None]
+    if known:
+        click.echo(f"estimated cost of the calls that would run: {_usd(sum(known))} "
+                   f"(list prices; replies at max_tokens or {COMPLETION_GUESS} tokens)")
     return OK
 
 
@@ -158,9 +199,15 @@ def graph(file: str) -> int:
 @pipeline.command()
 @click.argument("run_dir")
 def status(run_dir: str) -> int:
-    """Steps, state, calls, cache hits, tokens and time of a run folder."""
+    """Steps, state, calls, cache hits, tokens, cost and time of a run folder.
+
+    Exits 0 for a finished run, 1 for a failed, stopped or unfinished one, with
+    the failing step, item and error."""
     from ...pipeline.plan import SavedRun
 
     saved = SavedRun.read(Path(run_dir))
-    _print_status(saved.steps, saved.status, saved.used_tokens)
+    _print_status(saved.steps, saved.status, saved.used_tokens, saved.used_usd)
+    if saved.status != "done":
+        error(f"run {saved.status or 'unknown'}" + (f": {saved.error}" if saved.error else ""))
+        return FINDINGS
     return OK
