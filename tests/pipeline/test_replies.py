@@ -106,6 +106,8 @@ REJECTED: list[tuple[str, str, OutputShape, str, int | None, int | None]] = [
     ("an empty fenced block", "Here:\n```\n```", ANY,
      "empty reply: expected the fields title, tags", None, None),
     ("a missing field", "title: Dune", ANY, "no field 'tags'", None, None),
+    ("a field named in another case", "Title: Dune\ntags[1]: a", ANY,
+     "no field 'title' (found 'Title')", None, None),
     ("a missing field in JSON", '{"tags": ["a"]}', ANY, "no field 'title'", None, None),
     ("a fixed count not met", "title: Dune\ntags[2]: sand,worm", THREE,
      "tags: expected 3 items, got 2", 2, 1),

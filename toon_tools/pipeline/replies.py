@@ -281,7 +281,9 @@ def _check(value: dict[str, Any], shape: OutputShape, text: str,
     out: dict[str, Any] = {}
     for f in shape.fields:
         if f.name not in value:
-            raise RejectedReply(f"no field '{f.name}'", text=text)
+            near = [k for k in value if isinstance(k, str) and k.lower() == f.name.lower()]
+            hint = f" (found '{near[0]}')" if near else ""
+            raise RejectedReply(f"no field '{f.name}'{hint}", text=text)
         got = value[f.name]
         try:
             out[f.name] = _list(f, got, warnings) if f.is_list else _text(got)
