@@ -7,8 +7,14 @@ The key (``runner.call_key``) covers everything that changes the answer.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
-from typing import Any, Final, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypedDict
+
+from ..errors import ToolError
+
+if TYPE_CHECKING:
+    from ..cache_upkeep import CacheInfo, Removed
 
 #: Cached replies kept at most, in bytes; the oldest stored go first.
 SIZE_LIMIT: Final = 2**30
@@ -53,3 +59,68 @@ class DiskReplyCache:
 
     def close(self) -> None:
         self._cache.close()
+
+    # -- upkeep (``toon cache``): never depends on what a stored value holds
+
+    @classmethod
+    def existing_in(cls, cache_dir: Path) -> DiskReplyCache | None:
+        """The replies in ``cache_dir`` if a cache is there, else None; creates
+        nothing. A database that cannot be opened is a ToolError naming the
+        folder: it is left as it is (replies cost money; the user decides)."""
+        from ..cache_upkeep import exists
+
+        folder = cache_dir / "llm"  # where in_cache_dir puts them
+        if not exists(folder):
+            return None
+        try:
+            return cls.in_cache_dir(cache_dir)
+        except _FAILURES as e:
+            raise _unusable(folder, e) from None
+
+    def info(self) -> CacheInfo:
+        """Entries, bytes on disk (diskcache's estimate) and the size limit."""
+        from ..cache_upkeep import info
+
+        try:
+            return info(self._cache, self.folder, int(self._cache.size_limit))
+        except _FAILURES as e:
+            raise _unusable(self.folder, e) from None
+
+    def clear(self) -> int:
+        """Remove every reply (value files too); the number removed."""
+        import diskcache
+
+        try:
+            return int(self._cache.clear())
+        except diskcache.Timeout as e:
+            raise _busy(self.folder, e) from None
+        except _FAILURES as e:
+            raise _unusable(self.folder, e) from None
+
+    def prune(self, stored_before: float) -> Removed:
+        """Remove the replies stored before ``stored_before`` (seconds since the
+        epoch): entries removed and bytes freed."""
+        import diskcache
+
+        from ..cache_upkeep import prune
+
+        try:
+            return prune(self._cache, stored_before)
+        except diskcache.Timeout as e:
+            raise _busy(self.folder, e) from None
+        except _FAILURES as e:
+            raise _unusable(self.folder, e) from None
+
+
+_FAILURES: Final = (sqlite3.Error, OSError)
+
+
+def _unusable(folder: Path, error: BaseException) -> ToolError:
+    return ToolError(f"unusable reply cache ({type(error).__name__}: {error}); "
+                     "remove the folder to start afresh", path=str(folder))
+
+
+def _busy(folder: Path, error: BaseException) -> ToolError:
+    done = error.args[0] if error.args and isinstance(error.args[0], int) else 0
+    return ToolError(f"reply cache busy: another process held its lock too long "
+                     f"({done} removed before that); try again", path=str(folder))
