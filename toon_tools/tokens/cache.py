@@ -19,7 +19,10 @@ import sqlite3
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from ..cache_upkeep import CacheInfo, Removed
 
 #: Upper bound of the cache's size on disk; least recently stored entries go
 #: first. A count entry is about 100 bytes, so this holds roughly half a million.
@@ -130,19 +133,79 @@ class TokenCache:
             except _FAILURES as e:
                 self._recover(e)
 
-    def info(self) -> dict[str, Any]:
-        cache = self._open()
-        if cache is None:
-            return {"directory": str(self.directory), "entries": 0, "bytes": 0,
-                    "size_limit": SIZE_LIMIT, "usable": False}
-        return {"directory": str(self.directory), "entries": len(cache),
-                "bytes": cache.volume(), "size_limit": SIZE_LIMIT, "usable": True}
+    def _give_up(self, problem: str) -> None:
+        self.problems.append(problem)
+        self._broken = True
+        self.close()
+
+    @property
+    def disabled(self) -> bool:
+        """Whether the cache gave up for this process (``problems`` says why)."""
+        return self._broken
+
+    def _absent(self) -> bool:
+        """No cache on disk yet, and none opened: upkeep has nothing to do and
+        must not create one."""
+        from ..cache_upkeep import exists
+
+        return self._cache is None and not exists(self.directory)
+
+    def info(self) -> CacheInfo:
+        """Entries, bytes on disk and the size limit; a missing cache has none
+        (and is not created)."""
+        from ..cache_upkeep import empty_info, info
+
+        for _attempt in (1, 2):
+            if self._absent():
+                return empty_info(self.directory, SIZE_LIMIT)
+            cache = self._open()
+            if cache is None:
+                break
+            try:
+                return info(cache, self.directory, SIZE_LIMIT)
+            except _FAILURES as e:
+                self._recover(e)
+        return empty_info(self.directory, SIZE_LIMIT, usable=False)
 
     def clear(self) -> int:
+        """Remove every count (through diskcache, safe while others use the
+        cache); the number removed."""
+        import diskcache
+
+        if self._absent():
+            return 0
         cache = self._open()
         if cache is None:
             return 0
-        return int(cache.clear())
+        try:
+            return int(cache.clear())
+        except diskcache.Timeout as e:
+            self._give_up(f"token cache at {self.directory} was busy: another process "
+                          f"held its lock too long ({e.args[0] if e.args else 0} cleared)")
+        except _FAILURES as e:
+            self._recover(e)
+        return 0
+
+    def prune(self, stored_before: float) -> Removed:
+        """Remove the counts stored before ``stored_before`` (seconds since the
+        epoch): entries removed and bytes freed. Failures go to ``problems``."""
+        import diskcache
+
+        from ..cache_upkeep import Removed, prune
+
+        if self._absent():
+            return Removed(0, 0)
+        cache = self._open()
+        if cache is None:
+            return Removed(0, 0)
+        try:
+            return prune(cache, stored_before)
+        except diskcache.Timeout as e:
+            self._give_up(f"token cache at {self.directory} was busy: another process "
+                          f"held its lock too long ({e.args[0] if e.args else 0} pruned)")
+        except _FAILURES as e:
+            self._recover(e)
+        return Removed(0, 0)
 
     def close(self) -> None:
         if self._cache is not None:
