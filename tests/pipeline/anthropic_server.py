@@ -4,12 +4,18 @@ emulated and scripted faults: the Anthropic twin of ``server.py``."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from toon_tools import encode
+
+# A line of the skeleton a step's prompt ends with: `title: <text>`, `tags[3]: <text>,...`.
+SKELETON_LINE = re.compile(r"^([A-Za-z_]\w*)(?:\[(\d+|N)\])?: <text>", re.M)
 
 
 class _Server(ThreadingHTTPServer):
@@ -19,6 +25,28 @@ class _Server(ThreadingHTTPServer):
 
 def _text(content: str | list[dict[str, Any]]) -> str:
     return content if isinstance(content, str) else "".join(b.get("text", "") for b in content)
+MAX_ITEMS = re.compile(r"maxItems: (\d+)")
+
+
+def shaped_reply(body: dict[str, Any], items: int = 3) -> str:
+    """A reply of the shape the request asks for: JSON for a structured-output
+    schema, else TOON for the skeleton the last message ends with, else text."""
+    schema = ((body.get("output_config") or {}).get("format") or {}).get("schema")
+    if schema:
+        # transform_schema moves a count the API does not enforce into the description.
+        fields = [(name, p["type"] == "array",
+                   int(m.group(1)) if (m := MAX_ITEMS.search(p.get("description", ""))) else None)
+                  for name, p in schema["properties"].items()]
+    else:
+        last = _text(body["messages"][-1]["content"])
+        fields = [(m.group(1), m.group(2) is not None,
+                   int(m.group(2)) if m.group(2) and m.group(2).isdigit() else None)
+                  for m in SKELETON_LINE.finditer(last)]
+    if not fields:
+        return "A plain reply."
+    value = {name: [f"{name} {i}" for i in range(count or items)] if is_list else f"{name} text"
+             for name, is_list, count in fields}
+    return json.dumps(value) if schema else encode(value)
 
 
 def _blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -33,7 +61,8 @@ def _blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class FakeClaude:
-    """Faults are taken one per request from ``faults``: "429" (Retry-After: 0.05),
+    """Replies come from ``reply(body)`` (by default, of the shape asked for).
+    Faults are taken one per request from ``faults``: "429" (Retry-After: 0.05),
     "529" (overloaded), "500", "401", "400", "hang" (answers nothing for ``hang``
     seconds), "malformed" (not JSON), "max_tokens" (a reply cut off); then normal
     replies.
@@ -45,7 +74,7 @@ class FakeClaude:
 
     def __init__(self, reply: Callable[[dict[str, Any]], str] | None = None,
                  hang: float = 30.0) -> None:
-        self.reply = reply or (lambda body: "title: A reply")
+        self.reply = reply or shaped_reply
         self.hang = hang
         self.faults: list[str] = []
         self.requests: list[dict[str, Any]] = []

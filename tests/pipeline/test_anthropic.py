@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ SHARED = "Describe the item below in TOON.\n\nItem: "
 
 @pytest.fixture
 def server() -> Iterator[FakeClaude]:
-    s = FakeClaude()
+    s = FakeClaude(reply=lambda body: "title: A reply")
     yield s
     s.close()
 
@@ -90,6 +91,13 @@ def test_params_are_mapped_and_other_providers_fields_left_out() -> None:
         "messages": [{"role": "user", "content": "hi"}]}
 
 
+def _needs_structured_outputs() -> None:
+    import anthropic
+
+    if not hasattr(anthropic, "transform_schema"):
+        pytest.skip("this SDK predates structured outputs")
+
+
 SCHEMA = {"type": "object", "additionalProperties": False, "required": ["title", "tags"],
           "properties": {"title": {"type": "string"},
                          "tags": {"type": "array", "items": {"type": "string"},
@@ -97,10 +105,7 @@ SCHEMA = {"type": "object", "additionalProperties": False, "required": ["title",
 
 
 def test_json_schema_mode_becomes_structured_output(server: FakeClaude) -> None:
-    import anthropic
-
-    if not hasattr(anthropic, "transform_schema"):
-        pytest.skip("this SDK predates structured outputs")
+    _needs_structured_outputs()
     server.reply = lambda body: '{"title": "T", "tags": ["a", "b", "c"]}'
     request = _request(response_format={"type": "json_schema", "json_schema": {
         "name": "entry", "schema": SCHEMA, "strict": True}}, grammar="root ::= x",
@@ -300,3 +305,67 @@ def test_the_module_does_not_import_the_sdk() -> None:
             "print('anthropic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+PIPELINE = """\
+name: guide
+provider: anthropic
+base_url: {url}
+model: claude-haiku-4-5
+structured: {structured}
+inputs[1]: topic
+steps[3]:
+  - id: outline
+    system: "You are a careful technical writer."
+    prompt: "List the parts of {{{{ inputs.topic }}}}"
+    output:
+      required[1]: "parts[4]"
+  - id: parts
+    needs[1]: outline
+    foreach: outline.parts
+    prompt: "Write a short paragraph about the part named below, for the guide.\\n\\nPart: {{{{ item }}}}"
+    output:
+      required[1]: text
+  - id: summary
+    needs[1]: parts
+    prompt: "Summarise {{{{ parts }}}}"
+    output:
+      required[1]: summary
+"""
+
+
+@pytest.mark.parametrize("structured", ["off", "json-schema"])
+def test_a_pipeline_runs_through_the_messages_api(tmp_path: Path, structured: str) -> None:
+    import diskcache
+
+    from toon_tools.pipeline.runner import Runner
+    from toon_tools.pipeline.spec import load_pipeline
+
+    if structured == "json-schema":
+        _needs_structured_outputs()
+    server = FakeClaude()
+    try:
+        f = tmp_path / "p.toon"
+        f.write_text(PIPELINE.format(url=server.url, structured=structured))
+        pipeline = load_pipeline(f)
+        provider = open_provider(pipeline.provider, pipeline.base_url, pipeline.api_key_env, {})
+        provider.check()
+        runner = Runner(pipeline, {"topic": "tides"}, provider, cache=diskcache.Cache(
+            str(tmp_path / "llm")), run_dir=tmp_path / "run", jobs=1)
+        state = runner.run()
+    finally:
+        server.close()
+    assert state.status == "done", state.error
+    assert len(server.requests) == 1 + 4 + 1
+    bodies = [r["body"] for r in server.requests]
+    assert bodies[0]["system"][0]["cache_control"] == {"type": "ephemeral"}
+    shared = "Write a short paragraph about the part named below, for the guide.\n\nPart: "
+    for body in bodies[1:5]:
+        head = body["messages"][-1]["content"][0]
+        assert head == {"type": "text", "text": shared, "cache_control": {"type": "ephemeral"}}
+        assert ("output_config" in body) == (structured == "json-schema")
+    parts = state.steps["parts"]
+    # One call writes the shared prefix to the cache, the three after it read it.
+    assert parts.cached_tokens == 3 * (len(shared) // 4)
+    assert parts.cost_usd is not None and parts.cost_usd > 0
+    assert (tmp_path / "run" / "parts.toon").read_text().startswith("[4]")
