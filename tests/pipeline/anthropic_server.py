@@ -68,14 +68,16 @@ class FakeClaude:
     replies.
 
     Prompt caching works like the API's: the text up to the last block marked
-    ``cache_control`` is written to the cache the first time (cache_creation) and
-    read from it after (cache_read); a token is four characters.
+    ``cache_control`` is written to the cache (cache_creation) by a call that
+    misses it and can be read (cache_read) once that call has answered, not
+    before; a token is four characters. Each answer takes ``latency`` seconds.
     """
 
     def __init__(self, reply: Callable[[dict[str, Any]], str] | None = None,
-                 hang: float = 30.0) -> None:
+                 hang: float = 30.0, latency: float = 0.0) -> None:
         self.reply = reply or shaped_reply
         self.hang = hang
+        self.latency = latency
         self.faults: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.cache: set[str] = set()
@@ -92,21 +94,23 @@ class FakeClaude:
         self.server.shutdown()
         self.server.server_close()
 
-    def usage(self, body: dict[str, Any]) -> dict[str, int]:
+    def usage(self, body: dict[str, Any]) -> tuple[dict[str, int], str | None]:
+        """The usage of a call as it arrives, and the prefix it writes (if any)."""
         blocks = _blocks(body)
         marked = [i for i, b in enumerate(blocks) if b.get("cache_control")]
         texts = [b.get("text", "") for b in blocks]
-        prefix = "".join(texts[:marked[-1] + 1]) if marked else ""
-        rest = sum(len(t) for t in texts) - len(prefix)
+        prefix = body["model"] + "".join(texts[:marked[-1] + 1]) if marked else ""
+        rest = sum(len(t) for t in texts) - len(prefix) + len(body["model"]) * bool(prefix)
         read = written = 0
         with self.lock:
-            if prefix in self.cache:
-                read = len(prefix) // 4
-            elif prefix:
-                written = len(prefix) // 4
-                self.cache.add(prefix)
-        return {"input_tokens": rest // 4, "output_tokens": 7,
-                "cache_read_input_tokens": read, "cache_creation_input_tokens": written}
+            hit = prefix in self.cache
+        if hit:
+            read = (len(prefix) - len(body["model"])) // 4
+        elif prefix:
+            written = (len(prefix) - len(body["model"])) // 4
+        return ({"input_tokens": rest // 4, "output_tokens": 7,
+                 "cache_read_input_tokens": read, "cache_creation_input_tokens": written},
+                prefix if written else None)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -168,13 +172,18 @@ class FakeClaude:
                 if fault == "malformed":
                     self._send(200, b"{not json")
                     return
+                usage, writes = fake.usage(body)
+                time.sleep(fake.latency)
                 text = fake.reply(body)
                 data = {
                     "id": "msg_01", "type": "message", "role": "assistant", "model": body["model"],
                     "content": [{"type": "text", "text": text}],
                     "stop_reason": "max_tokens" if fault == "max_tokens" else "end_turn",
-                    "stop_sequence": None, "usage": fake.usage(body),
+                    "stop_sequence": None, "usage": usage,
                 }
                 self._send(200, json.dumps(data).encode())
+                if writes is not None:
+                    with fake.lock:
+                        fake.cache.add(writes)
 
         return Handler

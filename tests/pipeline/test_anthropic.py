@@ -369,3 +369,83 @@ def test_a_pipeline_runs_through_the_messages_api(tmp_path: Path, structured: st
     assert parts.cached_tokens == 3 * (len(shared) // 4)
     assert parts.cost_usd is not None and parts.cost_usd > 0
     assert (tmp_path / "run" / "parts.toon").read_text().startswith("[4]")
+
+
+def test_a_fan_out_waits_for_the_first_call_to_write_the_cache() -> None:
+    # The API can read a cache entry only once the call writing it has answered:
+    # sent together, every item would miss and pay the write price.
+    long_system = "Background for every item. " * 200  # past the smallest cacheable prefix
+    server = FakeClaude(reply=lambda body: "text: x", latency=0.3)
+    provider = AnthropicProvider(server.url, "k")
+    replies: list[Any] = []
+
+    def call(item: str) -> None:
+        request = Request("claude-test-1", [{"role": "system", "content": long_system},
+                                            {"role": "user", "content": SHARED + item}],
+                          cacheable_prefix=len(SHARED))
+        replies.append(provider.complete(request, CallControl()))
+
+    try:
+        workers = [threading.Thread(target=call, args=(f"item {i}",)) for i in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=30)
+    finally:
+        server.close()
+    assert len(replies) == 4
+    assert sorted(r.cache_write_tokens > 0 for r in replies) == [False, False, False, True]
+    assert sum(r.cached_tokens > 0 for r in replies) == 3
+
+
+def test_a_short_prefix_does_not_hold_calls_back(server: FakeClaude) -> None:
+    server.latency = 0.3
+    provider = _provider(server)
+    done: list[float] = []
+    workers = [threading.Thread(target=lambda: done.append(
+        provider.complete(_request(), CallControl()).cache_write_tokens)) for _ in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=30)
+    # Below the smallest cacheable prefix the API caches nothing: no one waits,
+    # so all three arrive before any answers (and in the fake, all three write).
+    assert done == [done[0]] * 3 and done[0] > 0
+
+
+def test_a_stop_ends_a_call_waiting_for_the_warm_up() -> None:
+    server = FakeClaude(hang=30.0)
+    server.faults = ["hang"]
+    provider = AnthropicProvider(server.url, "k", backoff=0.01)
+    long_system = "Background for every item. " * 200
+    request = Request("claude-test-1", [{"role": "system", "content": long_system},
+                                        {"role": "user", "content": SHARED + "x"}],
+                      cacheable_prefix=len(SHARED), timeout=60.0)
+    first, second = CallControl(), CallControl()
+    outcomes: list[BaseException | str] = []
+
+    def call(control: CallControl) -> None:
+        try:
+            provider.complete(request, control)
+            outcomes.append("answered")
+        except BaseException as e:  # noqa: BLE001
+            outcomes.append(e)
+
+    try:
+        a = threading.Thread(target=call, args=(first,))
+        a.start()
+        while not server.requests:
+            threading.Event().wait(0.01)
+        b = threading.Thread(target=call, args=(second,))
+        b.start()
+        threading.Event().wait(0.2)
+        assert b.is_alive()  # held back by the warm-up, not sent
+        second.stop()
+        b.join(timeout=30)
+        assert not b.is_alive()
+        first.stop()
+        a.join(timeout=30)
+    finally:
+        server.close()
+    assert len(outcomes) == 2 and all(isinstance(o, CallCancelled) for o in outcomes)
+    assert len(server.requests) == 1

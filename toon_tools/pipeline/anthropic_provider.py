@@ -11,6 +11,12 @@ billed in full, without an error. The reply reports both kinds of cached tokens
 (:attr:`Reply.cached_tokens` read, :attr:`Reply.cache_write_tokens` written), and
 ``prompt_tokens`` counts all the input tokens, cached or not.
 
+A cache entry is readable only once the call that writes it has answered, so the
+items of a fan-out sent at once would all miss and all pay the write price (1.25x
+input). The first call with a given cacheable prefix long enough to be cached
+therefore goes alone; calls with the same prefix wait for its answer (not
+counted in their timeout, ended at once by a stop), then read the cache.
+
 Parameters: ``max_tokens`` is required by the API (4096 when the step gives
 none); ``temperature``, ``top_p``, ``top_k``, ``stop_sequences`` (or OpenAI's
 ``stop``), ``thinking`` and ``metadata`` are passed through as they are (as
@@ -37,6 +43,7 @@ the blocking call at once. Closing the client would not: a thread blocked in
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import threading
 import urllib.parse
@@ -45,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .providers import (
     RETRY_STATUS,
+    CallCancelled,
     CallControl,
     ProviderError,
     ProviderSetupError,
@@ -66,6 +74,10 @@ PASSED_PARAMS: Final = ("temperature", "top_p", "top_k", "stop_sequences", "thin
 #: The httpcore trace events that hand over a new connection's stream.
 _CONNECTED: Final = frozenset({"connection.connect_tcp.complete", "connection.start_tls.complete"})
 _CACHE: Final = {"type": "ephemeral"}
+#: Characters in a cacheable prefix before its calls wait for the first one: the
+#: API's smallest cacheable prefix, 1024 tokens, at about four characters a token.
+#: Below it nothing is cached, and waiting would only cost time.
+WARM_UP_CHARS: Final = 4096
 NEEDS_EXTRA: Final = "the anthropic provider needs the extra: pip install 'toon-tools[anthropic]'"
 
 
@@ -125,6 +137,49 @@ def _split(text: str, prefix: int) -> str | list[dict[str, Any]]:
         return [{"type": "text", "text": text, "cache_control": _CACHE}]
     return [{"type": "text", "text": head, "cache_control": _CACHE},
             {"type": "text", "text": tail}]
+
+
+def cached_prefix(body: dict[str, Any]) -> str:
+    """The text the cache breakpoints of ``body`` cover: the model, the system
+    blocks and each message up to the last block marked ``cache_control``."""
+    parts = [body["model"]]
+    marked = ""
+    for block in body.get("system", []):
+        parts.append(block["text"])
+        if "cache_control" in block:
+            marked = "\x00".join(parts)
+    for turn in body["messages"]:
+        content = turn["content"]
+        for block in [{"text": content}] if isinstance(content, str) else content:
+            parts.append(block["text"])
+            if "cache_control" in block:
+                marked = "\x00".join(parts)
+    return marked
+
+
+class WarmUp:
+    """Calls that share a cacheable prefix wait for the first of them to answer,
+    so that they read the cache it wrote instead of each writing it again."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.gates: dict[str, threading.Event] = {}
+
+    def enter(self, prefix: str, control: CallControl) -> threading.Event | None:
+        """The gate to open when this call answers (it is the first), or None once
+        the first has answered (after waiting for it). CallCancelled on a stop."""
+        if len(prefix) < WARM_UP_CHARS:
+            return None
+        key = hashlib.sha256(prefix.encode("utf-8", "surrogatepass")).hexdigest()
+        with self.lock:
+            gate = self.gates.get(key)
+            if gate is None:
+                gate = self.gates[key] = threading.Event()
+                return gate
+        while not gate.wait(0.05):
+            if control.stopped.is_set():
+                raise CallCancelled()
+        return None
 
 
 def reply_from(message: Any) -> Reply:
@@ -215,6 +270,7 @@ class AnthropicProvider:
         self._host = parts.hostname
         self._port = port
         self._local = threading.local()
+        self.warm_up = WarmUp()
         self.retries = 0
 
     def check(self) -> None:
@@ -260,6 +316,7 @@ class AnthropicProvider:
         except ImportError:
             raise ProviderSetupError(NEEDS_EXTRA) from None
         body = messages_body(request, getattr(anthropic, "transform_schema", None))
+        gate = self.warm_up.enter(cached_prefix(body), control)
         # The SDK's own arguments are the ones every version has; the rest goes
         # into the body as it is.
         named = {k: body.pop(k) for k in ("model", "max_tokens", "messages", "system") if k in body}
@@ -290,14 +347,20 @@ class AnthropicProvider:
                 raise Retry(f"connection failed ({e.__cause__ or e})") from None
             except (anthropic.APIResponseValidationError, ValueError):
                 raise Retry("malformed JSON in the response") from None
+            if gate is not None:  # the cache is written: the others may go
+                gate.set()
             try:
                 return reply_from(message)
             except (AttributeError, TypeError, ValueError):
                 raise Retry("malformed JSON in the response") from None
 
-        return with_retries(send, self._counting(control), max_retries=self.max_retries,
-                            backoff=self.backoff, max_backoff=self.max_backoff,
-                            where=self.base_url)
+        try:
+            return with_retries(send, self._counting(control), max_retries=self.max_retries,
+                                backoff=self.backoff, max_backoff=self.max_backoff,
+                                where=self.base_url)
+        finally:
+            if gate is not None:  # failed or stopped: the others go on their own
+                gate.set()
 
     def _status_error(self, e: anthropic.APIStatusError) -> Exception:
         """A Retry for what waiting may fix (429, 5xx, 529 overloaded, ...), else a
