@@ -40,6 +40,8 @@ ACCEPTED: list[tuple[str, str, OutputShape, dict[str, Any], tuple[str, ...]]] = 
      "````\ntitle: Dune\ntags[3]: sand,worm,spice\n````", THREE, DUNE, ()),
     ("no fence: the whole reply, stripped and dedented",
      "\n\n  title: Dune\n  tags[3]: sand,worm,spice  \n\n", THREE, DUNE, ()),
+    ("a fenced block with CRLF line endings",
+     "Here:\r\n```toon\r\ntitle: Dune\r\ntags[3]: sand,worm,spice\r\n```\r\n", THREE, DUNE, ()),
     ("CRLF line endings", "title: Dune\r\ntags[3]: sand,worm,spice\r\n", THREE, DUNE, ()),
     # rule 3: a JSON object
     ("a JSON object", json.dumps(DUNE), THREE, DUNE, ()),

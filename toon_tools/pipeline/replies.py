@@ -207,6 +207,8 @@ def _miscount(e: ToonDecodeError, lines: list[str]) -> tuple[int, int, str, int,
     declared, found = int(m.group("n")), m.group("found")
     row = e.line - 1
     start = e.column - 1
+    if not 0 <= row < len(lines):
+        return None
     if found == "more":
         # The error is at the extra item; its header is the nearest line above
         # that is indented less (everything in between is items, §9.4, §12).
