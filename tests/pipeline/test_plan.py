@@ -48,10 +48,12 @@ def test_a_fresh_plan_runs_everything_and_counts_templates(tmp_path: Path) -> No
     assert [(r.wave, r.step.id, r.kind) for r in rows] == [
         (1, "outline", "call"), (2, "parts", "foreach outline.parts"), (3, "summary", "call")]
     assert all(r.runs and r.decision == "runs: no finished earlier run" for r in rows)
-    # outline renders from the inputs; the others have no artifacts yet: the template alone
-    assert str(rows[0].estimate) == "5"  # "List the parts of tides"
+    # outline renders from the inputs; the others have no artifacts yet: the template
+    # alone; both with the skeleton of the reply that the runner sends after them
+    skeleton = {sid: _words(p.steps[sid].shape.skeleton()) for sid in ("outline", "parts")}
+    assert str(rows[0].estimate) == str(5 + skeleton["outline"])  # "List the parts of tides"
     assert rows[1].estimate is not None and rows[1].estimate.template_only
-    assert str(rows[1].estimate) == "~5 (template)"  # "Write about {{ item }}"
+    assert str(rows[1].estimate) == f"~{5 + skeleton['parts']} (template)"  # "Write about {{ item }}"
 
 
 def test_after_a_run_nothing_runs_and_changes_propagate_downstream(tmp_path: Path) -> None:
@@ -60,8 +62,9 @@ def test_after_a_run_nothing_runs_and_changes_propagate_downstream(tmp_path: Pat
     folder = tmp_path / "run"
     assert set(_decisions(p, folder).values()) == {"cached: nothing it depends on changed"}
     parts = plan(p, {"topic": "tides"}, folder, _words)[1]
-    assert parts.estimate is not None and (parts.estimate.items, parts.estimate.per_item) == (5, 5)
-    assert str(parts.estimate) == "25 (5 x 5)"  # "Write about parts 1 (<digest>)", 5 items
+    one = 5 + _words(p.steps["parts"].shape.skeleton())  # "Write about parts 1 (<digest>)"
+    assert parts.estimate is not None and (parts.estimate.items, parts.estimate.per_item) == (5, one)
+    assert str(parts.estimate) == f"{5 * one} (5 x {one})"  # 5 items
     assert _decisions(p, folder, "moons") == {
         "outline": "runs: input 'topic' changed", "parts": "runs: its input 'outline' changes",
         "summary": "runs: its input 'parts' changes"}

@@ -47,8 +47,18 @@ BAD_FILES = [
     (STEP + "    output:\n      schema: x\n",
      "5:5: step 's': 'output': unknown key 'schema' (output has only 'required')"),
     (STEP + "    output:\n      required: text\n", "5:5: step 's': 'output': expected an array of "
-     "field names (name[] for an array), got the string \"text\" (an array of one is written "
-     "required[1]: text)"),
+     "field names (name[] or name[N] for a list), got the string \"text\" (an array of one is "
+     "written required[1]: text)"),
+    (STEP + "    output:\n      required[1]: \"tags[0]\"\n", "5:5: step 's': 'output': bad output "
+     "field 'tags[0]': expected name, name[] or name[N] (N from 1 to 1000)"),
+    (STEP + "    output:\n      required[2]: a,a\n",
+     "5:5: step 's': 'output': output field 'a' is declared twice"),
+    (STEP + "    structured: json\n", "5:17: step 's': 'structured': expected one of 'off', "
+     "'json-schema', 'toon-grammar', got \"json\""),
+    (STEP + "    timeout: 0\n", "5:14: step 's': 'timeout': expected a number of seconds from 0 "
+     "to 86,400, got 0"),
+    ("prices:\n  m:\n    input: 1\n" + STEP[STEP.index("steps"):],
+     "1:1: 'prices': model 'm': no 'output' price (dollars per million tokens)"),
     (STEP + "    python: nocolon\n", "5:13: step 's': 'python': expected 'module:function', "
                                     "got \"nocolon\""),
     (STEP + "    python: m:f\n", "5:5: step 's' needs exactly one of 'prompt' or 'python'"),
@@ -81,8 +91,8 @@ BAD_FILES = [
     ("name: p\nparams: 3\n" + STEP[8:], "2:9: 'params': expected an object, got 3"),
     ("name: ../up\n" + STEP[8:], "1:7: 'name': names the run folder, so it must be one folder "
                                  "name, got \"../up\""),
-    ("provider: anthropic\n" + STEP[8:], "1:11: 'provider': expected one of 'offline', 'openai', "
-                                         "got \"anthropic\""),
+    ("provider: claude\n" + STEP[8:], "1:11: 'provider': expected one of 'offline', 'openai', "
+                                      "'anthropic', got \"claude\""),
     ("inputs: topic\n" + STEP[8:], "1:9: 'inputs': expected an array of input names, got the "
                                    "string \"topic\" (an array of one is written inputs[1]: topic)"),
     ("steps: 3\n", "1:8: 'steps': expected a non-empty array of steps, got 3"),
@@ -184,7 +194,7 @@ def test_a_failed_step_is_exit_1_with_one_line(tmp_path: Path) -> None:
                  "  - id: b\n    needs[1]: a\n    prompt: \"{{ a }}\"\n")
     r = run_toon("pipeline", "run", str(f), "--run-dir", str(tmp_path / "run"),
                  env={"TOON_CACHE_DIR": str(tmp_path / "c")})
-    assert (r.code, r.err) == (1, "toon: error: run failed: python step 'no_such_module_x:f': "
+    assert (r.code, r.err) == (1, "toon: error: run failed: step 'a': python step 'no_such_module_x:f': "
                                   "No module named 'no_such_module_x'\n")
     assert "run failed, 0 tokens used by new calls" in r.out
 
@@ -194,8 +204,8 @@ def test_a_budget_exceeded_is_exit_1_with_one_line(tmp_path: Path) -> None:
     f.write_text(STEP)
     r = run_toon("pipeline", "run", str(f), "--budget-tokens", "0", "--run-dir",
                  str(tmp_path / "run"), env={"TOON_CACHE_DIR": str(tmp_path / "c")})
-    assert (r.code, r.err) == (1, "toon: error: run stopped: the next call of step 's' (1 prompt "
-                                  "tokens) would exceed --budget-tokens 0 (0 used)\n")
+    assert (r.code, r.err) == (1, "toon: error: run stopped: the next call (step 's', ~257 tokens "
+                                  "with its reply) would exceed --budget-tokens 0 (0 used)\n")
 
 
 # -- in-process: the field tables, the locator, templates --------------------------

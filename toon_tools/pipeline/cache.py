@@ -20,10 +20,15 @@ if TYPE_CHECKING:
 SIZE_LIMIT: Final = 2**30
 
 
-class CachedReply(TypedDict):
+class CachedReply(TypedDict, total=False):
+    """An accepted reply, stored under the key of its step's first ask."""
+
     content: str
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int
+    finish_reason: str | None
+    attempts: int  # the try that was accepted (1: the first ask)
 
 
 class ReplyCache(Protocol):
@@ -39,11 +44,18 @@ class DiskReplyCache:
     to share between processes and threads."""
 
     def __init__(self, folder: Path, size_limit: int = SIZE_LIMIT) -> None:
+        """ToolError (exit 2) naming the folder when the database cannot be opened."""
         import diskcache
 
         self.folder = folder
-        self._cache = diskcache.Cache(str(folder), size_limit=size_limit,
-                                      eviction_policy="least-recently-stored")
+        #: What went wrong after opening (a read taken as a miss, a reply not
+        #: stored), for the caller to report; a run goes on without the cache.
+        self.problems: list[str] = []
+        try:
+            self._cache = diskcache.Cache(str(folder), size_limit=size_limit,
+                                          eviction_policy="least-recently-stored")
+        except _FAILURES as e:
+            raise _unusable(folder, e) from None
 
     @classmethod
     def in_cache_dir(cls, cache_dir: Path) -> DiskReplyCache:
@@ -51,11 +63,22 @@ class DiskReplyCache:
         return cls(cache_dir / "llm")
 
     def get(self, key: str) -> CachedReply | None:
-        value: CachedReply | None = self._cache.get(key)
+        import diskcache
+
+        try:
+            value: CachedReply | None = self._cache.get(key)
+        except (*_FAILURES, diskcache.Timeout) as e:
+            self.problems.append(f"a cached reply could not be read ({type(e).__name__}: {e})")
+            return None
         return value
 
     def set(self, key: str, value: CachedReply) -> None:
-        self._cache.set(key, value)
+        import diskcache
+
+        try:
+            self._cache.set(key, value)
+        except (*_FAILURES, diskcache.Timeout) as e:
+            self.problems.append(f"an accepted reply could not be cached ({type(e).__name__}: {e})")
 
     def close(self) -> None:
         self._cache.close()

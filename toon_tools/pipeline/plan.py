@@ -147,7 +147,8 @@ def _estimate(step: Step, scope: dict[str, Any], count: Callable[[str], int]) ->
     if step.prompt is None:
         return None
     # What the runner sends: the template and the reply's skeleton.
-    template = (step.system or "") + step.prompt + (step.shape.skeleton() if step.shape else "")
+    template = "\n\n".join(filter(None, [step.system, step.prompt,
+                                          step.shape.skeleton() if step.shape else None]))
     try:
         if step.foreach is None:
             return Estimate(count(render(template, scope)))

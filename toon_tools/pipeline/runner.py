@@ -41,12 +41,12 @@ from typing import Any, Final
 from ..codec import encode
 from ..errors import Finding, ToolError
 from ..files import atomic_write
-from .cache import ReplyCache
+from .cache import CachedReply, ReplyCache
 from .plan import COMPLETION_GUESS, fingerprint
 from .prices import Price, PriceTable
 from .providers import CallCancelled, CallControl, Provider, ProviderError, Reply, Request
 from .replies import RejectedReply, TruncatedReply, read_reply
-from .shape import OutputShape
+from .shape import OutputShape, text_gbnf
 from .spec import VARIABLE, Pipeline, Step, StepError, lookup, render
 
 #: Seconds that calls in flight get to answer once the run stops.
@@ -494,15 +494,24 @@ class Runner:
             self.stop("failed", self._reason(step, e), step.id)
             raise
 
+    def _mode(self, step: Step) -> str:
+        """The step's structured mode as it applies: a step that declares no shape
+        has no schema, but a grammar still bounds its text's length."""
+        mode = self.pipeline.structured_of(step)
+        return mode if step.shape is not None or mode == "toon-grammar" else "off"
+
     def _request(self, step: Step, messages: list[dict[str, str]], params: dict[str, Any],
                  shared: int) -> Request:
-        mode = self.pipeline.structured_of(step) if step.shape is not None else "off"
+        mode = self._mode(step)
+        grammar = None
+        if mode == "toon-grammar":
+            grammar = step.shape.gbnf() if step.shape is not None else text_gbnf()
         return Request(
             model=self.pipeline.model_of(step), messages=messages, params=params,
             response_format=step.shape.response_format(step.id)
             if step.shape is not None and mode == "json-schema" else None,
-            grammar=step.shape.gbnf() if step.shape is not None and mode == "toon-grammar" else None,
-            timeout=self.pipeline.timeout_of(step), cacheable_prefix=shared, shape=step.shape)
+            grammar=grammar, timeout=self.pipeline.timeout_of(step), cacheable_prefix=shared,
+            shape=step.shape)
 
     async def _ask_sample(self, step: Step, scope: dict[str, Any], sample: int,
                           item: Item | None) -> Any:
@@ -510,7 +519,7 @@ class Runner:
         messages, shared = self.messages(step, scope)
         params = {**self.pipeline.params, **step.params}
         request = self._request(step, messages, params, shared)
-        mode = self.pipeline.structured_of(step) if step.shape is not None else "off"
+        mode = self._mode(step)
         key = call_key(self.provider.name, self.provider.base_url, request.model, params,
                        messages, sample, mode)
         if self.cache is not None and self.read_cache:
@@ -540,13 +549,13 @@ class Runner:
                                     f"(the limit is {MAX_TOKENS_LIMIT:,})") from None
                 request = replace(request, params={**request.params, name: larger})
             except RejectedReply as e:
-                last = f"{e.line}:{e.column}: {e.message}" if e.line is not None else e.message
+                last = e.for_model()
                 self._keep_rejected(step, item, sample, attempt, reply.content, last)
                 reask, _ = self.messages(step, scope, error=last)
                 request = replace(request, messages=reask)
             else:
                 if self.cache is not None:
-                    record: dict[str, Any] = {
+                    record: CachedReply = {
                         "content": reply.content, "prompt_tokens": reply.prompt_tokens,
                         "completion_tokens": reply.completion_tokens,
                         "cached_tokens": reply.cached_tokens,

@@ -168,6 +168,16 @@ class OutputShape:
         return "\n".join(rules)
 
 
+def text_gbnf(max_chars: int = GRAMMAR_MAX_TEXT) -> str:
+    """The grammar of a step that declares no shape: any text of 1 to
+    ``max_chars`` characters (newlines and tabs allowed, no other control
+    character), so that under ``toon-grammar`` a model that never stops on its
+    own, as base models do, still ends its reply."""
+    if not 1 <= max_chars < 2000:
+        raise ValueError(f"a grammar's text bound is from 1 to 1999, got {max_chars}")
+    return f"root ::= [^\\x00-\\x08\\x0B-\\x1F]{{1,{max_chars}}}"
+
+
 def _items(count: int) -> str:
     """``3]: item ("," item){2}``: a header's count and then exactly that many items."""
     rest = f' ("," item){{{count - 1}}}' if count > 1 else ""

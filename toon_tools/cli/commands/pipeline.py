@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ...pipeline.spec import PROVIDERS, STRUCTURED
-from .._output import FINDINGS, OK, error, escape, fail
+from .._output import FINDINGS, OK, error, escape, fail, warning
 
 
 def _inputs(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -86,15 +86,21 @@ def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None
     prov = open_provider(provider or p.provider, base_url or p.base_url, p.api_key_env, os.environ)
     folder = Path(run_dir or Path("runs") / p.name)
     live = sys.stderr.isatty()
-    runner = Runner(p, given, prov, cache=DiskReplyCache.in_cache_dir(cache_dir),
+    replies = DiskReplyCache.in_cache_dir(cache_dir)
+    runner = Runner(p, given, prov, cache=replies,
                     read_cache=not no_cache, run_dir=folder, jobs=jobs,
                     budget_tokens=budget_tokens, budget_usd=budget_usd,
                     prices=PriceTable(config["pipeline.prices"], p.prices),
                     count_tokens=TokenCounter(cache_dir=cache_dir).count_uncached,
                     progress=_progress if live else None)
-    state = runner.run()
+    try:
+        state = runner.run()
+    finally:
+        replies.close()
     if live:
         click.echo("", err=True)
+    for problem in dict.fromkeys(replies.problems):
+        warning(f"{escape(str(replies.folder))}: {problem}")
     _print_status({k: asdict(v) for k, v in state.steps.items()}, state.status,
                   runner.used_tokens, runner.used_usd)
     if state.status != "done":
