@@ -393,6 +393,9 @@ def test_foreach_over_a_non_array(tmp_path: Path, server: FakeLLM) -> None:
 
 def test_cli_run_offline_example_and_status(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "snowflake" / "pipeline.toon"
+    steps = load_pipeline(example).steps
+    assert len(steps) == 11 and list(steps)[0] == "first_things"  # step 0 comes first
+    assert steps["sentence"].needs == ["first_things"]
     env = {"TOON_CACHE_DIR": str(tmp_path / "cache")}
     r = run_toon("pipeline", "run", str(example), "--input", "premise=A keeper of lighthouses",
                  "--run-dir", str(tmp_path / "run"), env=env)

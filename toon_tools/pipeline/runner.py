@@ -200,6 +200,8 @@ class Runner:
         self._started = False
 
     def _check_prices(self) -> None:
+        if self.provider.name == "offline":
+            return
         for step in self.pipeline.steps.values():
             model = self.pipeline.model_of(step)
             if step.prompt is not None and self.prices.price(model) is None:
@@ -598,7 +600,8 @@ class Runner:
     # ------------------------------------------------------------ one model call
 
     def _price(self, model: str) -> Price | None:
-        return self.prices.price(model)
+        """The model's price; none for the offline provider, which bills nothing."""
+        return None if self.provider.name == "offline" else self.prices.price(model)
 
     def _reservation(self, request: Request) -> tuple[int, float]:
         prompt = sum(self.count(m["content"]) for m in request.messages)
