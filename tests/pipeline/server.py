@@ -30,9 +30,13 @@ class FakeLLM:
     comma-separated text), "miscount" (a list header one too many); then
     normal replies."""
 
-    def __init__(self, latency: float = 0.0, items: int = 5) -> None:
+    def __init__(self, latency: float = 0.0, items: int = 5, http10: bool = False) -> None:
         self.latency = latency
         self.items = items
+        #: Reply tokens reported per call; a request's max_tokens caps them, with
+        #: finish_reason "length", as a real server's limit does.
+        self.completion_tokens = 7
+        self.http10 = http10
         self.faults: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
@@ -99,7 +103,7 @@ class FakeLLM:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            protocol_version = "HTTP/1.0" if fake.http10 else "HTTP/1.1"
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -131,9 +135,13 @@ class FakeLLM:
                         self.wfile.write(payload)
                         return
                     content, finish = fake.reply_for(body, fault)
+                    completion = fake.completion_tokens
+                    limit = body.get("max_tokens", body.get("max_completion_tokens"))
+                    if isinstance(limit, int) and completion > limit:
+                        completion, finish = limit, "length"
                     data = {"choices": [{"message": {"role": "assistant", "content": content},
                                          "finish_reason": finish}],
-                            "usage": {"prompt_tokens": 11, "completion_tokens": 7}}
+                            "usage": {"prompt_tokens": 11, "completion_tokens": completion}}
                     payload = b"{not json" if fault == "malformed" else json.dumps(data).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -60,7 +61,8 @@ def test_a_failed_run_and_its_status_exit_1_naming_step_item_and_error(
     server.faults = [None, None, None, "401"]  # type: ignore[list-item]
     r = _run(tmp_path, _pipeline(tmp_path, server, text), "--jobs", "1")
     assert r.code == 1
-    assert r.err.startswith(f"toon: error: run failed: step '{LONG}', item 2 (\"parts 2 ")
+    m = re.match(rf"toon: error: run failed: step '{LONG}', (item (\d) \(\"parts \2 \w+\"\)): ", r.err)
+    assert m, r.err
     status = run_toon("pipeline", "status", str(tmp_path / "run"))
     assert status.code == 1
     lines = status.out.splitlines()
@@ -68,7 +70,7 @@ def test_a_failed_run_and_its_status_exit_1_naming_step_item_and_error(
     rows = {line.split()[0]: line for line in lines[1:4]}
     assert rows[LONG].split()[1] == "failed" and rows["summary"].split()[1] == "skipped"
     assert len({line.index(line.split()[1]) for line in lines[1:4]}) == 1  # aligned
-    assert f"failed: step {LONG}, item 2 (\"parts 2 " in status.out and "HTTP 401" in status.out
+    assert f"failed: step {LONG}, {m.group(1)}: " in status.out and "HTTP 401" in status.out
     assert status.err.startswith("toon: error: run failed: ")
 
 

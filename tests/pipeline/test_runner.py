@@ -153,15 +153,47 @@ def test_invalid_reply_is_reasked_with_its_error_not_itself(tmp_path: Path,
     first, second = server.requests[0]["body"]["messages"], server.requests[1]["body"]["messages"]
     assert [m["role"] for m in second] == [m["role"] for m in first]  # no assistant turn
     assert "not valid toon" not in _prompt(server.requests[1])
-    # The same prompt and skeleton, with one line saying what was wrong, where.
-    skeleton = "Reply with only this TOON"
+    # The same prompt and skeleton, with one line saying what was wrong, where; the
+    # general quoting hint gives way to it.
+    skeleton, hint = "Reply with only this TOON", '\nDouble-quote texts holding , : or " (" as \\").'
+    assert first[-1]["content"].endswith(hint)
     assert second[-1]["content"] == first[-1]["content"].replace(
-        skeleton, "Your last reply was rejected: 1:8: unterminated string\n" + skeleton)
+        skeleton, "Your last reply was rejected: 1:8: unterminated string\n" + skeleton
+    ).removesuffix(hint)
     assert state.steps["outline"].reasks == 1 and state.steps["outline"].rejected == 1
     kept = tmp_path / "run" / "rejected" / "outline-0-1.txt"
     assert kept.read_text() == "parts: \"not valid toon"
     rejected = [e for e in _events(tmp_path) if e["event"] == "rejected"]
     assert rejected[0]["file"] == "rejected/outline-0-1.txt" and rejected[0]["attempt"] == 1
+
+
+@pytest.mark.parametrize("bad", [
+    "Sure! Here is a title and some tags:\n\n**Title:** Life Between the Tides\n**Tags:** a, b",
+    "title: Life Between the Tides\ntags[3]: ecology,ocean",
+    "title: Life Between the Tides\ntags[3]: ecology,ocean,\"rock pools",
+    '{"title": "Life Between the Tides", "tags": ["ecology"]}',
+])
+def test_a_reask_costs_at_most_1_2x_the_first_ask(tmp_path: Path, bad: str) -> None:
+    from toon_tools.pipeline.replies import RejectedReply, read_reply
+    from toon_tools.tokens import count_tokens
+
+    text = ("name: blurb\ninputs[1]: topic\nsteps[1]:\n  - id: meta\n    prompt: \"Give a title "
+            "and three tags for a short article about {{ inputs.topic }}.\"\n    output:\n"
+            "      required[2]: title,\"tags[3]\"\n")
+    p = load_pipeline(_pipeline(tmp_path, text))
+    runner = Runner(p, {"topic": "tide pools"}, OpenAIProvider("http://127.0.0.1:9/v1", None),
+                    cache=None, run_dir=tmp_path / "run")
+    step, scope = p.steps["meta"], {"inputs": {"topic": "tide pools"}}
+    assert step.shape is not None
+    with pytest.raises(RejectedReply) as info:
+        read_reply(bad, step.shape)
+    first, _ = runner.messages(step, scope)
+    reask, _ = runner.messages(step, scope, error=info.value.for_model())
+
+    def tokens(messages: list[dict[str, str]]) -> int:
+        return sum(count_tokens(m["content"]) for m in messages)
+
+    assert tokens(reask) <= 1.2 * tokens(first), reask[-1]["content"]
 
 
 def test_only_accepted_replies_are_cached(tmp_path: Path, server: FakeLLM) -> None:
@@ -246,6 +278,47 @@ def test_budget_stop_keeps_every_answer_and_the_rerun_repeats_none(tmp_path: Pat
     assert len(bodies) == len(set(bodies)) == 1 + 12 + 1  # nothing paid for twice
 
 
+def test_a_budget_without_max_tokens_is_never_overspent(tmp_path: Path, server: FakeLLM) -> None:
+    # Long replies and no max_tokens: the runner sends the reply allowance it
+    # reserved as the limit, so calls in flight cannot overrun the budget.
+    server.items, server.latency = 12, 0.05
+    server.completion_tokens = 1500
+    runner, state = _run(tmp_path, server, jobs=4, budget=4000)
+    assert state.status == "stopped"
+    assert runner.used_tokens <= 4000
+    assert all(r["body"].get("max_tokens") for r in server.requests)
+
+
+def test_equal_items_share_one_call(tmp_path: Path, server: FakeLLM) -> None:
+    text = FANOUT.replace('prompt: "Write about {{ item }}"', 'prompt: "Write about it"')
+    _, state = _run(tmp_path, server, text=text)
+    assert state.status == "done", state.error
+    assert len(server.requests) == 1 + 1 + 1  # five equal calls, one paid for
+    assert state.steps["parts"].calls == 1 and state.steps["parts"].cache_hits == 4
+
+
+def test_a_server_that_closes_every_connection(tmp_path: Path) -> None:
+    server = FakeLLM(http10=True)  # HTTP/1.0: no kept-alive connection
+    try:
+        _, state = _run(tmp_path, server, jobs=2)
+    finally:
+        server.close()
+    assert state.status == "done", state.error
+
+
+def test_a_step_that_never_ran_is_skipped_even_when_it_streams(tmp_path: Path,
+                                                               server: FakeLLM) -> None:
+    text = FANOUT.replace("steps[3]:", "steps[4]:") + (
+        "  - id: polish\n    needs[1]: parts\n    foreach: parts\n"
+        "    prompt: \"Polish {{ item.text }}\"\n")
+    server.faults = ["401"]
+    _, state = _run(tmp_path, server, text=text)
+    assert state.status == "failed"
+    assert {k: s.state for k, s in state.steps.items()} == {
+        "outline": "failed", "parts": "skipped", "summary": "skipped", "polish": "skipped"}
+    assert state.steps["polish"].seconds == 0.0
+
+
 def test_first_failure_stops_new_calls_and_keeps_answers_in_flight(tmp_path: Path,
                                                                    server: FakeLLM) -> None:
     server.items, server.latency = 16, 0.1
@@ -256,7 +329,9 @@ def test_first_failure_stops_new_calls_and_keeps_answers_in_flight(tmp_path: Pat
     item = state.steps["parts"].item
     assert item is not None and item.startswith("item ") and '"parts ' in item
     sent = len(server.requests)
-    assert sent <= 1 + 5  # the failure stopped the fan-out: at most the calls in flight
+    kinds = [e["event"] for e in _events(tmp_path)]
+    assert "call_start" not in kinds[kinds.index("stop"):]  # no call sent after the failure
+    assert sent < 1 + 16
     answered = state.steps["parts"].calls
     server.faults = []
     _run(tmp_path, server, jobs=4)
@@ -265,7 +340,7 @@ def test_first_failure_stops_new_calls_and_keeps_answers_in_flight(tmp_path: Pat
 
 def test_a_call_in_flight_past_the_grace_period_is_aborted(tmp_path: Path,
                                                            server: FakeLLM) -> None:
-    server.items = 3
+    server.items, server.latency = 3, 0.3  # every item is sent before the 401 comes back
     server.faults = [None, "401", "hang", "hang"]  # type: ignore[list-item]
     _, state = _run(tmp_path, server, jobs=4, timeout=30.0, grace=0.2)
     assert state.status == "failed"

@@ -204,7 +204,7 @@ def test_a_budget_exceeded_is_exit_1_with_one_line(tmp_path: Path) -> None:
     f.write_text(STEP)
     r = run_toon("pipeline", "run", str(f), "--budget-tokens", "0", "--run-dir",
                  str(tmp_path / "run"), env={"TOON_CACHE_DIR": str(tmp_path / "c")})
-    assert (r.code, r.err) == (1, "toon: error: run stopped: the next call (step 's', ~257 tokens "
+    assert (r.code, r.err) == (1, "toon: error: run stopped: the next call (step 's', ~261 tokens "
                                   "with its reply) would exceed --budget-tokens 0 (0 used)\n")
 
 

@@ -46,6 +46,7 @@ class SavedRun:
     used_usd: float = 0.0
     error: str | None = None
     artifacts: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # state.json as read
 
     @classmethod
     def read(cls, folder: Path) -> SavedRun:
@@ -69,7 +70,7 @@ class SavedRun:
                    inputs=inputs if isinstance(inputs, dict) else {},
                    used_tokens=used if isinstance(used, int) else 0,
                    used_usd=float(usd) if isinstance(usd, (int, float)) else 0.0,
-                   error=str(error) if error is not None else None)
+                   error=str(error) if error is not None else None, data=data)
 
     @classmethod
     def read_if_any(cls, folder: Path, pipeline: Pipeline) -> SavedRun:

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 RETRY_STATUS: Final = {408, 409, 425, 429, 500, 502, 503, 504}
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT: Final = 120.0
+#: Seconds a new connection may take; a stop cannot abort a connect in progress.
+CONNECT_TIMEOUT: Final = 10.0
 
 
 class ProviderError(Finding):
@@ -105,18 +107,24 @@ class Retry(Exception):
 class CallControl:
     """The runner's handle on one call, shared with the thread that makes it.
 
-    ``stop()`` (from any thread) ends the call: a wait between retries returns at
-    once, and the attempt in flight is aborted through the function the provider
-    registered with :meth:`attempt`. ``on_retry(attempt, reason, wait)`` is told of
-    every retry before its wait.
+    ``drain()`` lets the attempt in flight finish but starts no retry (the run is
+    stopping and gives calls in flight a grace period). ``stop()`` (from any
+    thread) ends the call: a wait between retries returns at once, and the
+    attempt in flight is aborted through the function the provider registered
+    with :meth:`attempt`. ``on_retry(attempt, reason, wait)`` is told of every
+    retry before its wait.
     """
 
     def __init__(self, on_retry: Callable[[int, str, float], None] | None = None) -> None:
         self.stopped = threading.Event()
+        self.draining = False
         self.on_retry = on_retry
         self.timed_out = False
         self._lock = threading.Lock()
         self._abort: Callable[[], None] | None = None
+
+    def drain(self) -> None:
+        self.draining = True
 
     def stop(self) -> None:
         with self._lock:
@@ -151,11 +159,13 @@ class _Attempt:
         self.timer.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         self.timer.cancel()
         with self.control._lock:
             self.control._abort = None
-        if self.control.stopped.is_set():
+        # An answer read in full is kept even if a stop came just after it; a
+        # failure during a stop is the stop's doing.
+        if exc_type is not None and self.control.stopped.is_set():
             raise CallCancelled()
 
 
@@ -171,6 +181,8 @@ def with_retries(send: Callable[[], Reply], control: CallControl, *, max_retries
             return send()
         except Retry as e:
             last = e.reason
+            if control.draining or control.stopped.is_set():
+                raise CallCancelled() from None  # no retry starts once the run stops
             if attempt == max_retries:
                 break
             wait = e.retry_after if e.retry_after is not None else \
@@ -311,15 +323,17 @@ class OpenAIProvider:
                         self.base_url)
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        """This thread's kept-alive connection; a new one when the server closed
+        it (HTTP/1.0, ``Connection: close``). Connecting waits at most
+        CONNECT_TIMEOUT: a stop cannot abort a connect in progress."""
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is None or conn.sock is None:
             cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
-            conn = cls(self._host, self._port, timeout=timeout)
+            conn = cls(self._host, self._port, timeout=min(timeout, CONNECT_TIMEOUT))
             conn.connect()
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._local.conn = conn
-        else:
-            conn.sock.settimeout(timeout)
+        conn.sock.settimeout(timeout)
         return conn
 
     def _drop(self) -> None:
@@ -347,17 +361,19 @@ class OpenAIProvider:
             headers["Authorization"] = f"Bearer {self.api_key}"
 
         def send() -> Reply:
-            try:
-                conn = self._connection(request.timeout)
-                sock = conn.sock
+            holder: list[socket.socket] = []
 
-                def abort() -> None:
+            def abort() -> None:
+                for sock in holder:
                     try:
                         sock.shutdown(socket.SHUT_RDWR)
                     except OSError:
                         pass
 
+            try:
                 with control.attempt(abort, request.timeout):
+                    conn = self._connection(request.timeout)
+                    holder.append(conn.sock)
                     conn.request("POST", self._path, body=body, headers=headers)
                     resp = conn.getresponse()
                     raw = resp.read()
@@ -369,7 +385,7 @@ class OpenAIProvider:
                 if control.timed_out or isinstance(e, (socket.timeout, TimeoutError)):
                     raise Retry(f"no answer within {request.timeout:g} s") from None
                 raise Retry(f"connection failed ({e})") from None
-            if resp.getheader("Connection", "").lower() == "close":
+            if resp.will_close:
                 self._drop()
             return self._reply(resp, raw)
 

@@ -53,6 +53,14 @@ from .spec import VARIABLE, Pipeline, Step, StepError, lookup, render
 GRACE: Final = 10.0
 #: A truncated reply is asked again with twice the max_tokens, up to this.
 MAX_TOKENS_LIMIT: Final = 32_768
+#: Under a budget, the reply limit of a call whose step sets no max_tokens.
+BUDGET_REPLY_TOKENS: Final = 4096
+#: The shortest reply worth a call when a budget is nearly spent.
+MIN_REPLY_TOKENS: Final = 256
+#: Tokens a chat template adds per message, beside its text.
+MESSAGE_OVERHEAD: Final = 4
+#: The longest rejection quoted in a re-ask, in characters.
+REASK_ERROR_CHARS: Final = 80
 
 
 class BudgetExceeded(Finding):
@@ -135,6 +143,13 @@ def json_skeleton(shape: OutputShape) -> str:
     return "Reply with only this JSON object, each <text> replaced:\n" + json.dumps(example)
 
 
+def _limit_name(model: str) -> str:
+    """The parameter that bounds a reply for ``model``: OpenAI's reasoning models
+    and GPT-5 refuse ``max_tokens``."""
+    return "max_completion_tokens" if model.startswith(("o1", "o3", "o4", "gpt-5")) \
+        else "max_tokens"
+
+
 def _max_tokens(params: dict[str, Any]) -> tuple[str, int | None]:
     """The parameter that bounds a reply's length, and its value if set."""
     for name in ("max_completion_tokens", "max_tokens"):
@@ -195,6 +210,7 @@ class Runner:
         self._streams: dict[str, asyncio.Future[list[asyncio.Future[Any]]]] = {}
         self._done: dict[str, asyncio.Future[bool]] = {}
         self._controls: set[CallControl] = set()
+        self._pending: dict[str, asyncio.Future[Any]] = {}  # calls in flight, by cache key
         self._stopping = False
         self._abort_task: asyncio.Task[None] | None = None
         self._started = False
@@ -223,13 +239,16 @@ class Runner:
                 fh.write(json.dumps(ev, ensure_ascii=False, default=str) + "\n")
                 fh.flush()
 
-    def save_state(self) -> None:
-        data = {"pipeline": self.state.pipeline, "status": self.state.status,
+    def state_dict(self) -> dict[str, Any]:
+        """The run's state as ``state.json`` holds it (and ``--json`` prints it)."""
+        return {"pipeline": self.state.pipeline, "status": self.state.status,
                 "error": self.state.error, "failed_step": self.state.failed_step,
                 "used_tokens": self.used_tokens, "used_usd": round(self.used_usd, 6),
                 "inputs": self.inputs,
                 "steps": {k: asdict(v) for k, v in self.state.steps.items()}}
-        atomic_write(self.run_dir / "state.json", json.dumps(data, indent=2) + "\n")
+
+    def save_state(self) -> None:
+        atomic_write(self.run_dir / "state.json", json.dumps(self.state_dict(), indent=2) + "\n")
 
     # ------------------------------------------------------------ the run
 
@@ -256,8 +275,13 @@ class Runner:
         self.state.status, self.state.error, self.state.failed_step = status, reason, step
         self.event("stop", status=status, reason=reason, step=step,
                    in_flight=len(self._controls))
-        self.save_state()
+        for control in self._controls:
+            control.drain()  # calls in flight may answer, but start no retry
         self._abort_task = asyncio.get_running_loop().create_task(self._abort_after(self.grace))
+        try:
+            self.save_state()
+        except OSError as e:  # a full disk must not keep the stop from happening
+            self.event("warning", message=f"state.json not written: {e}")
 
         async def wake() -> None:
             async with self._money:
@@ -299,8 +323,9 @@ class Runner:
         self.event("run_start", pipeline=self.pipeline.name, provider=self.provider.name)
         try:
             await asyncio.gather(*(self._step(steps[s]) for s in steps))
-            if not self._stopping:
-                self.state.status = "done"
+            if all(s.state == "done" for s in self.state.steps.values()):
+                # Every step finished, even if a stop came while the last calls answered.
+                self.state.status, self.state.error, self.state.failed_step = "done", None, None
         finally:
             for sig in handled:
                 loop.remove_signal_handler(sig)
@@ -340,11 +365,15 @@ class Runner:
             for need in step.needs:
                 if need != streamed and not await self._done[need]:
                     raise _Upstream()
+            if streamed is not None:
+                await self._streams[streamed]  # the upstream step has begun its items
             if self._stopping:
                 raise _Upstream()
             stats.state = "running"
+            started = time.monotonic()
             stats.fingerprint = fingerprint(self.pipeline, step)
             self.event("step_start", step=step.id)
+            self.save_state()
             value = await self._compute(step, streamed, mine)
             self.artifacts[step.id] = value
             await asyncio.get_running_loop().run_in_executor(
@@ -367,7 +396,7 @@ class Runner:
                     if fut is not None and not fut.done():
                         fut.set_exception(_Upstream())
                         fut.add_done_callback(lambda f: f.exception())
-            stats.seconds = round(time.monotonic() - started, 3)
+            stats.seconds = round(time.monotonic() - started, 3) if stats.state != "skipped" else 0.0
             self._done[step.id].set_result(finished)
             self.event("step_end", step=step.id, state=stats.state, calls=stats.calls,
                        cache_hits=stats.cache_hits, error=stats.error, item=stats.item)
@@ -452,13 +481,15 @@ class Runner:
 
     # ------------------------------------------------------------ prompts
 
-    def _instruction(self, step: Step) -> str:
-        """What the prompt ends with: the reply's skeleton, in the step's mode."""
+    def _instruction(self, step: Step, reask: bool = False) -> str:
+        """What the prompt ends with: the reply's skeleton, in the step's mode. A
+        re-ask gives the general quoting hint's room to the concrete error, so it
+        costs about what the first ask did."""
         if step.shape is None:
             return ""
         if self.pipeline.structured_of(step) == "json-schema":
             return json_skeleton(step.shape)
-        return step.shape.skeleton()
+        return step.shape.skeleton(quoting=not reask)
 
     def messages(self, step: Step, scope: dict[str, Any], error: str | None = None
                  ) -> tuple[list[dict[str, str]], int]:
@@ -473,8 +504,10 @@ class Runner:
         prompt = render(step.prompt, scope)
         first = VARIABLE.search(step.prompt)
         shared = len(step.prompt[:first.start()]) if first else len(prompt)
-        tail = self._instruction(step)
+        tail = self._instruction(step, reask=error is not None)
         if error is not None:
+            if len(error) > REASK_ERROR_CHARS:
+                error = error[:REASK_ERROR_CHARS - 3] + "..."
             tail = f"Your last reply was rejected: {error}\n{tail}".rstrip()
         if tail:
             prompt += "\n\n" + tail
@@ -524,8 +557,10 @@ class Runner:
         mode = self._mode(step)
         key = call_key(self.provider.name, self.provider.base_url, request.model, params,
                        messages, sample, mode)
+        loop = asyncio.get_running_loop()
         if self.cache is not None and self.read_cache:
-            hit = self.cache.get(key)
+            # In the pool: an SQLite read would otherwise stall every call's progress.
+            hit = await loop.run_in_executor(self._pool, self.cache.get, key)
             if hit is not None:
                 try:
                     value = self._read(step, str(hit["content"]), "stop", item, None)
@@ -536,6 +571,29 @@ class Runner:
                     stats.prompt_tokens += int(hit.get("prompt_tokens", 0))
                     stats.completion_tokens += int(hit.get("completion_tokens", 0))
                     return value
+        same = self._pending.get(key)
+        if same is not None:  # the very same call is in flight (equal items): share it
+            value = await same
+            stats.cache_hits += 1
+            return value
+        answer: asyncio.Future[Any] = loop.create_future()
+        answer.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._pending[key] = answer
+        try:
+            value = await self._answer(step, scope, sample, item, key, request)
+        except BaseException as e:
+            answer.set_exception(e if isinstance(e, Exception) else _Stopped())
+            raise
+        else:
+            answer.set_result(value)
+            return value
+        finally:
+            del self._pending[key]
+
+    async def _answer(self, step: Step, scope: dict[str, Any], sample: int, item: Item | None,
+                      key: str, request: Request) -> Any:
+        """Ask until a reply is accepted (or the tries run out); cache what is."""
+        stats = self.state.steps[step.id]
         last = ""
         for attempt in range(1, step.max_reasks + 2):
             reply = await self._call(step, request, item, attempt)
@@ -545,6 +603,7 @@ class Runner:
                 last = str(e)
                 self._keep_rejected(step, item, sample, attempt, reply.content, last)
                 name, limit = _max_tokens(request.params)
+                name = name if limit is not None else _limit_name(request.model)
                 larger = min(2 * (limit or max(reply.completion_tokens, 128)), MAX_TOKENS_LIMIT)
                 if limit is not None and limit >= MAX_TOKENS_LIMIT:
                     raise StepError(f"the reply was cut off at {name} {limit:,} "
@@ -603,48 +662,87 @@ class Runner:
         """The model's price; none for the offline provider, which bills nothing."""
         return None if self.provider.name == "offline" else self.prices.price(model)
 
-    def _reservation(self, request: Request) -> tuple[int, float]:
-        prompt = sum(self.count(m["content"]) for m in request.messages)
+    def _prompt_estimate(self, request: Request) -> int:
+        return sum(self.count(m["content"]) + MESSAGE_OVERHEAD for m in request.messages)
+
+    def _hold(self, model: str, prompt: int, reply: int) -> tuple[int, float]:
+        price = self._price(model)
+        return prompt + reply, price.cost(prompt, reply) if price is not None else 0.0
+
+    def _fits(self, held: tuple[int, float]) -> bool:
+        return self._fits_tokens(held[0]) and self._fits_usd(held[1])
+
+    def _fits_tokens(self, tokens: int) -> bool:
+        return self.budget is None or self.used_tokens + self._reserved_tokens + tokens <= self.budget
+
+    def _fits_usd(self, usd: float) -> bool:
+        return (self.budget_usd is None
+                or self.used_usd + self._reserved_usd + usd <= self.budget_usd + 1e-12)
+
+    def _reply_room(self, model: str, prompt: int) -> int:
+        """The longest reply that still fits both budgets after ``prompt``."""
+        room = float("inf")
+        if self.budget is not None:
+            room = self.budget - self.used_tokens - self._reserved_tokens - prompt
+        price = self._price(model)
+        if self.budget_usd is not None and price is not None and price.output > 0:
+            dollars = self.budget_usd - self.used_usd - self._reserved_usd - price.cost(prompt, 0)
+            room = min(room, dollars / price.output * 1_000_000)
+        return int(room) if room != float("inf") else BUDGET_REPLY_TOKENS
+
+    async def _reserve(self, step: Step, item: Item | None,
+                       request: Request) -> tuple[Request, tuple[int, float]]:
+        """Hold this call's prompt and reply against the budgets, once its slot is
+        held; wait while calls in flight may settle below their reservations;
+        stop the run when nothing is in flight and it still does not fit.
+
+        Under a budget, a call that sets no max_tokens is sent with the reply
+        allowance it reserved as its limit, so calls in flight can never spend
+        more than was reserved; at the end of a budget the allowance shrinks to
+        what is left (at least MIN_REPLY_TOKENS)."""
+        prompt = self._prompt_estimate(request)
         _, limit = _max_tokens(request.params)
-        completion = limit if limit is not None else max(self._longest_reply, COMPLETION_GUESS)
-        price = self._price(request.model)
-        usd = price.cost(prompt, completion) if price is not None else 0.0
-        return prompt + completion, usd
-
-    def _fits(self, tokens: int, usd: float) -> bool:
-        if self.budget is not None and self.used_tokens + self._reserved_tokens + tokens > self.budget:
-            return False
-        return not (self.budget_usd is not None
-                    and self.used_usd + self._reserved_usd + usd > self.budget_usd + 1e-12)
-
-    async def _reserve(self, step: Step, item: Item | None, request: Request) -> tuple[int, float]:
-        """Hold this call's estimate against the budgets; wait while calls in
-        flight may settle below their reservations; stop the run when nothing is
-        in flight and it still does not fit."""
-        tokens, usd = self._reservation(request)
+        budgeted = self.budget is not None or self.budget_usd is not None
+        imposed = limit is None and budgeted
+        if limit is not None:
+            reply = limit
+        elif budgeted:
+            reply = BUDGET_REPLY_TOKENS
+        else:  # no budget: the reservation only keeps the books
+            reply = max(self._longest_reply, COMPLETION_GUESS)
         async with self._money:
             while True:
                 if self._stopping:
                     raise _Stopped()
-                if self._fits(tokens, usd):
-                    self._reserved_tokens += tokens
-                    self._reserved_usd += usd
-                    return tokens, usd
-                if not self._controls:
-                    what = f"step '{step.id}'" + (f", {item}" if item else "")
-                    if self.budget is not None and not self._fits_tokens(tokens):
-                        reason = (f"the next call ({what}, ~{tokens:,} tokens with its reply) "
-                                  f"would exceed --budget-tokens {self.budget:,} "
-                                  f"({self.used_tokens:,} used)")
-                    else:
-                        reason = (f"the next call ({what}, ~${usd:.4f}) would exceed "
-                                  f"--budget-usd {self.budget_usd:g} (${self.used_usd:.4f} used)")
-                    self.stop("stopped", reason)
-                    raise _Stopped()
-                await self._money.wait()
-
-    def _fits_tokens(self, tokens: int) -> bool:
-        return self.budget is None or self.used_tokens + self._reserved_tokens + tokens <= self.budget
+                held = self._hold(request.model, prompt, reply)
+                if self._fits(held):
+                    self._reserved_tokens += held[0]
+                    self._reserved_usd += held[1]
+                    break
+                if self._controls:
+                    await self._money.wait()
+                    continue
+                room = self._reply_room(request.model, prompt)
+                if imposed and MIN_REPLY_TOKENS <= room < reply:
+                    reply = room
+                    continue
+                what = f"step '{step.id}'" + (f", {item}" if item else "")
+                if imposed:  # it would have gone with the shortest reply worth a call
+                    held = self._hold(request.model, prompt, MIN_REPLY_TOKENS)
+                if not self._fits_tokens(held[0]):
+                    reason = (f"the next call ({what}, ~{held[0]:,} tokens with its reply) "
+                              f"would exceed --budget-tokens {self.budget:,} "
+                              f"({self.used_tokens:,} used)")
+                else:
+                    reason = (f"the next call ({what}, ~${held[1]:.4f} with its reply) would "
+                              f"exceed --budget-usd {self.budget_usd:g} "
+                              f"(${self.used_usd:.4f} used)")
+                self.stop("stopped", reason)
+                raise _Stopped()
+        if imposed:
+            request = replace(request, params={**request.params,
+                                               _limit_name(request.model): reply})
+        return request, held
 
     async def _settle(self, held: tuple[int, float], reply: Reply | None, model: str) -> float | None:
         """Release a reservation and count what the call really used."""
@@ -669,7 +767,7 @@ class Runner:
         if self._stopping:
             raise _Stopped()
         async with self._sem:
-            held = await self._reserve(step, item, request)
+            request, held = await self._reserve(step, item, request)
             where = {"step": step.id, "item": item.index if item else None, "attempt": attempt}
 
             def on_retry(n: int, reason: str, wait: float) -> None:
@@ -678,13 +776,13 @@ class Runner:
                                                              reason=reason, wait=wait))
 
             control = CallControl(on_retry)
-            self._controls.add(control)
-            self.in_flight += 1
-            self.event("call_start", **where, prompt_tokens=held[0])
-            if self.progress:
-                self.progress(self.state, self.in_flight)
             reply: Reply | None = None
             try:
+                self._controls.add(control)
+                self.in_flight += 1
+                self.event("call_start", **where, reserved_tokens=held[0])
+                if self.progress:
+                    self.progress(self.state, self.in_flight)
                 reply = await loop.run_in_executor(self._pool, self.provider.complete,
                                                    request, control)
             except CallCancelled:
@@ -695,7 +793,7 @@ class Runner:
                 self.in_flight -= 1
                 if reply is not None and not reply.prompt_tokens:
                     # Not reported: count it as the estimate did.
-                    reply.prompt_tokens = sum(self.count(m["content"]) for m in request.messages)
+                    reply.prompt_tokens = self._prompt_estimate(request)
                 cost = await self._settle(held, reply, request.model)
         self._longest_reply = max(self._longest_reply, reply.completion_tokens)
         stats.calls += 1

@@ -84,7 +84,7 @@ class OutputShape:
 
     # ------------------------------------------------------------ the prompt
 
-    def skeleton(self) -> str:
+    def skeleton(self, *, quoting: bool = True) -> str:
         """The text a prompt ends with: the TOON expected, one line per field,
         and only the notes this shape needs (what N is, quoting per §7.2)."""
         lines = ["Reply with only this TOON, each <text> replaced:"]
@@ -103,7 +103,7 @@ class OutputShape:
             notes.insert(0, f"N is the number of {any_count[0]} written.")
         elif any_count:
             notes.insert(0, "Each N is the number of texts written after it.")
-        return "\n".join(lines + notes + [_QUOTING])
+        return "\n".join(lines + notes + ([_QUOTING] if quoting else []))
 
     # ------------------------------------------------------------ structured output
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import asdict
@@ -55,10 +56,11 @@ def pipeline() -> None:
               help="Seconds each call may take from when it is sent (every step).")
 @click.option("--no-cache", is_flag=True,
               help="Call the model even where a reply is cached (accepted replies are still stored).")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's state as JSON, not a table.")
 def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None,
         budget_usd: float | None, run_dir: str | None, provider: str | None,
         base_url: str | None, model: str | None, structured: str | None,
-        timeout: float | None, no_cache: bool) -> int:
+        timeout: float | None, no_cache: bool, as_json: bool) -> int:
     """Run FILE: independent steps and foreach items concurrently, every call cached.
 
     Exits 0 when every step is done; 1 when a step fails, a budget stops the run,
@@ -101,8 +103,11 @@ def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None
         click.echo("", err=True)
     for problem in dict.fromkeys(replies.problems):
         warning(f"{escape(str(replies.folder))}: {problem}")
-    _print_status({k: asdict(v) for k, v in state.steps.items()}, state.status,
-                  runner.used_tokens, runner.used_usd)
+    if as_json:
+        click.echo(json.dumps(runner.state_dict(), indent=2))
+    else:
+        _print_status({k: asdict(v) for k, v in state.steps.items()}, state.status,
+                      runner.used_tokens, runner.used_usd)
     if state.status != "done":
         error(f"run {state.status}: {state.error}")
         return FINDINGS
@@ -204,7 +209,8 @@ def graph(file: str) -> int:
 
 @pipeline.command()
 @click.argument("run_dir")
-def status(run_dir: str) -> int:
+@click.option("--json", "as_json", is_flag=True, help="Print the state as JSON, not a table.")
+def status(run_dir: str, as_json: bool) -> int:
     """Steps, state, calls, cache hits, tokens, cost and time of a run folder.
 
     Exits 0 for a finished run, 1 for a failed, stopped or unfinished one, with
@@ -212,7 +218,10 @@ def status(run_dir: str) -> int:
     from ...pipeline.plan import SavedRun
 
     saved = SavedRun.read(Path(run_dir))
-    _print_status(saved.steps, saved.status, saved.used_tokens, saved.used_usd)
+    if as_json:
+        click.echo(json.dumps(saved.data, indent=2))
+    else:
+        _print_status(saved.steps, saved.status, saved.used_tokens, saved.used_usd)
     if saved.status != "done":
         error(f"run {saved.status or 'unknown'}" + (f": {saved.error}" if saved.error else ""))
         return FINDINGS
