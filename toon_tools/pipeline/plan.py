@@ -167,8 +167,8 @@ def _cost(step: Step, pipeline: Pipeline, estimate: Estimate | None, runs: bool,
     """Dollars of a step's calls: its prompt tokens, and per call a reply of
     ``max_tokens`` (or :data:`COMPLETION_GUESS`); 0 when it would come from the cache."""
     price = prices.price(pipeline.model_of(step))
-    if estimate is None or price is None:
-        return None
+    if estimate is None or price is None or pipeline.provider == "offline":
+        return None  # a python step, an unpriced model, or the offline provider: nothing billed
     if not runs:
         return 0.0
     calls = (estimate.items or 1) * step.samples

@@ -596,36 +596,41 @@ class Runner:
         stats = self.state.steps[step.id]
         last = ""
         for attempt in range(1, step.max_reasks + 2):
-            reply = await self._call(step, request, item, attempt)
-            try:
-                value = self._read(step, reply.content, reply.finish_reason, item, attempt)
-            except TruncatedReply as e:
-                last = str(e)
-                self._keep_rejected(step, item, sample, attempt, reply.content, last)
-                name, limit = _max_tokens(request.params)
-                name = name if limit is not None else _limit_name(request.model)
-                larger = min(2 * (limit or max(reply.completion_tokens, 128)), MAX_TOKENS_LIMIT)
-                if limit is not None and limit >= MAX_TOKENS_LIMIT:
-                    raise StepError(f"the reply was cut off at {name} {limit:,} "
-                                    f"(the limit is {MAX_TOKENS_LIMIT:,})") from None
-                request = replace(request, params={**request.params, name: larger})
-            except RejectedReply as e:
-                last = e.for_model()
-                self._keep_rejected(step, item, sample, attempt, reply.content, last)
-                reask, _ = self.messages(step, scope, error=last)
-                request = replace(request, messages=reask)
-            else:
-                if self.cache is not None:
-                    record: CachedReply = {
-                        "content": reply.content, "prompt_tokens": reply.prompt_tokens,
-                        "completion_tokens": reply.completion_tokens,
-                        "cached_tokens": reply.cached_tokens,
-                        "finish_reason": reply.finish_reason, "attempts": attempt}
-                    # Durable before the call counts as done; in the pool, since an
-                    # SQLite commit would otherwise stall every other call's progress.
-                    await asyncio.get_running_loop().run_in_executor(
-                        self._pool, self.cache.set, key, record)
-                return value
+            if self._stopping:
+                raise _Stopped()
+            # The slot is held until an accepted answer is durable, so a run killed
+            # with kill -9 repeats at most --jobs calls when it resumes.
+            async with self._sem:
+                reply = await self._call(step, request, item, attempt)
+                try:
+                    value = self._read(step, reply.content, reply.finish_reason, item, attempt)
+                except TruncatedReply as e:
+                    last = str(e)
+                    self._keep_rejected(step, item, sample, attempt, reply.content, last)
+                    name, limit = _max_tokens(request.params)
+                    name = name if limit is not None else _limit_name(request.model)
+                    larger = min(2 * (limit or max(reply.completion_tokens, 128)), MAX_TOKENS_LIMIT)
+                    if limit is not None and limit >= MAX_TOKENS_LIMIT:
+                        raise StepError(f"the reply was cut off at {name} {limit:,} "
+                                        f"(the limit is {MAX_TOKENS_LIMIT:,})") from None
+                    request = replace(request, params={**request.params, name: larger})
+                except RejectedReply as e:
+                    last = e.for_model()
+                    self._keep_rejected(step, item, sample, attempt, reply.content, last)
+                    reask, _ = self.messages(step, scope, error=last)
+                    request = replace(request, messages=reask)
+                else:
+                    if self.cache is not None:
+                        record: CachedReply = {
+                            "content": reply.content, "prompt_tokens": reply.prompt_tokens,
+                            "completion_tokens": reply.completion_tokens,
+                            "cached_tokens": reply.cached_tokens,
+                            "finish_reason": reply.finish_reason, "attempts": attempt}
+                        # Durable before the call counts as done; in the pool, since an
+                        # SQLite commit would otherwise stall every other call's progress.
+                        await asyncio.get_running_loop().run_in_executor(
+                            self._pool, self.cache.set, key, record)
+                    return value
             if attempt <= step.max_reasks:
                 stats.reasks += 1
         raise StepError(f"no valid reply after {step.max_reasks + 1} tries: {last}")
@@ -761,40 +766,40 @@ class Runner:
         return cost
 
     async def _call(self, step: Step, request: Request, item: Item | None, attempt: int) -> Reply:
-        """One model call: a slot, a reservation, the call, the settlement."""
+        """One model call, its slot held by the caller: a reservation, the call,
+        the settlement."""
         stats = self.state.steps[step.id]
         loop = asyncio.get_running_loop()
         if self._stopping:
             raise _Stopped()
-        async with self._sem:
-            request, held = await self._reserve(step, item, request)
-            where = {"step": step.id, "item": item.index if item else None, "attempt": attempt}
+        request, held = await self._reserve(step, item, request)
+        where = {"step": step.id, "item": item.index if item else None, "attempt": attempt}
 
-            def on_retry(n: int, reason: str, wait: float) -> None:
-                stats.retries += 1
-                loop.call_soon_threadsafe(lambda: self.event("retry", **where, retry=n,
-                                                             reason=reason, wait=wait))
+        def on_retry(n: int, reason: str, wait: float) -> None:
+            stats.retries += 1
+            loop.call_soon_threadsafe(lambda: self.event("retry", **where, retry=n,
+                                                         reason=reason, wait=wait))
 
-            control = CallControl(on_retry)
-            reply: Reply | None = None
-            try:
-                self._controls.add(control)
-                self.in_flight += 1
-                self.event("call_start", **where, reserved_tokens=held[0])
-                if self.progress:
-                    self.progress(self.state, self.in_flight)
-                reply = await loop.run_in_executor(self._pool, self.provider.complete,
-                                                   request, control)
-            except CallCancelled:
-                self.event("call_cancelled", **where)
-                raise _Stopped() from None
-            finally:
-                self._controls.discard(control)
-                self.in_flight -= 1
-                if reply is not None and not reply.prompt_tokens:
-                    # Not reported: count it as the estimate did.
-                    reply.prompt_tokens = self._prompt_estimate(request)
-                cost = await self._settle(held, reply, request.model)
+        control = CallControl(on_retry)
+        reply: Reply | None = None
+        try:
+            self._controls.add(control)
+            self.in_flight += 1
+            self.event("call_start", **where, reserved_tokens=held[0])
+            if self.progress:
+                self.progress(self.state, self.in_flight)
+            reply = await loop.run_in_executor(self._pool, self.provider.complete,
+                                               request, control)
+        except CallCancelled:
+            self.event("call_cancelled", **where)
+            raise _Stopped() from None
+        finally:
+            self._controls.discard(control)
+            self.in_flight -= 1
+            if reply is not None and not reply.prompt_tokens:
+                # Not reported: count it as the estimate did.
+                reply.prompt_tokens = self._prompt_estimate(request)
+            cost = await self._settle(held, reply, request.model)
         self._longest_reply = max(self._longest_reply, reply.completion_tokens)
         stats.calls += 1
         stats.prompt_tokens += reply.prompt_tokens
