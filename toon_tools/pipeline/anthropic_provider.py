@@ -46,7 +46,6 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
-import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -54,14 +53,12 @@ from .providers import (
     RETRY_STATUS,
     CallCancelled,
     CallControl,
+    HTTPProvider,
     ProviderError,
     ProviderSetupError,
     Reply,
     Request,
     Retry,
-    check_reachable,
-    is_loopback,
-    with_retries,
 )
 
 if TYPE_CHECKING:
@@ -241,7 +238,7 @@ def _shutdown(sock: socket.socket) -> None:
         pass
 
 
-class AnthropicProvider:
+class AnthropicProvider(HTTPProvider):
     """Claude models through the Messages API (or any server that speaks it)."""
 
     name = "anthropic"
@@ -253,25 +250,9 @@ class AnthropicProvider:
         # The SDK adds /v1/messages; a base_url written the OpenAI way ends in /v1.
         if url.endswith("/v1"):
             url = url[:-3]
-        self.base_url = url
-        self.api_key = api_key
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.api_key_env = api_key_env
-        try:
-            parts = urllib.parse.urlsplit(url)
-            port = parts.port
-        except ValueError:  # a port that is not a number
-            parts, port = None, None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ProviderSetupError(f"base_url {base_url!r} is not an http(s) URL")
-        self._scheme = parts.scheme
-        self._host = parts.hostname
-        self._port = port
-        self._local = threading.local()
+        super().__init__(url, api_key, api_key_env=api_key_env, max_retries=max_retries,
+                         backoff=backoff, max_backoff=max_backoff)
         self.warm_up = WarmUp()
-        self.retries = 0
 
     def check(self) -> None:
         """The SDK is installed, a key is set (except on loopback), and something
@@ -280,11 +261,7 @@ class AnthropicProvider:
             import anthropic  # noqa: F401
         except ImportError:
             raise ProviderSetupError(NEEDS_EXTRA) from None
-        if not self.api_key and not is_loopback(self._host):
-            raise ProviderSetupError(f"no API key: set {self.api_key_env} "
-                                     "(the pipeline names that variable)")
-        check_reachable(self._host, self._port or (443 if self._scheme == "https" else 80),
-                        self.base_url)
+        super().check()
 
     def _client(self) -> tuple[anthropic.Anthropic, _Line]:
         """This thread's client and the line it holds (made on first use)."""
@@ -355,9 +332,7 @@ class AnthropicProvider:
                 raise Retry("malformed JSON in the response") from None
 
         try:
-            return with_retries(send, self._counting(control), max_retries=self.max_retries,
-                                backoff=self.backoff, max_backoff=self.max_backoff,
-                                where=self.base_url)
+            return self.retrying(send, control)
         finally:
             if gate is not None:  # failed or stopped: the others go on their own
                 gate.set()
@@ -370,19 +345,6 @@ class AnthropicProvider:
             return Retry(f"HTTP {status}{_kind(e.body)}", _retry_after(e.response.headers))
         detail = " ".join(_message(e.body, e.response.text).split())[:200]
         return ProviderError(f"{self.base_url}: HTTP {status}: {detail}")
-
-    def _counting(self, control: CallControl) -> CallControl:
-        """``control``, with this provider's retry counter kept (for tests and benches)."""
-        told = control.on_retry
-
-        def on_retry(attempt: int, reason: str, wait: float) -> None:
-            self.retries += 1
-            if told is not None:
-                told(attempt, reason, wait)
-
-        control.on_retry = on_retry
-        return control
-
 
 def _error(body: object) -> dict[str, Any]:
     """The ``error`` object of an API error body (``{"type": "error", "error": {...}}``)."""

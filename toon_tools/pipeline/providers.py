@@ -284,21 +284,19 @@ class OfflineProvider:
         return Reply(content, prompt, len(content) // 4, finish_reason="stop")
 
 
-class OpenAIProvider:
-    """Any OpenAI-compatible Chat Completions endpoint: OpenAI, llama.cpp's
-    server, vLLM, Ollama's ``/v1``."""
+class HTTPProvider:
+    """What the providers that call over HTTP share: where they call, their key,
+    the settings of the one retry policy and a count of retries."""
 
-    name = "openai"
-
-    def __init__(self, base_url: str, api_key: str | None, *, max_retries: int = 5,
-                 backoff: float = 0.5, max_backoff: float = 30.0,
-                 api_key_env: str = "OPENAI_API_KEY") -> None:
+    def __init__(self, base_url: str, api_key: str | None, *, api_key_env: str,
+                 max_retries: int = 5, backoff: float = 0.5, max_backoff: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
+        self.api_key_env = api_key_env
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self.api_key_env = api_key_env
+        self.retries = 0
         try:
             parts = urllib.parse.urlsplit(self.base_url)
             port = parts.port
@@ -309,9 +307,8 @@ class OpenAIProvider:
         self._scheme = parts.scheme
         self._host = parts.hostname
         self._port = port
-        self._path = (parts.path or "") + "/chat/completions"
-        self._local = threading.local()
-        self.retries = 0
+        self._url_path = parts.path or ""
+        self._local = threading.local()  # per thread: a connection or a client
 
     def check(self) -> None:
         """A key is needed except on loopback; something must answer at base_url.
@@ -321,6 +318,33 @@ class OpenAIProvider:
                                      "(the pipeline names that variable)")
         check_reachable(self._host, self._port or (443 if self._scheme == "https" else 80),
                         self.base_url)
+
+    def retrying(self, send: Callable[[], Reply], control: CallControl) -> Reply:
+        """``send`` under the retry policy, every retry counted in ``retries``."""
+        told = control.on_retry
+
+        def on_retry(attempt: int, reason: str, wait: float) -> None:
+            self.retries += 1
+            if told is not None:
+                told(attempt, reason, wait)
+
+        control.on_retry = on_retry
+        return with_retries(send, control, max_retries=self.max_retries, backoff=self.backoff,
+                            max_backoff=self.max_backoff, where=self.base_url)
+
+
+class OpenAIProvider(HTTPProvider):
+    """Any OpenAI-compatible Chat Completions endpoint: OpenAI, llama.cpp's
+    server, vLLM, Ollama's ``/v1``."""
+
+    name = "openai"
+
+    def __init__(self, base_url: str, api_key: str | None, *, max_retries: int = 5,
+                 backoff: float = 0.5, max_backoff: float = 30.0,
+                 api_key_env: str = "OPENAI_API_KEY") -> None:
+        super().__init__(base_url, api_key, api_key_env=api_key_env, max_retries=max_retries,
+                         backoff=backoff, max_backoff=max_backoff)
+        self._path = self._url_path + "/chat/completions"
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         """This thread's kept-alive connection; a new one when the server closed
@@ -389,21 +413,7 @@ class OpenAIProvider:
                 self._drop()
             return self._reply(resp, raw)
 
-        return with_retries(send, self._counting(control), max_retries=self.max_retries,
-                            backoff=self.backoff, max_backoff=self.max_backoff,
-                            where=self.base_url)
-
-    def _counting(self, control: CallControl) -> CallControl:
-        """``control``, with this provider's retry counter kept (for tests and benches)."""
-        told = control.on_retry
-
-        def on_retry(attempt: int, reason: str, wait: float) -> None:
-            self.retries += 1
-            if told is not None:
-                told(attempt, reason, wait)
-
-        control.on_retry = on_retry
-        return control
+        return self.retrying(send, control)
 
     def _reply(self, resp: http.client.HTTPResponse, raw: bytes) -> Reply:
         status = resp.status
