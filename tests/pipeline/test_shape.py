@@ -356,3 +356,10 @@ def test_llama_cpp_refuses_a_broken_grammar(llama_vocab: tuple[Any, Any]) -> Non
     # The check above can fail: a grammar llama.cpp cannot read makes no sampler.
     grammar = OutputShape.parse(["title"]).gbnf()
     assert not parses(llama_vocab, grammar.replace("char ::=", "chars ::="))
+
+
+def test_the_json_skeleton_shows_bare_placeholders_a_schema_cannot_copy() -> None:
+    shape = OutputShape.parse(["title", "tags[3]", "more[]"])
+    assert shape.json_skeleton() == (
+        "Reply with only this JSON object, each <text> a JSON string:\n"
+        '{"title": <text>, "tags": [<text>, <text>, <text>], "more": [<text>, <text>, ...]}')

@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from ..codec import DEFAULT_MAX_DEPTH, ToonDecodeError, decode, find_closing_quote, format_primitive
 from ..errors import Finding
-from .shape import FieldShape, OutputShape
+from .shape import PLACEHOLDER, FieldShape, OutputShape
 
 #: A RejectedReply's message is shown to the model on a re-ask: one short line.
 MAX_MESSAGE: Final = 100
@@ -301,6 +301,8 @@ def _check(value: dict[str, Any], shape: OutputShape, text: str,
 
 def _text(value: Any) -> str:
     if isinstance(value, str):
+        if value.strip() == PLACEHOLDER:  # the skeleton copied back is no answer
+            raise ValueError(f"the placeholder {PLACEHOLDER} was not replaced")
         return value
     if isinstance(value, (bool, int, float)):
         return format_primitive(value)
@@ -309,7 +311,7 @@ def _text(value: Any) -> str:
 
 def _list(f: FieldShape, value: Any, warnings: list[str]) -> list[str]:
     if isinstance(value, str):
-        items = [] if not value.strip() else [part.strip() for part in value.split(",")]
+        items = [] if not value.strip() else [_text(part.strip()) for part in value.split(",")]
         if len(items) > 1:
             warnings.append(f"{f.name}: one text read as {len(items)} comma-separated items")
     elif isinstance(value, list):

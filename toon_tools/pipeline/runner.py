@@ -46,7 +46,7 @@ from .plan import COMPLETION_GUESS, fingerprint
 from .prices import Price, PriceTable
 from .providers import CallCancelled, CallControl, Provider, ProviderError, Reply, Request
 from .replies import RejectedReply, TruncatedReply, read_reply
-from .shape import OutputShape, text_gbnf
+from .shape import TEXT_SHAPE, OutputShape, text_gbnf
 from .spec import VARIABLE, Pipeline, Step, StepError, lookup, render
 
 #: Seconds that calls in flight get to answer once the run stops.
@@ -133,14 +133,6 @@ def call_key(provider: str, base_url: str, model: str, params: dict[str, Any],
         what["structured"] = structured
     canonical = json.dumps(what, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "llm:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def json_skeleton(shape: OutputShape) -> str:
-    """What a json-schema request's prompt ends with (the schema itself goes in
-    ``response_format``)."""
-    example = {f.name: ["<text>"] * (f.count or 2) if f.is_list else "<text>"
-               for f in shape.fields}
-    return "Reply with only this JSON object, each <text> replaced:\n" + json.dumps(example)
 
 
 def _limit_name(model: str) -> str:
@@ -485,11 +477,12 @@ class Runner:
         """What the prompt ends with: the reply's skeleton, in the step's mode. A
         re-ask gives the general quoting hint's room to the concrete error, so it
         costs about what the first ask did."""
-        if step.shape is None:
+        shape = self._shape(step)
+        if shape is None:
             return ""
-        if self.pipeline.structured_of(step) == "json-schema":
-            return json_skeleton(step.shape)
-        return step.shape.skeleton(quoting=not reask)
+        if self._mode(step) == "json-schema":
+            return shape.json_skeleton()
+        return shape.skeleton(quoting=not reask)
 
     def messages(self, step: Step, scope: dict[str, Any], error: str | None = None
                  ) -> tuple[list[dict[str, str]], int]:
@@ -530,23 +523,28 @@ class Runner:
             raise
 
     def _mode(self, step: Step) -> str:
-        """The step's structured mode as it applies: a step that declares no shape
-        has no schema, but a grammar still bounds its text's length."""
-        mode = self.pipeline.structured_of(step)
-        return mode if step.shape is not None or mode == "toon-grammar" else "off"
+        return self.pipeline.structured_of(step)
+
+    def _shape(self, step: Step) -> OutputShape | None:
+        """The shape a reply is asked in: the step's own; for a step that declares
+        none, under json-schema, one text field (its text becomes the artifact),
+        since a schema is what holds a model to an answer that ends."""
+        if step.shape is None and self._mode(step) == "json-schema":
+            return TEXT_SHAPE
+        return step.shape
 
     def _request(self, step: Step, messages: list[dict[str, str]], params: dict[str, Any],
                  shared: int) -> Request:
-        mode = self._mode(step)
+        mode, shape = self._mode(step), self._shape(step)
         grammar = None
-        if mode == "toon-grammar":
-            grammar = step.shape.gbnf() if step.shape is not None else text_gbnf()
+        if mode == "toon-grammar":  # a step without a shape: a text of bounded length
+            grammar = shape.gbnf() if shape is not None else text_gbnf()
         return Request(
             model=self.pipeline.model_of(step), messages=messages, params=params,
-            response_format=step.shape.response_format(step.id)
-            if step.shape is not None and mode == "json-schema" else None,
+            response_format=shape.response_format(step.id)
+            if shape is not None and mode == "json-schema" else None,
             grammar=grammar, timeout=self.pipeline.timeout_of(step), cacheable_prefix=shared,
-            shape=step.shape)
+            shape=shape)
 
     async def _ask_sample(self, step: Step, scope: dict[str, Any], sample: int,
                           item: Item | None) -> Any:
@@ -638,15 +636,16 @@ class Runner:
     def _read(self, step: Step, content: str, finish_reason: str | None, item: Item | None,
               attempt: int | None) -> Any:
         """The artifact a reply makes: its text, or the value of the declared shape."""
-        if step.shape is None:
+        shape = self._shape(step)
+        if shape is None:
             if finish_reason == "length":
                 raise TruncatedReply("the reply was cut off (finish_reason: length)")
             return content.strip()
-        accepted = read_reply(content, step.shape, finish_reason=finish_reason)
+        accepted = read_reply(content, shape, finish_reason=finish_reason)
         for warning in accepted.warnings:
             self.event("warning", step=step.id, item=item.index if item else None,
                        attempt=attempt, message=warning)
-        return accepted.value
+        return accepted.value["text"] if shape is TEXT_SHAPE else accepted.value
 
     def _keep_rejected(self, step: Step, item: Item | None, sample: int, attempt: int,
                        content: str, error: str) -> None:

@@ -37,7 +37,8 @@ GRAMMAR_MAX_ITEMS: Final = 32
 GRAMMAR_MAX_TEXT: Final = 1999
 GRAMMAR_MAX_ITEM: Final = 300
 
-_PLACEHOLDER: Final = "<text>"
+#: What the skeleton shows in place of each text; a reply that copies it back is rejected.
+PLACEHOLDER: Final = "<text>"
 _EXPECTED: Final = "expected name, name[] or name[N] (N from 1 to 1000)"
 _QUOTING: Final = 'Double-quote texts holding , : or " (" as \\").'
 
@@ -92,11 +93,11 @@ class OutputShape:
         any_count = [f.name for f in self.fields if f.is_list and f.count is None]
         for f in self.fields:
             if not f.is_list:
-                lines.append(f"{f.name}: {_PLACEHOLDER}")
+                lines.append(f"{f.name}: {PLACEHOLDER}")
             elif f.count is not None and f.count <= _SPELLED_OUT:
-                lines.append(f"{f.header()}: " + ",".join([_PLACEHOLDER] * f.count))
+                lines.append(f"{f.header()}: " + ",".join([PLACEHOLDER] * f.count))
             else:
-                lines.append(f"{f.header()}: {_PLACEHOLDER},{_PLACEHOLDER},...")
+                lines.append(f"{f.header()}: {PLACEHOLDER},{PLACEHOLDER},...")
                 if f.count is not None:
                     notes.append(f"Write exactly {f.count} texts in {f.name}.")
         if len(any_count) == 1:
@@ -104,6 +105,18 @@ class OutputShape:
         elif any_count:
             notes.insert(0, "Each N is the number of texts written after it.")
         return "\n".join(lines + notes + ([_QUOTING] if quoting else []))
+
+    def json_skeleton(self) -> str:
+        """What a json-schema request's prompt ends with (the schema itself goes in
+        ``response_format``). The placeholders stand bare, not as JSON strings,
+        so that a model held to the schema cannot copy them back as its answer."""
+        parts = []
+        for f in self.fields:
+            value = (f"[{', '.join([PLACEHOLDER] * (f.count or 2))}{'' if f.count else ', ...'}]"
+                     if f.is_list else PLACEHOLDER)
+            parts.append(f'"{f.name}": {value}')
+        return ("Reply with only this JSON object, each <text> a JSON string:\n{"
+                + ", ".join(parts) + "}")
 
     # ------------------------------------------------------------ structured output
 
@@ -187,3 +200,7 @@ def _items(count: int) -> str:
 def _quoted(entry: str) -> str:
     """An entry shown in a one-line message: quoted, control characters escaped."""
     return repr(entry[:40] + ("..." if len(entry) > 40 else ""))
+
+
+#: The shape a step that declares none is asked in under json-schema: one text.
+TEXT_SHAPE: Final = OutputShape((FieldShape("text", False, None),))
