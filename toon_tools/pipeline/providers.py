@@ -34,14 +34,13 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from ..codec import encode
 from ..errors import Finding, ToolError
-from .spec import PROVIDERS
+from .spec import DEFAULT_TIMEOUT, PROVIDERS
 
 if TYPE_CHECKING:
     from .shape import OutputShape
 
 RETRY_STATUS: Final = {408, 409, 425, 429, 500, 502, 503, 504}
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
-DEFAULT_TIMEOUT: Final = 120.0
 #: Seconds a new connection may take; a stop cannot abort a connect in progress.
 CONNECT_TIMEOUT: Final = 10.0
 

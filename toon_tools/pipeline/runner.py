@@ -63,10 +63,6 @@ MESSAGE_OVERHEAD: Final = 4
 REASK_ERROR_CHARS: Final = 80
 
 
-class BudgetExceeded(Finding):
-    """The next call would exceed a budget: the run stops (exit 1)."""
-
-
 class _Stopped(Exception):
     """The run is stopping: this call or step does not start (or is cut short)."""
 

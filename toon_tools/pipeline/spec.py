@@ -48,6 +48,8 @@ STEP_ID: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 VARIABLE: Final = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 PROVIDERS: Final = ("offline", "openai", "anthropic")
 STRUCTURED: Final = ("off", "json-schema", "toon-grammar")
+#: Seconds a call may take from when it is sent, unless the pipeline or step says.
+DEFAULT_TIMEOUT: Final = 120.0
 RESERVED_IDS: Final = frozenset({"inputs", "item", "items"})
 
 
@@ -257,7 +259,7 @@ class Pipeline:
     steps: dict[str, Step]
     path: Path
     structured: str = "off"
-    timeout: float = 120.0
+    timeout: float = DEFAULT_TIMEOUT
     prices: dict[str, Price] = field(default_factory=dict)
 
     def waves(self) -> list[list[str]]:
@@ -450,7 +452,7 @@ def parse_pipeline(raw: Any, path: Path, text: str | None = None) -> Pipeline:
         provider=top.get("provider", "offline"), model=top.get("model", "offline-1"),
         base_url=top.get("base_url"), api_key_env=top.get("api_key_env"),
         params=top.get("params", {}), steps=steps, path=path,
-        structured=top.get("structured", "off"), timeout=top.get("timeout", 120.0),
+        structured=top.get("structured", "off"), timeout=top.get("timeout", DEFAULT_TIMEOUT),
         prices=top.get("prices", {}))
 
 
