@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 #: Cached replies kept at most, in bytes; the oldest stored go first.
 SIZE_LIMIT: Final = 2**30
+#: The replies' folder in toon-tools' cache folder.
+FOLDER: Final = "llm"
 
 
 class CachedReply(TypedDict, total=False):
@@ -60,7 +62,7 @@ class DiskReplyCache:
     @classmethod
     def in_cache_dir(cls, cache_dir: Path) -> DiskReplyCache:
         """The replies' place in toon-tools' cache folder: ``<cache-dir>/llm``."""
-        return cls(cache_dir / "llm")
+        return cls(cache_dir / FOLDER)
 
     def get(self, key: str) -> CachedReply | None:
         import diskcache
@@ -92,7 +94,7 @@ class DiskReplyCache:
         folder: it is left as it is (replies cost money; the user decides)."""
         from ..cache_upkeep import exists
 
-        folder = cache_dir / "llm"  # where in_cache_dir puts them
+        folder = cache_dir / FOLDER
         if not exists(folder):
             return None
         try:

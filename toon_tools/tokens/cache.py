@@ -31,6 +31,8 @@ _TIMEOUT: Final = 30.0  # seconds to wait for another process's write lock
 _FAILURES: Final = (sqlite3.Error, OSError)
 _CULL_LIMIT: Final = 10  # entries evicted per set when the cache is full (diskcache's default)
 _ENTRY_BYTES: Final = 400  # generous size of one entry on disk, for the room check
+#: The counts' folder in toon-tools' cache folder.
+FOLDER: Final = "tokens"
 #: The environment variable that moves every toon-tools cache.
 CACHE_DIR_ENV: Final = "TOON_CACHE_DIR"
 

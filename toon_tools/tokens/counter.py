@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from ..errors import Finding
-from .cache import TokenCache, default_cache_dir, key_for
+from .cache import FOLDER, TokenCache, default_cache_dir, key_for
 from .vocab import load_encoding
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class TokenCounter:
                 f"unknown encoding {encoding!r}; known: {', '.join(sorted(VOCABULARIES))}")
         self.encoding_name = encoding
         self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
-        self.cache = TokenCache(self.cache_dir / "tokens") if cache else None
+        self.cache = TokenCache(self.cache_dir / FOLDER) if cache else None
         self.max_file_size = max_file_size
         self.jobs = jobs
         self._encoding: tiktoken.Encoding | None = None

@@ -23,9 +23,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: --kind value -> (label, the kind's folder in the cache folder). The folders
-#: are the ones TokenCache and DiskReplyCache.in_cache_dir use.
-KINDS: Final = {"tokens": ("token counts", "tokens"), "replies": ("model replies", "llm")}
+#: --kind value -> its label.
+KINDS: Final = {"tokens": "token counts", "replies": "model replies"}
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 _DURATION: Final = re.compile(r"([0-9]+)([smhdw])")
@@ -82,7 +81,7 @@ class _Outcome:
         if kind == "tokens":
             from ...tokens.cache import TokenCache
 
-            tokens = TokenCache(cache_dir / KINDS[kind][1])
+            tokens = TokenCache(cache_dir / _folder(kind))
             try:
                 result = step(tokens)
             finally:
@@ -105,7 +104,7 @@ class _Outcome:
             finally:
                 replies.close()
         except ToolError as e:
-            warning(f"{KINDS[kind][0]}: {describe(e)}")
+            warning(f"{KINDS[kind]}: {describe(e)}")
             self.failed = True
             return None
 
@@ -133,6 +132,15 @@ def _limit(kind: str) -> int:
     return int(SIZE_LIMIT)
 
 
+def _folder(kind: str) -> str:
+    """The kind's folder in the cache folder, as its cache class names it."""
+    if kind == "tokens":
+        from ...tokens.cache import FOLDER
+    else:
+        from ...pipeline.cache import FOLDER
+    return str(FOLDER)
+
+
 @click.group()
 def cache() -> None:
     """Inspect, empty or prune the caches of token counts and model replies."""
@@ -150,8 +158,8 @@ def info(as_json: bool) -> int:
     cache_dir = _cache_dir()
     outcome = _Outcome()
     found: dict[str, CacheInfo | None] = {}
-    for kind, (_, folder) in KINDS.items():
-        absent = empty_info(cache_dir / folder, _limit(kind))
+    for kind in KINDS:
+        absent = empty_info(cache_dir / _folder(kind), _limit(kind))
         found[kind] = outcome.run(kind, cache_dir, lambda c: c.info(), absent)
     if as_json:
         import json
@@ -165,7 +173,7 @@ def info(as_json: bool) -> int:
     head = ("kind", "entries", "size", "limit", "folder")
     rows = [head]
     for kind, i in found.items():
-        label, folder = KINDS[kind]
+        label, folder = KINDS[kind], _folder(kind)
         if i is None:
             rows.append((label, "-", "-", size(_limit(kind)), folder))
         else:
@@ -192,7 +200,7 @@ def clear(kinds: list[str]) -> int:
     for kind in kinds:
         removed = outcome.run(kind, cache_dir, lambda c: int(c.clear()), 0)
         if removed is not None:
-            click.echo(f"{KINDS[kind][0]}: removed {removed:,} "
+            click.echo(f"{KINDS[kind]}: removed {removed:,} "
                        f"entr{'y' if removed == 1 else 'ies'}")
     return outcome.code()
 
@@ -217,7 +225,7 @@ def prune(older_than: int, kinds: list[str]) -> int:
         removed: Removed | None = outcome.run(kind, cache_dir, lambda c: c.prune(cutoff),
                                               Removed(0, 0))
         if removed is not None:
-            click.echo(f"{KINDS[kind][0]}: removed {removed.entries:,} "
+            click.echo(f"{KINDS[kind]}: removed {removed.entries:,} "
                        f"entr{'y' if removed.entries == 1 else 'ies'}, "
                        f"{size(removed.bytes)} freed")
     return outcome.code()
