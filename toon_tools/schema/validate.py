@@ -1,0 +1,377 @@
+"""JSON Schema for TOON files: loading a schema (a JSON or a TOON file, ``$ref``
+to sibling files resolved offline) and validating decoded documents, with every
+problem placed at its line:col in the TOON text.
+
+The validator is jsonschema's (draft 2020-12 or draft 7, chosen by ``$schema``;
+2020-12 when there is none); this module only loads, resolves and positions.
+jsonschema and referencing are imported when a schema is first loaded, never at
+import time.
+
+What is asserted is what the drafts assert: ``format`` is an annotation (as in
+draft 2020-12's format-annotation vocabulary and draft 7's default), remote
+``$ref`` (http/https) are never fetched, and a ``$ref`` that cannot be resolved
+is an error in the schema (exit 2), not a finding in the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+from ..errors import ToolError
+from .violation import Violation
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+    from referencing import Registry, Resource
+
+    from ..codec import Located
+
+#: Keywords whose values are data, not subschemas: a ``$ref`` inside one is not a reference.
+_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
+#: Keywords whose values map names to subschemas (a key named ``$ref`` there is a name).
+_NAMED_SCHEMAS = frozenset({"properties", "patternProperties", "$defs", "definitions",
+                            "dependentSchemas"})
+_REF_ALONE_DRAFTS = frozenset({"http://json-schema.org/draft-07/schema#",
+                               "http://json-schema.org/draft-06/schema#",
+                               "http://json-schema.org/draft-04/schema#",
+                               "http://json-schema.org/draft-03/schema#"})
+
+
+class SchemaError(ToolError):
+    """The schema cannot be used: unreadable, not JSON/TOON, not a valid schema of
+    its draft, or a ``$ref`` that does not resolve (exit 2). ``path`` names the
+    schema file (the sibling file, for a broken ``$ref`` into one)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a value breaks the schema, before it is placed in the text:
+    ``pointer`` (RFC 6901) names the offending value, or for a missing required
+    key the key as it would be (``/users/0/email``); ``rule`` is the schema path
+    (``properties/age/minimum``); ``keyword`` the failing keyword."""
+
+    pointer: str
+    message: str
+    rule: str
+    keyword: str
+
+
+class Schema:
+    """A loaded, checked JSON Schema, ready to validate any number of documents.
+
+    Build one with :meth:`load` (a file) or :meth:`from_dict`; validating is then
+    :meth:`problems` (a value) or :meth:`violations` (a located decode)."""
+
+    def __init__(self, schema: Mapping[str, Any] | bool, validator: Validator,
+                 name: str | None) -> None:
+        self.schema = schema
+        self.name = name  # the schema file, for messages; None for an in-memory schema
+        self._validator = validator
+
+    # ---------------------------------------------------------------- loading
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Schema:
+        """The schema in ``path``: TOON if its name ends in ``.toon``, else JSON.
+        ``$ref`` to other files resolve relative to it. SchemaError otherwise."""
+        path = Path(path)
+        contents = _read_document(path, str(path))
+        return cls.from_dict(contents, base=path, _name=str(path))
+
+    @classmethod
+    def from_dict(cls, schema: Mapping[str, Any] | bool, *, base: Path | None = None,
+                  _name: str | None = None) -> Schema:
+        """A schema given as data (an object, or a boolean schema). ``base`` is the
+        file it stands for, or a folder: relative ``$ref`` to other files resolve
+        from there (without it they are an error). SchemaError if it is invalid."""
+        from jsonschema import Draft202012Validator
+        from jsonschema.exceptions import SchemaError as MetaError
+        from jsonschema.exceptions import best_match
+        from jsonschema.validators import validator_for
+
+        name = _name or (str(base) if base is not None and not base.is_dir() else None)
+        if not isinstance(schema, (Mapping, bool)):
+            raise SchemaError(f"a schema must be an object or a boolean, not "
+                              f"{_kind(schema)}", path=name)
+        dialect = schema.get("$schema") if isinstance(schema, Mapping) else None
+        if dialect is not None and not isinstance(dialect, str):
+            raise SchemaError("'$schema' must be a string", path=name)
+        known: type[Validator] | None = validator_for(schema, default=None)  # type: ignore[arg-type]
+        if dialect is not None and known is None:
+            raise SchemaError(f"unknown '$schema' {dialect!r}: toon check knows draft 2020-12 "
+                              "(https://json-schema.org/draft/2020-12/schema) and draft 7 "
+                              "(http://json-schema.org/draft-07/schema#), among others",
+                              path=name)
+        validator_cls = known or Draft202012Validator
+        try:
+            validator_cls.check_schema(schema)  # type: ignore[arg-type]
+        except MetaError as e:
+            worst = best_match([e]) if e.context else e  # type: ignore[list-item]
+            where = _pointer(worst.absolute_path) or "the root"
+            raise SchemaError(f"not a valid schema: at {where}: {worst.message}",
+                              path=name) from None
+        folder = None if base is None else (base if base.is_dir() else base.parent)
+        retriever = _Retriever(folder, schema, validator_cls)
+        registry = retriever.registry()
+        validator = validator_cls(schema, registry=registry)
+        made = cls(schema, validator, name)
+        retriever.check_refs(schema, name)
+        return made
+
+    # ------------------------------------------------------------- validating
+
+    def problems(self, value: Any) -> list[Problem]:
+        """Every way ``value`` breaks the schema, one per leaf problem, in the
+        order jsonschema finds them (document order within each keyword)."""
+        from referencing.exceptions import Unresolvable
+
+        out: list[Problem] = []
+        missing_seen: dict[tuple[str, str], int] = {}
+        try:
+            for error in self._validator.iter_errors(value):
+                out.append(_problem(_leaf(error), missing_seen))
+        except Unresolvable as e:
+            raise SchemaError(_unresolvable(e), path=self.name) from None
+        return out
+
+    def is_valid(self, value: Any) -> bool:
+        from referencing.exceptions import Unresolvable
+
+        try:
+            return bool(self._validator.is_valid(value))
+        except Unresolvable as e:
+            raise SchemaError(_unresolvable(e), path=self.name) from None
+
+    def check_text(self, text: str | bytes, *, indent_size: int = 2) -> list[Violation]:
+        """Decode ``text`` strictly (ToonDecodeError as :func:`~toon_tools.codec.decode`
+        raises it) and return its violations: what ``toon check`` does per file."""
+        from ..codec import decode_located
+
+        return self.violations(decode_located(text, indent_size=indent_size))
+
+    def violations(self, located: Located) -> list[Violation]:
+        """Every problem of ``located.value``, each at its position in the text:
+        the offending value (a primitive's token, a container from its key), or
+        the enclosing object for a missing required key."""
+        return [Violation.at(located, p.pointer, p.message, p.rule)
+                for p in self.problems(located.value)]
+
+
+@lru_cache(maxsize=64)
+def load_shared(path: str) -> Schema:
+    """:meth:`Schema.load`, once per process for each path (a pool worker loads
+    each schema once, not once per file; forked workers inherit the parent's)."""
+    return Schema.load(path)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _leaf(error: ValidationError) -> ValidationError:
+    """The error to show for one top-level failure: for anyOf/oneOf, the single
+    most relevant sub-error when one stands out (jsonschema's best_match stops
+    descending when the alternatives fail equally), else the failure itself."""
+    if not error.context:
+        return error
+    from jsonschema.exceptions import best_match
+
+    return best_match([error]) or error
+
+
+def _problem(error: ValidationError, missing_seen: dict[tuple[str, str], int]) -> Problem:
+    path = list(error.absolute_path)
+    rule = "/".join(str(p) for p in error.absolute_schema_path)
+    keyword = str(error.validator)
+    pointer = _pointer(path)
+    message = error.message
+    if keyword == "required" and isinstance(error.instance, Mapping) \
+            and isinstance(error.validator_value, list):
+        # jsonschema yields one error per missing key, in the order the schema
+        # lists them: name the key itself, so the pointer says which field.
+        missing = [k for k in error.validator_value if k not in error.instance]
+        n = missing_seen.get((pointer, rule), 0)
+        missing_seen[(pointer, rule)] = n + 1
+        if n < len(missing) and isinstance(missing[n], str):
+            pointer = _pointer([*path, missing[n]])
+    elif isinstance(error.instance, (dict, list)):
+        # "{'a': 1, ...} is not of type 'array'": the position shows the value.
+        shown = repr(error.instance)
+        if message.startswith(shown) and len(shown) > 40:
+            message = _kind(error.instance) + message[len(shown):]
+    return Problem(pointer, message, rule, keyword)
+
+
+def _unresolvable(e: Exception) -> str:
+    ref = str(getattr(e, "ref", "") or e)
+    return _unresolvable_ref("#" + ref if ref.startswith("/") else ref)
+
+
+def _unresolvable_ref(ref: str) -> str:
+    return f"cannot resolve $ref {ref!r}"
+
+
+def _pointer(path: Any) -> str:
+    """RFC 6901 pointer of a sequence of keys and indexes."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
+def _read_document(path: Path, name: str) -> Any:
+    """A schema file's data: TOON for ``*.toon``, JSON otherwise."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise SchemaError("is a directory, not a schema file", path=name) from None
+    except OSError as e:
+        raise SchemaError(e.strerror or str(e), path=name) from None
+    if path.suffix == ".toon":
+        from ..codec import ToonDecodeError, decode
+
+        try:
+            return decode(data)
+        except ToonDecodeError as e:
+            raise SchemaError(f"not a valid TOON schema: {e.msg}", path=name, line=e.line,
+                              column=e.column) from None
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        raise SchemaError("not a valid JSON schema: not UTF-8 text", path=name) from None
+    except json.JSONDecodeError as e:
+        raise SchemaError(f"not a valid JSON schema: {e.msg}", path=name, line=e.lineno,
+                          column=e.colno) from None
+
+
+class _Retriever:
+    """Offline ``$ref`` retrieval: a relative reference (or a ``file:`` URI, or one
+    under the root ``$id``'s folder) is a file beside the schema; nothing is
+    fetched from the network. Each file is read once."""
+
+    def __init__(self, folder: Path | None, root: Mapping[str, Any] | bool,
+                 validator_cls: type[Validator]) -> None:
+        self.folder = folder
+        root_id = root.get("$id") if isinstance(root, Mapping) else None
+        self.root_id = root_id if isinstance(root_id, str) else ""
+        self.validator_cls = validator_cls
+        self.failures: dict[str, SchemaError] = {}
+        self._cache: dict[str, Resource[Any]] = {}
+
+    def registry(self) -> Registry[Any]:
+        from referencing import Registry
+
+        return Registry(retrieve=self.retrieve)  # type: ignore[call-arg]
+
+    def local_path(self, uri: str) -> Path | None:
+        """The file a retrieved URI stands for, or None (remote, or no base)."""
+        if self.folder is None:
+            return None
+        parts = urlsplit(uri)
+        if parts.scheme == "file":
+            return Path(unquote(parts.path))
+        if parts.scheme == "" and not parts.netloc:
+            return self.folder / unquote(parts.path)
+        if self.root_id:
+            # $id "https://example.com/schemas/user.json" + $ref "address.json":
+            # the $id's folder is the schema's own folder.
+            root_dir = urljoin(self.root_id, ".")
+            if uri.startswith(root_dir) and root_dir.count("/") > 2:
+                return self.folder / unquote(urlsplit(uri[len(root_dir):]).path)
+        return None
+
+    def retrieve(self, uri: str) -> Resource[Any]:
+        from referencing import Resource
+        from referencing.exceptions import NoSuchResource
+
+        if uri in self._cache:
+            return self._cache[uri]
+        path = self.local_path(uri)
+        if path is None:
+            self.failures[uri] = SchemaError(
+                "not a file beside the schema, and toon check does not fetch schemas over "
+                "the network")
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
+        try:
+            contents = _read_document(path, str(path))
+        except SchemaError as e:
+            self.failures[uri] = e
+            raise NoSuchResource(ref=uri) from None  # type: ignore[call-arg]
+        spec = _specification(self.validator_cls)
+        resource = Resource.from_contents(contents, default_specification=spec)
+        self._cache[uri] = resource
+        return resource
+
+    def check_refs(self, schema: Mapping[str, Any] | bool, name: str | None) -> None:
+        """Resolve every ``$ref`` to another document now, so a missing or broken
+        sibling file is an error in the schema before any file is checked."""
+        from importlib import import_module
+
+        from referencing import Registry
+        from referencing.exceptions import Unresolvable
+
+        spec = _specification(self.validator_cls)
+        # The meta-schemas, as jsonschema's own validators see them.
+        meta_schemas = import_module("jsonschema_specifications").REGISTRY
+        registry: Registry[Any] = meta_schemas.combine(self.registry()).with_resource(
+            self.root_id, spec.create_resource(schema))
+        # Up to draft 7, "$ref" makes its siblings (an "$id" among them) ignored.
+        ref_alone = self.validator_cls.META_SCHEMA.get("$schema", "") in _REF_ALONE_DRAFTS
+        for base, ref in _refs(schema, self.root_id, ref_alone):
+            document = ref.split("#", 1)[0]
+            try:
+                registry.resolver(base_uri=base).lookup(ref)
+            except Unresolvable:
+                target = urljoin(base, document) if base else document
+                failure = self.failures.get(target) or next(
+                    (f for u, f in self.failures.items() if document and u.endswith(document)),
+                    None)
+                if failure is None:
+                    raise SchemaError(_unresolvable_ref(ref), path=name) from None
+                if failure.line is not None:  # a sibling that is not a valid document
+                    raise SchemaError(f"{failure.message} (reached by $ref {ref!r} from "
+                                      f"{name or 'the schema'})", path=failure.path,
+                                      line=failure.line, column=failure.column) from None
+                where = f"{failure.path}: " if failure.path else ""
+                raise SchemaError(f"$ref {ref!r}: {where}{failure.message}", path=name) from None
+
+
+def _specification(validator_cls: type[Validator]) -> Any:
+    from referencing.jsonschema import specification_with
+
+    return specification_with(validator_cls.META_SCHEMA["$schema"])
+
+
+def _refs(node: Any, base: str, ref_alone: bool) -> Iterator[tuple[str, str]]:
+    """(base URI, reference) of every ``$ref`` in a schema, following ``$id``."""
+    if isinstance(node, Mapping):
+        node_id = node.get("$id")
+        if isinstance(node_id, str) and not node_id.startswith("#") \
+                and not (ref_alone and "$ref" in node):
+            base = urljoin(base, node_id) if base else node_id
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            yield base, ref
+        for key, child in node.items():
+            if key in _DATA_KEYWORDS:
+                continue
+            if key in _NAMED_SCHEMAS and isinstance(child, Mapping):
+                for sub in child.values():
+                    yield from _refs(sub, base, ref_alone)
+            else:
+                yield from _refs(child, base, ref_alone)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _refs(child, base, ref_alone)
