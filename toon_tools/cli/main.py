@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "Print the resolved settings and where each came from."),
     "pipeline": ("toon_tools.cli.commands.pipeline:pipeline",
                  "Run multi-step LLM pipelines whose artifacts are TOON."),
+    "schema": ("toon_tools.cli.commands.schema:schema",
+               "Infer a JSON Schema from TOON files, or print a schema's TOON skeleton."),
 }
 
 
