@@ -62,6 +62,22 @@ def _exclude_patterns(v: Any) -> list[str]:
     return patterns
 
 
+def _schema_map(v: Any) -> dict[str, str]:
+    if not isinstance(v, dict):
+        raise ValueError("expected a table of \"glob\" = \"schema file\"")
+    for pattern, schema in v.items():
+        if not isinstance(schema, str) or not schema:
+            raise ValueError(f"{pattern!r}: expected the path of a schema file")
+        if pattern.strip().startswith("!") or not pattern.strip() \
+                or pattern.strip().startswith("#"):
+            raise ValueError(f"{pattern!r}: expected a pattern that names files")
+        try:
+            ExcludeRules([pattern])
+        except re.error as e:
+            raise ValueError(f"pattern {pattern!r} is not a valid pattern ({e})") from None
+    return dict(v)
+
+
 def _encoding(v: Any) -> str:
     name = _str(v)
     # Only a configured encoding is checked, so only then is the table imported.
@@ -112,6 +128,12 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("exclude", [], _exclude_patterns,
             "Gitignore-style patterns (relative to the config file's folder) of files "
             "that every command and both hook routes skip."),
+    Setting("schemas", {}, _schema_map,
+            "Gitignore-style patterns (relative to the config file's folder) mapped to the "
+            "JSON Schema (a JSON or TOON file, relative to the config file's folder) that "
+            "toon check and both hook routes apply to the files they match; the last "
+            "matching pattern wins, and a file's own '# schema: path' first line wins "
+            "over the table."),
     Setting("tokens.encoding", "o200k_base", _encoding, "tiktoken encoding for token counts."),
     Setting("tokens.budget", None, _opt_positive_int, "Token budget for all files together."),
     Setting("tokens.per-file-budget", None, _opt_positive_int, "Token budget for any one file."),
@@ -156,6 +178,29 @@ class Config:
         except ValueError:
             return False
         return rules.match(rel.as_posix())
+
+    @cached_property
+    def _schema_rules(self) -> list[tuple[ExcludeRules, str]]:
+        return [(ExcludeRules([pattern]), schema)
+                for pattern, schema in self.values["schemas"].items()]
+
+    def schema_for(self, path: str | os.PathLike[str]) -> Path | None:
+        """The schema ``[tool.toon.schemas]`` maps ``path`` to (the last matching
+        pattern wins), absolute; None when no pattern matches, or ``path`` is
+        outside the config file's folder."""
+        rules = self._schema_rules
+        if not rules:
+            return None
+        root = os.path.abspath(self.root)
+        try:
+            rel = Path(os.path.abspath(path)).relative_to(root).as_posix()
+        except ValueError:
+            return None
+        found = None
+        for patterns, schema in rules:
+            if patterns.match(rel):
+                found = schema
+        return None if found is None else Path(root, os.path.expanduser(found))
 
     def cache_dir(self) -> Path:
         value = self.values["cache-dir"]

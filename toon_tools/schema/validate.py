@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -71,24 +71,29 @@ class Schema:
     :meth:`problems` (a value) or :meth:`violations` (a located decode)."""
 
     def __init__(self, schema: Mapping[str, Any] | bool, validator: Validator,
-                 name: str | None) -> None:
+                 name: str | None, files: tuple[Path, ...] = ()) -> None:
         self.schema = schema
         self.name = name  # the schema file, for messages; None for an in-memory schema
+        #: The other files its ``$ref`` reached (a change to one changes this schema).
+        self.files = files
         self._validator = validator
 
     # ---------------------------------------------------------------- loading
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Schema:
+    def load(cls, path: str | os.PathLike[str], *,
+             read: Callable[[Path], bytes] | None = None) -> Schema:
         """The schema in ``path``: TOON if its name ends in ``.toon``, else JSON.
-        ``$ref`` to other files resolve relative to it. SchemaError otherwise."""
+        ``$ref`` to other files resolve relative to it. SchemaError otherwise.
+        ``read`` reads a file's bytes (the standalone hook reads the git index)."""
         path = Path(path)
-        contents = _read_document(path, str(path))
-        return cls.from_dict(contents, base=path, _name=str(path))
+        contents = _read_document(path, str(path), read)
+        return cls.from_dict(contents, base=path, _name=str(path), _read=read)
 
     @classmethod
     def from_dict(cls, schema: Mapping[str, Any] | bool, *, base: Path | None = None,
-                  _name: str | None = None) -> Schema:
+                  _name: str | None = None,
+                  _read: Callable[[Path], bytes] | None = None) -> Schema:
         """A schema given as data (an object, or a boolean schema). ``base`` is the
         file it stands for, or a folder: relative ``$ref`` to other files resolve
         from there (without it they are an error). SchemaError if it is invalid."""
@@ -119,12 +124,10 @@ class Schema:
             raise SchemaError(f"not a valid schema: at {where}: {worst.message}",
                               path=name) from None
         folder = None if base is None else (base if base.is_dir() else base.parent)
-        retriever = _Retriever(folder, schema, validator_cls)
-        registry = retriever.registry()
-        validator = validator_cls(schema, registry=registry)
-        made = cls(schema, validator, name)
+        retriever = _Retriever(folder, schema, validator_cls, _read)
         retriever.check_refs(schema, name)
-        return made
+        validator = validator_cls(schema, registry=retriever.registry())
+        return cls(schema, validator, name, tuple(retriever.files))
 
     # ------------------------------------------------------------- validating
 
@@ -160,9 +163,10 @@ class Schema:
     def violations(self, located: Located) -> list[Violation]:
         """Every problem of ``located.value``, each at its position in the text:
         the offending value (a primitive's token, a container from its key), or
-        the enclosing object for a missing required key."""
-        return [Violation.at(located, p.pointer, p.message, p.rule)
-                for p in self.problems(located.value)]
+        the enclosing object for a missing required key. In document order."""
+        found = [Violation.at(located, p.pointer, p.message, p.rule)
+                 for p in self.problems(located.value)]
+        return sorted(found, key=lambda v: (v.line, v.column))
 
 
 @lru_cache(maxsize=64)
@@ -231,10 +235,10 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def _read_document(path: Path, name: str) -> Any:
+def _read_document(path: Path, name: str, read: Callable[[Path], bytes] | None = None) -> Any:
     """A schema file's data: TOON for ``*.toon``, JSON otherwise."""
     try:
-        data = path.read_bytes()
+        data = read(path) if read is not None else path.read_bytes()
     except IsADirectoryError:
         raise SchemaError("is a directory, not a schema file", path=name) from None
     except OSError as e:
@@ -262,8 +266,11 @@ class _Retriever:
     fetched from the network. Each file is read once."""
 
     def __init__(self, folder: Path | None, root: Mapping[str, Any] | bool,
-                 validator_cls: type[Validator]) -> None:
+                 validator_cls: type[Validator],
+                 read: Callable[[Path], bytes] | None = None) -> None:
         self.folder = folder
+        self.read = read
+        self.files: list[Path] = []  # the local files retrieved
         root_id = root.get("$id") if isinstance(root, Mapping) else None
         self.root_id = root_id if isinstance(root_id, str) else ""
         self.validator_cls = validator_cls
@@ -305,10 +312,11 @@ class _Retriever:
                 "the network")
             raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
         try:
-            contents = _read_document(path, str(path))
+            contents = _read_document(path, str(path), self.read)
         except SchemaError as e:
             self.failures[uri] = e
             raise NoSuchResource(ref=uri) from None  # type: ignore[call-arg]
+        self.files.append(path)
         spec = _specification(self.validator_cls)
         resource = Resource.from_contents(contents, default_specification=spec)
         self._cache[uri] = resource

@@ -1,63 +1,195 @@
-"""``toon check FILES...``: validate TOON files strictly, reporting every bad one."""
+"""``toon check [--schema SCHEMA] FILES...``: validate TOON files strictly, and
+against their JSON Schema, reporting every bad one.
+
+Which schema applies to a file (toon_tools.schema.mapping): ``--schema``, else
+the file's ``# schema: path`` first line, else ``[tool.toon.schemas]``. A
+``.json`` file named on the command line is taken for a schema: the TOON files
+that use it are checked (that is how a changed schema re-checks its users on
+the pre-commit framework's route).
+"""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 import click
 
+from .._diagnostics import Diagnostic, format_option
 from .._files import file_options, find_files
-from .._output import ERROR, FINDINGS, OK, describe, diagnostic, error, warning
+from .._output import ERROR, FINDINGS, OK, describe, error, warning
+
+if TYPE_CHECKING:
+    from ...codec import ToonDecodeError
+    from ...config import Config
 
 
-def check_file(path: str, indent_size: int = 2) -> tuple[int, str]:
-    """(status, report) for one file; status is OK, FINDINGS or ERROR."""
+@dataclass
+class FileResult:
+    """What checking one file gave: its status (OK, FINDINGS or ERROR), its
+    findings, the text report (diagnostics with carets), and the one-line error
+    that kept it from being checked (``schema_error``: the schema's fault)."""
+
+    status: int
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    report: str = ""
+    error: str = ""
+    schema_error: bool = False
+
+
+def decode_diagnostic(path: str, e: ToonDecodeError) -> Diagnostic:
+    """A strict decode error as a finding; an array cut short of its declared
+    ``[N]`` (spec §14.1) says how many are declared, found and missing."""
+    declared: int | None = getattr(e, "declared", None)
+    found: int | None = getattr(e, "found", None)
+    message, code, extra = e.msg, "decode", {}
+    if declared is not None:
+        code = "count"
+        extra = {"declared": declared, "found": found}
+        if found is not None and found < declared:
+            missing = declared - found
+            message += f" ({missing} missing: the file may be cut short)"
+    return Diagnostic(path, e.line, e.column, e.line, e.column + 1, message, code, extra=extra)
+
+
+def check_file(item: tuple[str, str | None], indent_size: int = 2,
+               cfg: Config | None = None) -> FileResult:
+    """Check one file: ``item`` is (path, the --schema given or None). Without
+    --schema, ``cfg`` decides the file's schema (first line, then the table)."""
     from ...codec import ToonDecodeError, decode
 
+    path, forced = item
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as e:
-        return ERROR, describe(e, path)
+        return FileResult(ERROR, error=describe(e, path))
+    schema_path: str | None = forced
+    if schema_path is None and cfg is not None:
+        from ...schema.mapping import schema_of
+
+        found = schema_of(path, data, cfg)
+        schema_path = None if found is None else os.path.relpath(found)
     try:
-        decode(data, indent_size=indent_size)
+        if schema_path is None:
+            decode(data, indent_size=indent_size)
+            return FileResult(OK)
+        from ...schema.validate import SchemaError, load_shared
+
+        try:
+            schema = load_shared(schema_path)
+        except SchemaError as e:
+            return FileResult(ERROR, error=describe(e, schema_path), schema_error=True)
+        try:
+            violations = schema.check_text(data, indent_size=indent_size)
+        except SchemaError as e:  # a $ref found broken only when used
+            return FileResult(ERROR, error=describe(e, schema_path), schema_error=True)
     except ToonDecodeError as e:
+        found_diag = decode_diagnostic(path, e)
         source = data.decode("utf-8", errors="replace")
-        return FINDINGS, diagnostic(path, e.line, e.column, e.msg, source)
-    return OK, ""
+        return FileResult(FINDINGS, [found_diag], found_diag.text(source))
+    if not violations:
+        return FileResult(OK)
+    source = data.decode("utf-8", errors="replace")
+    diagnostics = [Diagnostic(path, v.line, v.column, v.end_line, v.end_column, v.message,
+                              "schema", rule=v.rule, extra={"pointer": v.pointer})
+                   for v in violations]
+    return FileResult(FINDINGS, diagnostics, "\n".join(d.text(source) for d in diagnostics))
+
+
+def _with_schema_users(paths: list[str], cfg: Config, quiet: bool) -> list[str]:
+    """``paths`` with each named ``.json`` file (a schema) replaced by the TOON
+    files under the project folder whose schema it is or reaches by ``$ref``."""
+    schemas = [p for p in paths if p.endswith(".json")]
+    if not schemas:
+        return paths
+    from ...files import walk_folder
+    from ...schema.mapping import read_head, users
+
+    toon = [p for p in paths if not p.endswith(".json")]
+    candidates = [os.path.relpath(p) for p in walk_folder(str(cfg.root))
+                  if p.endswith(".toon") and not cfg.excluded(p)]
+    found = users(schemas, ((p, read_head(p)) for p in candidates), cfg)
+    seen = {os.path.normpath(os.path.abspath(p)) for p in toon}
+    for p in found:
+        key = os.path.normpath(os.path.abspath(p))
+        if key not in seen:
+            seen.add(key)
+            toon.append(p)
+    if not found and not quiet:
+        for p in schemas:
+            warning(f"{p}: no TOON file uses this schema; nothing to check for it")
+    return toon
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, metavar="FILES...")
+@click.option("--schema", "-s", "schema", metavar="SCHEMA",
+              type=click.Path(dir_okay=False, path_type=str),
+              help="Validate every file against this JSON Schema (a .json or .toon file; "
+                   "draft 2020-12 unless its $schema says draft 7). Without it, a file's "
+                   "'# schema: path' first line or [tool.toon.schemas] names its schema.")
 @click.option("--indent-size", "-i", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Spaces per indentation level the files must use.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the problems.")
+@format_option
 @file_options
-def check(files: tuple[str, ...], indent_size: int, quiet: bool, force_exclude: bool) -> int:
+def check(files: tuple[str, ...], schema: str | None, indent_size: int, quiet: bool,
+          output_format: str, force_exclude: bool) -> int:
     """Validate TOON files (strict mode, spec v4.0).
 
     Folders are searched for *.toon files. Every file is checked even when an
-    earlier one is bad; problems print as path:line:col: message.
+    earlier one is bad; problems print as path:line:col: message. With a schema
+    (--schema, a '# schema: path' first line, or [tool.toon.schemas]) each
+    violation prints as path:line:col: message [schema path]. A .json file
+    given as FILE is taken for a schema: the TOON files that use it are checked.
+    Exit 1 on any problem; 2 on an unreadable file or an unusable schema.
     """
     from functools import partial
 
+    from ...config import load_config
     from ...parallel import CHECK, map_in_order
+    from .._diagnostics import FORMATS
 
     paths, volume = find_files(files, force_exclude)
+    cfg = load_config()
+    if schema is not None:
+        from ...schema.validate import load_shared
+
+        load_shared(schema)  # SchemaError: exit 2 before any file is read
+        paths = [p for p in paths if not p.endswith(".json")]
+    else:
+        paths = _with_schema_users(paths, cfg, quiet)
+    printer = FORMATS[output_format]
     worst = OK
     bad = 0
-    work = partial(check_file, indent_size=indent_size)
-    for status, report in map_in_order(work, paths, CHECK, total_bytes=volume):
-        if status == ERROR:
-            error(report)
-        elif status == FINDINGS:
-            click.echo(report)
+    collected: list[Diagnostic] = []
+    schema_errors: set[str] = set()
+    work = partial(check_file, indent_size=indent_size, cfg=None if schema is not None else cfg)
+    for result in map_in_order(work, [(p, schema) for p in paths], CHECK, total_bytes=volume):
+        if result.status == ERROR:
+            if not result.schema_error or result.error not in schema_errors:
+                error(result.error)  # an unusable schema is told once, not per file
+                if result.schema_error:
+                    schema_errors.add(result.error)
+        elif result.status == FINDINGS:
             bad += 1
-        worst = max(worst, status)
+            if printer is None:
+                click.echo(result.report)
+            else:
+                collected.extend(result.diagnostics)
+        worst = max(worst, result.status)
+    if printer is not None:
+        printer(collected)
     checked = len(paths)
     if not paths:
         warning("no .toon files to check")
     elif not quiet:
+        plural = "s" * (checked != 1)
         if bad:
-            click.echo(f"Found problems in {bad} of {checked} file{'s' * (checked != 1)}.", err=True)
+            click.echo(f"Found problems in {bad} of {checked} file{plural}.", err=True)
         elif worst == OK:
-            click.echo(f"All good: {checked} file{'s' * (checked != 1)} checked.", err=True)
+            click.echo(f"All good: {checked} file{plural} checked.", err=True)
     return worst
+

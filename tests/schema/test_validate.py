@@ -1,0 +1,138 @@
+"""schema/validate.py: loading (JSON, TOON, sibling $ref, offline), drafts, and
+problems placed at the offending value in the TOON text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from toon_tools.codec import ToonDecodeError, decode_located
+from toon_tools.schema.validate import Schema, SchemaError
+
+USER = {
+    "type": "object",
+    "required": ["name", "email"],
+    "properties": {
+        "name": {"type": "string"},
+        "age": {"type": "integer", "minimum": 0},
+        "address": {"$ref": "common/address.json"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "rows": {"type": "array", "items": {"type": "object",
+                                            "properties": {"n": {"type": "integer"}}}},
+    },
+}
+
+
+def write(path: Path, data: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def user_schema(tmp_path: Path) -> Path:
+    write(tmp_path / "common" / "address.json",
+          {"type": "object", "properties": {"zip": {"$ref": "zip.json"}}})
+    write(tmp_path / "common" / "zip.json", {"type": "string", "pattern": "^[0-9]{5}$"})
+    return write(tmp_path / "user.json", USER)
+
+
+def test_each_violation_is_at_its_value_in_document_order(user_schema: Path) -> None:
+    text = ("name: 5\nemail: a@b\nage: -1\naddress:\n  zip: abc\ntags[3]: a,7,c\n"
+            "rows[2]{n}:\n  1\n  x\n")
+    found = Schema.load(user_schema).check_text(text)
+    assert [(v.line, v.column, v.end_column, v.pointer) for v in found] == [
+        (1, 7, 8, "/name"), (3, 6, 8, "/age"), (5, 8, 11, "/address/zip"),
+        (6, 12, 13, "/tags/1"), (9, 3, 4, "/rows/1/n")]  # a tabular cell, not its row
+    assert found[1].rule == "properties/age/minimum"
+    assert found[1].message == "-1 is less than the minimum of 0"
+    # The sibling file's sibling was reached through two $refs.
+    assert "pattern" in found[2].rule
+
+
+def test_missing_required_key_is_at_its_object_and_names_the_key(user_schema: Path) -> None:
+    text = "name: Ada\naddress:\n  zip: \"12345\"\n"
+    nested = {"type": "object", "properties": {"address": {"type": "object",
+                                                            "required": ["zip", "city"]}}}
+    (found,) = Schema.load(user_schema).check_text(text)
+    assert (found.pointer, found.line, found.column) == ("/email", 1, 1)
+    assert found.message == "'email' is a required property" and found.rule == "required"
+    (city,) = Schema.from_dict(nested).check_text(text)
+    assert (city.pointer, city.line, city.column) == ("/address/city", 2, 1)
+
+
+def test_any_of_reports_the_leaf_when_one_alternative_stands_out() -> None:
+    schema = Schema.from_dict({"type": "array", "items": {"anyOf": [
+        {"type": "object", "required": ["kind"],
+         "properties": {"kind": {"const": "a"}, "size": {"type": "integer"}}},
+        {"type": "string"}]}})
+    located = decode_located("[2]:\n  - kind: a\n    size: big\n  - ok\n")
+    (v,) = schema.violations(located)
+    assert v.pointer == "/0/size" and (v.line, v.column) == (3, 11)
+    assert "is not of type 'integer'" in v.message
+
+
+def test_toon_schema_file_and_draft7(tmp_path: Path) -> None:
+    schema = write(tmp_path / "s.toon",
+                   '"$schema": "http://json-schema.org/draft-07/schema#"\ntype: object\n'
+                   "properties:\n  n:\n    type: integer\n"
+                   '  items:\n    items[1]:\n      - type: string\n')
+    loaded = Schema.load(schema)
+    # Draft 7: items as an array means tuple validation (2020-12 would refuse it).
+    assert [v.pointer for v in loaded.check_text("n: x\nitems[2]: 1,2\n")] == ["/n", "/items/0"]
+    with pytest.raises(SchemaError):
+        Schema.from_dict({"items": [{"type": "string"}]})  # 2020-12 is the default
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    ("{not json", "not a valid JSON schema"),
+    ('{"type": "integr"}', "not a valid schema: at /type"),
+    ('{"$ref": "missing.json"}', "missing.json"),
+    ('{"$ref": "#/$defs/nothing"}', "cannot resolve $ref"),
+    ('{"$ref": "https://example.com/s.json"}', "does not fetch schemas"),
+    ('{"$schema": "https://example.com/my-draft"}', "unknown '$schema'"),
+    ("[1, 2]", "must be an object or a boolean"),
+])
+def test_unusable_schemas_are_schema_errors_naming_the_file(tmp_path: Path, content: str,
+                                                            fragment: str) -> None:
+    path = write(tmp_path / "s.json", content)
+    with pytest.raises(SchemaError) as info:
+        Schema.load(path)
+    assert fragment in info.value.message
+    assert info.value.path == str(path) and info.value.exit_code == 2
+
+
+def test_unreadable_schema_and_broken_sibling(tmp_path: Path) -> None:
+    with pytest.raises(SchemaError, match="No such file"):
+        Schema.load(tmp_path / "none.json")
+    write(tmp_path / "bad.toon", "a[2]: 1\n")
+    write(tmp_path / "s.json", {"$ref": "bad.toon"})
+    with pytest.raises(SchemaError) as info:
+        Schema.load(tmp_path / "s.json")
+    # Placed in the sibling that is broken, and says how it was reached.
+    assert info.value.path == str(tmp_path / "bad.toon") and info.value.line == 1
+    assert "reached by $ref 'bad.toon'" in info.value.message
+
+
+def test_ref_under_the_root_id_is_a_sibling_file(tmp_path: Path) -> None:
+    write(tmp_path / "address.json", {"type": "object", "required": ["zip"]})
+    write(tmp_path / "user.json", {"$id": "https://example.com/schemas/user.json",
+                                   "properties": {"address": {"$ref": "address.json"}}})
+    schema = Schema.load(tmp_path / "user.json")
+    assert schema.files == (tmp_path / "address.json",)
+    assert [p.pointer for p in schema.problems({"address": {}})] == ["/address/zip"]
+
+
+def test_format_is_an_annotation_and_decode_errors_pass_through() -> None:
+    schema = Schema.from_dict({"properties": {"mail": {"type": "string", "format": "email"}}})
+    assert schema.check_text("mail: not-an-email\n") == []
+    with pytest.raises(ToonDecodeError):
+        schema.check_text("a[2]: 1\n")
+
+
+def test_a_long_container_is_not_quoted_in_the_message() -> None:
+    schema = Schema.from_dict({"properties": {"a": {"type": "string"}}})
+    (p,) = schema.problems({"a": {"k" + str(i): i for i in range(20)}})
+    assert p.message == "an object is not of type 'string'"
