@@ -262,3 +262,59 @@ def test_hook_script_is_shipped_as_package_data() -> None:
     with open(root / "pyproject.toml", "rb") as fh:
         data = tomllib.load(fh)["tool"]["setuptools"]["package-data"]["toon_tools"]
     assert "hooks/pre-commit.sh" in data or "hooks/*.sh" in data
+
+
+# ------------------------------------------------------------------ schemas
+
+LOOSE = '{"type": "object"}'
+TIGHT = '{"type": "object", "properties": {"id": {"type": "integer", "minimum": 1}}}'
+
+
+def _schema_repo(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text('[tool.toon.schemas]\n"data/*.toon" = "schemas/s.json"\n')
+    (repo / "schemas").mkdir()
+    (repo / "schemas" / "s.json").write_text(LOOSE)
+    (repo / "data").mkdir()
+    (repo / "data" / "a.toon").write_text("id: 0\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "schemas")
+
+
+def test_a_staged_file_is_checked_against_its_schema(git_repo: Path) -> None:
+    _schema_repo(git_repo)
+    (git_repo / "schemas" / "s.json").write_text(TIGHT)
+    git(git_repo, "commit", "-qam", "tight")
+    (git_repo / "data" / "b.toon").write_text("id: 0\n")
+    (git_repo / "free.toon").write_text("id: 0\n")  # no pattern matches it
+    git(git_repo, "add", ".")
+    report = run(git_repo)
+    (problem,) = report.problems
+    err = problem.error
+    assert (err.path, err.line, err.column, err.exit_code) == ("data/b.toon", 1, 5, 1)
+    assert err.message == "0 is less than the minimum of 1 [properties/id/minimum]"
+    assert report.staged_twins == []  # nothing written while a file is bad
+
+
+def test_a_staged_schema_rechecks_the_files_that_use_it_as_staged(git_repo: Path) -> None:
+    _schema_repo(git_repo)
+    (git_repo / "other.toon").write_text("# schema: schemas/s.json\nid: -5\n")
+    git(git_repo, "add", ".")
+    git(git_repo, "commit", "-qm", "other")
+    (git_repo / "schemas" / "s.json").write_text(TIGHT)
+    git(git_repo, "add", "schemas/s.json")
+    (git_repo / "schemas" / "s.json").write_text(LOOSE)  # unstaged: not what is committed
+    report = run(git_repo)
+    assert sorted((p.error.path, p.error.line) for p in report.problems) == [
+        ("data/a.toon", 1), ("other.toon", 2)]
+    assert report.exit_code == 1
+
+
+def test_an_unusable_staged_schema_is_exit_2_once(git_repo: Path) -> None:
+    _schema_repo(git_repo)
+    (git_repo / "data" / "b.toon").write_text("id: 1\n")
+    (git_repo / "schemas" / "s.json").write_text('{"type": 12}')
+    git(git_repo, "add", ".")
+    report = run(git_repo)
+    (problem,) = report.problems
+    assert problem.error.path == "schemas/s.json" and problem.error.exit_code == 2
+    assert "not a valid schema" in problem.error.message

@@ -514,3 +514,32 @@ def test_budget_figures_agree_on_both_routes(framework: Path, tmp_path: Path) ->
     assert code == 1
     standalone_lines = [line for line in out.splitlines() if line.startswith("over budget:")]
     assert framework_lines and framework_lines == standalone_lines
+
+
+# ------------------------------------------------------------ schemas, both routes
+
+
+def test_schemas_mean_the_same_on_both_routes(framework: Path) -> None:
+    """One real repository: [tool.toon.schemas] and a staged schema change give
+    the same verdict through the pre-commit framework and the standalone hook."""
+    repo = framework
+    (repo / "pyproject.toml").write_text(
+        '[tool.toon.schemas]\n"data/*.toon" = "schemas/user.json"\n')
+    (repo / "schemas").mkdir()
+    (repo / "schemas" / "user.json").write_text('{"type": "object"}')
+    (repo / "data").mkdir()
+    (repo / "data" / "a.toon").write_text("id: 0\n")
+    run(repo, "git", "add", "-A")
+    code, out = commit(repo)
+    if code != 0:  # the twin hook created data/a.md: stage it and commit again
+        run(repo, "git", "add", "-A")
+        code, out = commit(repo)
+    assert code == 0, out
+    (repo / "schemas" / "user.json").write_text(
+        '{"type": "object", "properties": {"id": {"type": "integer", "minimum": 1}}}')
+    run(repo, "git", "add", "schemas/user.json")
+    expected = "data/a.toon:1:5: 0 is less than the minimum of 1 [properties/id/minimum]"
+    code, out = commit(repo)
+    assert code != 0 and expected in out, out
+    standalone = run(repo, "toon", "hooks", "run", check=False)
+    assert standalone.returncode == 1 and expected in standalone.stdout, standalone.stdout

@@ -110,6 +110,8 @@ def run(start: Path, *, only_twins: bool = False) -> HookReport:
     report = HookReport()
     staged = _Staged.read(root, cfg, present)
     worktree_twins = _verdicts(staged, report)
+    if not only_twins:
+        _schema_verdicts(staged, cfg, present, report)
     if report.problems:
         return report  # nothing written, nothing staged
     stage = {} if only_twins else _format(staged, report)
@@ -211,6 +213,100 @@ def _verdicts(staged: _Staged, report: HookReport) -> dict[str, bytes | None]:
         if found is not None:
             report.problems.append(Problem(found))
     return worktree_twins
+
+
+class _IndexReader:
+    """Bytes of files as this commit holds them: the index for a tracked file, the
+    work tree otherwise (as the framework route sees them, with unstaged changes
+    stashed). What schemas and their ``$ref`` siblings are read from."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[str, bytes] = {}
+
+    def many(self, rels: list[str]) -> dict[str, bytes]:
+        from .git import index_blobs
+
+        wanted = [r for r in rels if r not in self._cache]
+        self._cache.update(index_blobs(self.root, wanted, missing_ok=True))
+        for r in wanted:
+            if r not in self._cache:
+                data = _read(self.root / r)
+                if data is not None:
+                    self._cache[r] = data
+        return {r: self._cache[r] for r in rels if r in self._cache}
+
+    def __call__(self, path: Path) -> bytes:
+        rel = _rel(Path(os.path.abspath(path)), self.root)
+        if rel is None:
+            return path.read_bytes()
+        found = self.many([rel]).get(rel)
+        if found is None:
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return found
+
+
+def _schema_verdicts(staged: _Staged, cfg: Config, present: list[str],
+                     report: HookReport) -> None:
+    """Validate the staged sources against their schemas ('# schema:' first line,
+    else [tool.toon.schemas]), and, when a staged file is a schema or a file one
+    reaches by $ref, every file that uses it (as ``toon check`` does when the
+    framework names that file). Schemas are read as the commit holds them."""
+    from ..codec import ToonDecodeError
+    from ..schema.mapping import schema_of, users
+    from ..schema.validate import Schema, SchemaError
+    from .git import known_files
+
+    root = staged.root
+    read = _IndexReader(root)
+    contents = {p: staged.blobs[p] for p in staged.sources}
+    known = [p for p in known_files(root, "*.toon")
+             if p not in contents and not cfg.excluded(root / p)]
+    if known and present:
+        heads = read.many(known)
+        brought = users([root / p for p in present],
+                        [(str(root / p), heads[p]) for p in known if p in heads], cfg, read=read)
+        rels = [r for r in (_rel(Path(b), root) for b in brought) if r is not None]
+        contents.update(read.many(rels))
+    loaded: dict[Path, Schema | None] = {}
+    for p, data in contents.items():
+        schema_path = schema_of(str(root / p), data, cfg)
+        if schema_path is None:
+            continue
+        if schema_path not in loaded:
+            try:
+                loaded[schema_path] = Schema.load(schema_path, read=read)
+            except SchemaError as e:
+                loaded[schema_path] = None
+                report.problems.append(Problem(_relative_error(e, root)))
+        schema = loaded[schema_path]
+        if schema is None:
+            continue
+        source = data.decode("utf-8", "replace")
+        try:
+            violations = schema.check_text(data)
+        except ToonDecodeError as e:
+            if p not in staged.sources:  # a staged one is reported by _verdicts
+                report.problems.append(Problem(
+                    Finding(e.msg, path=p, line=e.line, column=e.column), source))
+            continue
+        except SchemaError as e:
+            report.problems.append(Problem(_relative_error(e, root)))
+            loaded[schema_path] = None
+            continue
+        for v in violations:
+            report.problems.append(Problem(
+                Finding(f"{v.message} [{v.rule}]", path=p, line=v.line, column=v.column),
+                source))
+
+
+def _relative_error(e: ToolError, root: Path) -> ToolError:
+    """``e`` naming its file relative to the repository, as git names it."""
+    if e.path is not None:
+        rel = _rel(Path(os.path.abspath(e.path)), root)
+        if rel is not None:
+            e.path = rel
+    return e
 
 
 def _format(staged: _Staged, report: HookReport) -> dict[str, bytes]:

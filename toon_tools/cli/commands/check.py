@@ -98,19 +98,21 @@ def check_file(item: tuple[str, str | None], indent_size: int = 2,
     return FileResult(FINDINGS, diagnostics, "\n".join(d.text(source) for d in diagnostics))
 
 
-def _with_schema_users(paths: list[str], cfg: Config, quiet: bool) -> list[str]:
-    """``paths`` with each named ``.json`` file (a schema) replaced by the TOON
-    files under the project folder whose schema it is or reaches by ``$ref``."""
-    schemas = [p for p in paths if p.endswith(".json")]
-    if not schemas:
-        return paths
+def _with_schema_users(paths: list[str], named: list[str], cfg: Config,
+                       quiet: bool) -> list[str]:
+    """``paths`` (the TOON files to check) and, for each file ``named`` on the
+    command line that is a schema or a file a schema reaches by ``$ref``, the
+    TOON files under the project folder that use it. ``.json`` files are taken
+    for schemas only: they leave the list."""
+    toon = [p for p in paths if not p.endswith(".json")]
+    if not named:
+        return toon
     from ...files import walk_folder
     from ...schema.mapping import read_head, users
 
-    toon = [p for p in paths if not p.endswith(".json")]
     candidates = [os.path.relpath(p) for p in walk_folder(str(cfg.root))
                   if p.endswith(".toon") and not cfg.excluded(p)]
-    found = users(schemas, ((p, read_head(p)) for p in candidates), cfg)
+    found = users(named, ((p, read_head(p)) for p in candidates), cfg)
     seen = {os.path.normpath(os.path.abspath(p)) for p in toon}
     for p in found:
         key = os.path.normpath(os.path.abspath(p))
@@ -118,8 +120,9 @@ def _with_schema_users(paths: list[str], cfg: Config, quiet: bool) -> list[str]:
             seen.add(key)
             toon.append(p)
     if not found and not quiet:
-        for p in schemas:
-            warning(f"{p}: no TOON file uses this schema; nothing to check for it")
+        for p in named:
+            if p.endswith(".json"):
+                warning(f"{p}: no TOON file uses it as a schema; nothing to check for it")
     return toon
 
 
@@ -160,7 +163,9 @@ def check(files: tuple[str, ...], schema: str | None, indent_size: int, quiet: b
         load_shared(schema)  # SchemaError: exit 2 before any file is read
         paths = [p for p in paths if not p.endswith(".json")]
     else:
-        paths = _with_schema_users(paths, cfg, quiet)
+        # Files named one by one (the hooks name every staged file) may be schemas.
+        named = [p for p in paths if p in files and os.path.isfile(p)]
+        paths = _with_schema_users(paths, named, cfg, quiet)
     printer = FORMATS[output_format]
     worst = OK
     bad = 0

@@ -1,0 +1,146 @@
+"""`toon check` with JSON Schemas: --schema, [tool.toon.schemas], '# schema:'
+first lines, schema files as arguments, --format json, and arrays cut short."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import run_toon
+
+SCHEMA = {"type": "object", "required": ["id", "name"],
+          "properties": {"id": {"type": "integer", "minimum": 1}, "name": {"type": "string"},
+                         "tags": {"type": "array", "items": {"type": "string"}}}}
+GOOD = "id: 1\nname: Ada\n"
+BAD = "id: 0\nname: Ada\ntags[2]: x,5\n"
+
+
+def write(path: Path, data: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return path
+
+
+def reported(out: str) -> set[str]:
+    """The files named by diagnostics (not their quoted lines)."""
+    return {line.split(":")[0] for line in out.splitlines() if line and not line[0].isspace()}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write(tmp_path / "schemas" / "user.json", SCHEMA)
+    write(tmp_path / "good.toon", GOOD)
+    write(tmp_path / "bad.toon", BAD)
+    return tmp_path
+
+
+def test_violations_print_at_the_value_with_the_schema_path_and_exit_1(project: Path) -> None:
+    r = run_toon("check", "--schema", "schemas/user.json", "good.toon", "bad.toon", cwd=project)
+    assert r.code == 1
+    assert r.out == ("bad.toon:1:5: 0 is less than the minimum of 1 [properties/id/minimum]\n"
+                     "  id: 0\n      ^\n"
+                     "bad.toon:3:12: 5 is not of type 'string' [properties/tags/items/type]\n"
+                     "  tags[2]: x,5\n             ^\n")
+    assert "Found problems in 1 of 2 files." in r.err
+    ok = run_toon("check", "-s", "schemas/user.json", "good.toon", cwd=project)
+    assert ok.code == 0 and ok.out == ""
+
+
+def test_missing_key_is_at_the_object(project: Path) -> None:
+    write(project / "partial.toon", "id: 3\n")
+    r = run_toon("check", "--schema", "schemas/user.json", "partial.toon", cwd=project)
+    assert r.code == 1
+    assert r.out.startswith("partial.toon:1:1: 'name' is a required property [required]\n")
+
+
+def test_json_format_is_one_document_and_exit_codes_do_not_change(project: Path) -> None:
+    write(project / "cut.toon", "rows[4]{a}:\n  1\n  2\n")
+    r = run_toon("check", "--format", "json", "-s", "schemas/user.json", "bad.toon", "good.toon",
+                 cwd=project)
+    assert r.code == 1
+    found = json.loads(r.out)
+    assert found[0] == {"path": "bad.toon", "line": 1, "column": 5, "end_line": 1,
+                        "end_column": 6, "severity": "error", "code": "schema",
+                        "message": "0 is less than the minimum of 1",
+                        "rule": "properties/id/minimum", "pointer": "/id"}
+    assert [d["pointer"] for d in found] == ["/id", "/tags/1"]
+    ok = run_toon("check", "--format", "json", "good.toon", cwd=project)
+    assert ok.code == 0 and json.loads(ok.out) == []
+    cut = run_toon("check", "--format", "json", "cut.toon", cwd=project)
+    (d,) = json.loads(cut.out)
+    assert cut.code == 1
+    assert (d["code"], d["declared"], d["found"], d["line"]) == ("count", 4, 2, 1)
+
+
+def test_an_array_cut_short_says_declared_found_and_missing(tmp_path: Path) -> None:
+    write(tmp_path / "cut.toon", "rows[100]{a,b}:\n  1,2\n  3,4\n")
+    r = run_toon("check", "cut.toon", cwd=tmp_path)
+    assert r.code == 1
+    assert "expected 100 rows, found 2 (98 missing: the file may be cut short)" in r.out
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    (None, "No such file or directory"),
+    ('{"type": 5}', "not a valid schema"),
+    ("{oops", "not a valid JSON schema"),
+])
+def test_unusable_schema_exits_2_before_any_file(project: Path, content: str | None,
+                                                 fragment: str) -> None:
+    if content is not None:
+        write(project / "broken.json", content)
+    r = run_toon("check", "--schema", "broken.json", "bad.toon", cwd=project)
+    assert r.code == 2 and r.out == ""
+    assert r.err.startswith("toon: error: broken.json") and fragment in r.err
+    assert len(r.err.strip().splitlines()) == 1
+
+
+def test_the_table_the_first_line_and_the_option_in_that_order(project: Path) -> None:
+    write(project / "pyproject.toml",
+          '[tool.toon.schemas]\n"data/**/*.toon" = "schemas/user.json"\n')
+    write(project / "schemas" / "loose.json", {"type": "object"})
+    write(project / "data" / "a.toon", BAD)
+    write(project / "data" / "b.toon", "# schema: ../schemas/loose.json\n" + BAD)
+    r = run_toon("check", "data", cwd=project)
+    assert r.code == 1
+    assert reported(r.out) == {"data/a.toon"}
+    forced = run_toon("check", "--schema", "schemas/loose.json", "data", cwd=project)
+    assert forced.code == 0, forced.out
+    outside = run_toon("check", "bad.toon", cwd=project)  # matched by no pattern
+    assert outside.code == 0
+
+
+def test_a_schema_file_argument_checks_the_files_that_use_it(project: Path) -> None:
+    write(project / ".toon.toml", '[schemas]\n"users/*.toon" = "schemas/user.json"\n')
+    write(project / "schemas" / "user.json",
+          {**SCHEMA, "properties": {**SCHEMA["properties"], "id": {"$ref": "id.json"}}})
+    write(project / "schemas" / "id.json", {"type": "integer", "minimum": 1})
+    write(project / "users" / "u.toon", BAD)
+    write(project / "other" / "v.toon", "# schema: ../schemas/user.json\n" + BAD)
+    write(project / "package.json", {"name": "x"})
+    # Naming the schema's $ref'd sibling is enough: both users come in.
+    r = run_toon("check", "--quiet", "schemas/id.json", "package.json", cwd=project)
+    assert r.code == 1
+    assert reported(r.out) == {
+        "users/u.toon", "other/v.toon"}
+    # A .json nothing uses is no TOON file: nothing to check, not an error.
+    none = run_toon("check", "--quiet", "package.json", cwd=project)
+    assert none.code == 0 and none.out == ""
+
+
+def test_a_bad_mapped_schema_is_told_once_and_the_rest_go_on(project: Path) -> None:
+    write(project / ".toon.toml", '[schemas]\n"u*.toon" = "schemas/missing.json"\n')
+    for name in ("u1.toon", "u2.toon"):
+        write(project / name, GOOD)
+    write(project / "zbroken.toon", "a[2]: 1\n")
+    r = run_toon("check", ".", cwd=project)
+    assert r.code == 2
+    assert r.err.count("missing.json") == 1
+    assert "zbroken.toon:1:1:" in r.out
+
+
+def test_bad_table_is_a_configuration_error(project: Path) -> None:
+    write(project / ".toon.toml", '[schemas]\n"*.toon" = 5\n')
+    r = run_toon("check", "good.toon", cwd=project)
+    assert r.code == 2 and "schemas" in r.err
