@@ -34,6 +34,7 @@ What the schema says, and the rules behind it:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -50,6 +51,7 @@ MAX_DEPTH: Final = 64
 
 _TYPE_OF: Final = {type(None): "null", bool: "boolean", int: "integer", float: "number",
                    str: "string", dict: "object", list: "array"}
+_SCALARS: Final = frozenset({type(None), bool, int, float})
 
 
 def json_type(value: Any) -> str:
@@ -62,6 +64,24 @@ def json_type(value: Any) -> str:
                 return candidate
         raise TypeError(f"not a JSON value: {type(value).__name__}")
     return name
+
+
+def _columns(objects: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Each key's values across ``objects``, keys in first-seen order. Objects
+    with the same keys in the same order (every row of a table) go a column at
+    a time."""
+    first = list(objects[0])
+    if all(list(obj) == first for obj in objects):
+        return {key: [obj[key] for obj in objects] for key in first}
+    columns: dict[str, list[Any]] = {}
+    for obj in objects:
+        for key, item in obj.items():
+            column = columns.get(key)
+            if column is None:
+                columns[key] = [item]
+            else:
+                column.append(item)
+    return columns
 
 
 class Shape:
@@ -86,33 +106,76 @@ class Shape:
 
     def add(self, value: Any, depth: int = 0) -> None:
         """Count one more instance at this place."""
-        self.count += 1
+        self.add_all([value], depth)
+
+    def add_all(self, values: list[Any], depth: int = 0) -> None:
+        """Count each of ``values`` at this place, as :meth:`add` one by one would.
+
+        A column at a time: the values of one key across every object (a
+        tabular array's column, §9.3) go down to that key's shape together, so
+        the cost is a pass per place and per value, not a call per value."""
+        self.count += len(values)
         if depth >= MAX_DEPTH:
             self.deep = True
             return
-        kind = json_type(value)
-        self.types.add(kind)
-        if kind == "string":
-            self.string_count += 1
-            if self.strings is not None:
-                if len(value) > FREE_TEXT or "\n" in value or "\r" in value:
-                    self.strings = None
+        classes = set(map(type, values))
+        if classes == {str}:  # a column of text, the commonest case: no loop here
+            texts: list[str] = values
+            objects: list[dict[str, Any]] = []
+            arrays: list[list[Any]] = []
+        elif classes <= _SCALARS:  # numbers, booleans, nulls: their types are all
+            self.types.update(_TYPE_OF[cls] for cls in classes)
+            return
+        else:
+            texts, objects, arrays = [], [], []
+            for value in values:
+                cls = type(value)
+                if cls is str:
+                    texts.append(value)
+                elif cls is dict:
+                    objects.append(value)
+                elif cls is list:
+                    arrays.append(value)
                 else:
-                    self.strings[value] = self.strings.get(value, 0) + 1
-                    if len(self.strings) > ENUM_MAX:
-                        self.strings = None
-        elif kind == "object":
-            self.objects += 1
-            for key, item in value.items():
+                    kind = _TYPE_OF.get(cls) or json_type(value)
+                    if kind == "string":  # a str subclass
+                        texts.append(str(value))
+                    elif kind == "object":
+                        objects.append(dict(value))
+                    elif kind == "array":
+                        arrays.append(list(value))
+                    else:
+                        self.types.add(kind)
+        if texts:
+            self._add_texts(texts)
+        if objects:
+            self.types.add("object")
+            self.objects += len(objects)
+            columns = _columns(objects)
+            for key, column in columns.items():
                 child = self.properties.get(key)
                 if child is None:
                     child = self.properties[key] = Shape()
-                child.add(item, depth + 1)
-        elif kind == "array":
+                child.add_all(column, depth + 1)
+        if arrays:
+            self.types.add("array")
             if self.items is None:
                 self.items = Shape()
-            for item in value:
-                self.items.add(item, depth + 1)
+            self.items.add_all([item for array in arrays for item in array], depth + 1)
+
+    def _add_texts(self, texts: list[str]) -> None:
+        self.types.add("string")
+        self.string_count += len(texts)
+        if self.strings is None:
+            return
+        seen = Counter(texts)
+        if len(seen) > ENUM_MAX or any(len(t) > FREE_TEXT or "\n" in t or "\r" in t for t in seen):
+            self.strings = None
+            return
+        for text, n in seen.items():
+            self.strings[text] = self.strings.get(text, 0) + n
+        if len(self.strings) > ENUM_MAX:
+            self.strings = None
 
     def merge(self, other: Shape) -> None:
         """Fold in what ``other`` saw: the same as having added its values after
@@ -144,7 +207,7 @@ class Shape:
 
     def enum(self) -> list[str | None] | None:
         """The closed set of values this place holds, if it looks like one."""
-        if (self.strings is None or "string" not in self.types
+        if (not self.strings or "string" not in self.types
                 or not self.types <= {"string", "null"}
                 or self.string_count < ENUM_REPEAT * len(self.strings)):
             return None

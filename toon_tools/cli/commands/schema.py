@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .._files import find_files
-from .._output import ERROR, OK, describe, error, fail, os_error_message, warning
+from .._output import ERROR, OK, describe, error, fail, os_error_message
 
 if TYPE_CHECKING:
     from ...schema.infer import Shape
@@ -137,11 +137,7 @@ def skeleton(schema_file: str) -> int:
     if contents is False:
         fail(f"{schema_file}: the schema is 'false': no value satisfies it, so there is "
              "no skeleton")
-    text = render_skeleton({} if contents is True else contents)
-    if text:
-        click.echo(text)
-    else:
-        warning("the schema says nothing about the shape of its values")
+    click.echo(render_skeleton({} if contents is True else contents))
     return OK
 
 
