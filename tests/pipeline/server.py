@@ -27,8 +27,10 @@ class FakeLLM:
     "hang", "malformed" (not JSON), "invalid" (not TOON), "length" (cut off, with
     finish_reason "length"), and replies a user would accept: "fenced" (a fenced
     block with text around it), "json" (a JSON object), "commas" (a list as one
-    comma-separated text), "miscount" (a list header one too many); then
-    normal replies."""
+    comma-separated text), "miscount" (a list header one too many), "contract"
+    (``contract_fault`` applied: a reply that decodes but breaks its contract);
+    then normal replies. With ``contract`` set (a JSON Schema), normal replies are
+    values of that schema (``OutputShape.example``) in every structured mode."""
 
     def __init__(self, latency: float = 0.0, items: int = 5, http10: bool = False) -> None:
         self.latency = latency
@@ -38,6 +40,8 @@ class FakeLLM:
         self.completion_tokens = 7
         self.http10 = http10
         self.faults: list[str] = []
+        self.contract: dict[str, Any] | None = None
+        self.contract_fault: Any = None  # value -> a value that breaks the contract
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -59,6 +63,11 @@ class FakeLLM:
         skeleton its prompt ends with; plain text when it declares none."""
         digest = hashlib.sha256(json.dumps(body["messages"]).encode()).hexdigest()[:6]
         schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+        if self.contract is not None and (schema or "Reply with only" in
+                                          body["messages"][-1]["content"]):
+            from toon_tools.pipeline.shape import OutputShape
+
+            return OutputShape.from_schema(self.contract).example(digest, self.items)
         if schema:
             fields = [(name, p["type"] == "array", p.get("maxItems"))
                       for name, p in schema["properties"].items()]
@@ -84,6 +93,9 @@ class FakeLLM:
             return value, "stop"
         text = json.dumps(value) if body.get("response_format") else encode(value)
         first_list = next((k for k, v in value.items() if isinstance(v, list)), None)
+        if fault == "contract" and self.contract_fault is not None:
+            bad = self.contract_fault(value)
+            return (json.dumps(bad) if body.get("response_format") else encode(bad)), "stop"
         if fault == "invalid":
             return "parts: \"not valid toon", "stop"
         if fault == "length":

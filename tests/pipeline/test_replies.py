@@ -107,30 +107,31 @@ REJECTED: list[tuple[str, str, OutputShape, str, int | None, int | None]] = [
     ("an empty reply", "  \n", ANY, "empty reply: expected the fields title, tags", None, None),
     ("an empty fenced block", "Here:\n```\n```", ANY,
      "empty reply: expected the fields title, tags", None, None),
-    ("a missing field", "title: Dune", ANY, "no field 'tags'", None, None),
+    ("a missing field, at the object that lacks it", "title: Dune", ANY, "no field 'tags'",
+     1, 1),
     ("a field named in another case", "Title: Dune\ntags[1]: a", ANY,
-     "no field 'title' (found 'Title')", None, None),
+     "no field 'title' (found 'Title')", 1, 1),
     ("a missing field in JSON", '{"tags": ["a"]}', ANY, "no field 'title'", None, None),
     ("a fixed count not met", "title: Dune\ntags[2]: sand,worm", THREE,
      "tags: expected 3 items, got 2", 2, 1),
     ("a fixed count not met by a comma-separated text", "title: Dune\ntags: sand, worm",
-     THREE, "tags: expected 3 items, got 2", 2, 1),
+     THREE, "tags: expected 3 items, got 2", 2, 7),
     ("a fixed count not met in JSON", '{"title": "Dune", "tags": ["a"]}', THREE,
      "tags: expected 3 items, got 1", None, None),
     ("an empty list", "title: Dune\ntags: []", ANY, "tags: expected 1 or more items, got 0",
-     2, 1),
-    ("null for a text", "title: null\ntags[1]: a", ANY, "title: expected a text, got null",
-     1, 1),
+     2, 7),
+    ("null for a text, at the value", "title: null\ntags[1]: a", ANY,
+     "title: expected a text, got null", 1, 8),
     ("an object for a text", "title:\n  a: 1\ntags[1]: a", ANY,
      "title: expected a text, got an object", 1, 1),
     ("a list for a text", "title[1]: a\ntags[1]: b", ANY,
      "title: expected a text, got a list", 1, 1),
-    ("an object in a list", "title: Dune\ntags[1]{a}:\n  1", ANY,
-     "tags: item 1 is an object, expected a text", 2, 1),
-    ("null in a list", "title: Dune\ntags[2]: a,null", ANY,
-     "tags: item 2 is null, expected a text", 2, 1),
+    ("an object in a list, at its row", "title: Dune\ntags[1]{a}:\n  1", ANY,
+     "tags/0: expected a text, got an object", 3, 3),
+    ("null in a list, at the item", "title: Dune\ntags[2]: a,null", ANY,
+     "tags/1: expected a text, got null", 2, 12),
     ("null for a list", "title: Dune\ntags: null", ANY,
-     "tags: expected a list of texts, got null", 2, 1),
+     "tags: expected a list, got null", 2, 7),
     ("a root list", "[2]: a,b", ANY, "expected the fields title, tags, got a list", None, None),
     ("an unterminated string", 'title: "Dune\ntags[1]: a', ANY, "unterminated string", 1, 8),
     ("a duplicate key", "title: a\ntitle: b\ntags[1]: a", ANY, "duplicate key 'title'", 2, 1),
@@ -146,13 +147,16 @@ REJECTED: list[tuple[str, str, OutputShape, str, int | None, int | None]] = [
     ("an error after a correction on the same line keeps the reply's columns",
      'title: Dune\ntags[1000]: a,b,"c', ANY, "unterminated string", 2, 17),
     ("the skeleton copied back", "title: <text>\ntags[1]: a", ANY,
-     "title: the placeholder <text> was not replaced", 1, 1),
+     "title: the placeholder <text> was not replaced", 1, 8),
     ("a placeholder copied into a list", 'title: Dune\ntags[2]: a,"<text>"', ANY,
-     "tags: the placeholder <text> was not replaced", 2, 1),
+     "tags/1: the placeholder <text> was not replaced", 2, 12),
     ("a placeholder in a comma-separated text", "title: Dune\ntags: a, <text>", ANY,
-     "tags: the placeholder <text> was not replaced", 2, 1),
+     "tags/1: the placeholder <text> was not replaced", 2, 7),
     ("the JSON skeleton filled with placeholders", '{"title": "<text>", "tags": ["x"]}', ANY,
      "title: the placeholder <text> was not replaced", None, None),
+    ("every failing field is told, the first at its position",
+     "title: null\ntags[2]: a,null", ANY,
+     "title: expected a text, got null (and 1 more)", 1, 8),
 ]
 
 
@@ -171,7 +175,8 @@ def test_a_rejection_is_a_finding_told_to_the_model_with_its_position() -> None:
         read_reply("title: Dune\ntags[2]: sand,worm", THREE)
     assert isinstance(e.value, Finding)
     assert e.value.text == "title: Dune\ntags[2]: sand,worm"
-    assert e.value.for_model() == "2:1: tags: expected 3 items, got 2"
+    assert e.value.for_model() == "tags: expected 3 items, got 2"
+    assert (e.value.line, e.value.column) == (2, 1)
     with pytest.raises(RejectedReply) as e:
         read_reply("title: Dune", THREE)
     assert e.value.for_model() == "no field 'tags'"

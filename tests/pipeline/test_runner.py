@@ -526,3 +526,106 @@ def test_plan_says_what_would_run_and_why(tmp_path: Path) -> None:
     edited = run_toon("pipeline", "plan", str(f), "--input", "topic=tides", "--run-dir", run_dir,
                       env=env).out
     assert edited.count("cached: nothing") == 2 and "runs: the step itself changed" in edited
+
+
+# ---------------------------------------------------------------- contracts (issue 13, item 5)
+
+SCENES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["title", "mood", "scenes"],
+    "properties": {
+        "title": {"type": "string", "description": "The book's title"},
+        "mood": {"enum": ["dark", "light"]},
+        "year": {"type": "integer"},
+        "scenes": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["title", "pov"],
+            "properties": {"title": {"type": "string", "description": "A short title"},
+                           "pov": {"type": "string"}}}},
+    },
+}
+CONTRACT = """\
+name: scenes
+inputs[1]: topic
+steps[1]:
+  - id: plan
+    prompt: "Plan a novel about {{ inputs.topic }}"
+    max_reasks: 1
+    output:
+      schema: scene.json
+"""
+
+
+def _contract_run(tmp_path: Path, server: FakeLLM, mode: str = "off") -> tuple[Runner, Any]:
+    (tmp_path / "scene.json").write_text(json.dumps(SCENES_SCHEMA))
+    server.contract = SCENES_SCHEMA
+    text = CONTRACT.replace("name: scenes", f"name: scenes\nstructured: {mode}")
+    return _run(tmp_path, server, text=text)
+
+
+def _break_two_fields(value: dict[str, Any]) -> dict[str, Any]:
+    scenes = [dict(s) for s in value["scenes"]]
+    scenes[3]["title"] = None
+    del scenes[4]["pov"]
+    return {**value, "mood": "grey", "scenes": scenes}
+
+
+@pytest.mark.parametrize("mode", ["off", "json-schema", "toon-grammar"])
+def test_a_schema_contract_drives_the_request_and_the_reask_quotes_only_failing_fields(
+        tmp_path: Path, server: FakeLLM, mode: str) -> None:
+    server.faults, server.contract_fault = ["contract"], _break_two_fields
+    _, state = _contract_run(tmp_path, server, mode)
+    assert state.status == "done", state.error
+    first, reask = (r["body"] for r in server.requests)
+    asked = first["messages"][-1]["content"]
+    if mode == "json-schema":
+        schema = first["response_format"]["json_schema"]["schema"]
+        assert schema["additionalProperties"] is False
+        assert schema["required"] == ["title", "mood", "year", "scenes"]
+        assert schema["properties"]["year"]["type"] == ["integer", "null"]
+    else:
+        # The skeleton: descriptions as comments, the enum's choices, a tabular header.
+        assert "# The book's title\ntitle: <text>\nmood: dark|light\n" in asked
+        assert "# title: A short title\nscenes[N]{title,pov}:\n  <text>,<text>\n" in asked
+    if mode == "toon-grammar":
+        assert 'f1 ::= "mood: " ( "\\"dark\\"" | "\\"light\\"" )' in first["grammar"]
+    said = reask["messages"][-1]["content"]
+    assert said.startswith("Plan a novel about tides\n\nYour last reply was rejected: \n"
+                           "mood: expected one of dark, light, got grey\n"
+                           "scenes/3/title: expected a text, got null\n"
+                           "scenes/4: no field 'pov'\n")
+    assert "title (" not in said  # never the rejected reply itself
+    artifact = (tmp_path / "run" / "plan.toon").read_text()
+    assert artifact.startswith("title: ") and "scenes[5]{title,pov}:" in artifact
+    rejected = [e for e in _events(tmp_path) if e["event"] == "rejected"]
+    assert len(rejected) == 1 and rejected[0]["error"].startswith("mood: expected one of")
+
+
+def test_json_schema_warns_once_of_what_the_strict_schema_leaves_out(
+        tmp_path: Path, server: FakeLLM) -> None:
+    SCENES_SCHEMA["properties"]["title"]["maxLength"] = 80
+    try:
+        _, state = _contract_run(tmp_path, server, "json-schema")
+    finally:
+        del SCENES_SCHEMA["properties"]["title"]["maxLength"]
+    assert state.status == "done", state.error
+    warnings = [e["message"] for e in _events(tmp_path) if e["event"] == "warning"]
+    assert warnings == ["json-schema: the strict schema sent leaves out /properties/title: "
+                        "maxLength; replies are still checked against them"]
+
+
+def test_a_contract_the_grammar_cannot_express_is_refused_before_any_call(
+        tmp_path: Path, server: FakeLLM) -> None:
+    nested = {"type": "object", "properties": {"grid": {"type": "array", "items": {
+        "type": "array", "items": {"type": "integer"}}}}}
+    (tmp_path / "scene.json").write_text(json.dumps(nested))
+    text = CONTRACT.replace("name: scenes", "name: scenes\nstructured: toon-grammar")
+    with pytest.raises(PipelineError) as e:
+        load_pipeline(_pipeline(tmp_path, text))
+    assert e.value.message == ("step 'plan': grid: toon-grammar cannot express a list of lists "
+                               "(use structured: json-schema or off for this step, or simplify "
+                               "its contract)")
+    assert (e.value.line, e.value.column) == (8, 5)  # its output
+    p = load_pipeline(_pipeline(tmp_path, CONTRACT))
+    with pytest.raises(PipelineError, match="--structured toon-grammar: step 'plan': grid: "):
+        p.use_structured("toon-grammar")
+    assert server.requests == []

@@ -9,6 +9,7 @@ and the tests can ask whether a given string is admitted (``fullmatch``)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -363,3 +364,77 @@ def test_the_json_skeleton_shows_bare_placeholders_a_schema_cannot_copy() -> Non
     assert shape.json_skeleton() == (
         "Reply with only this JSON object, each <text> a JSON string:\n"
         '{"title": <text>, "tags": [<text>, <text>, <text>], "more": [<text>, <text>, ...]}')
+
+
+# ---------------------------------------------------------------- contracts as JSON Schema
+
+SCENES = OutputShape.from_schema({
+    "type": "object",
+    "required": ["title", "scenes"],
+    "properties": {
+        "title": {"type": "string", "maxLength": 12, "description": "The title"},
+        "mood": {"enum": ["dark", "light"]},
+        "year": {"type": "integer"},
+        "score": {"type": "number"},
+        "done": {"type": "boolean"},
+        "author": {"type": "object", "properties": {"name": {"type": "string"}}},
+        "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 3},
+        "scenes": {"type": "array", "maxItems": 4, "items": {"type": "object", "properties": {
+            "title": {"type": "string"}, "pages": {"type": "integer"}}}},
+    },
+})
+_SCENES_OK = ('title: "Dune"\nmood: "dark"\nyear: -12\nscore: 2.5\ndone: true\n'
+              'author:\n  name: "Frank"\ntags[2]: "a","b"\n'
+              'scenes[2]{title,pages}:\n  "Arrival",3\n  "Desert",10')
+
+
+def test_a_schema_grammar_admits_the_contracts_toon() -> None:
+    grammar = SCENES.gbnf()
+    assert admits(grammar, _SCENES_OK)
+    assert decode(_SCENES_OK)["scenes"] == [{"title": "Arrival", "pages": 3},
+                                           {"title": "Desert", "pages": 10}]
+    for wrong, right in [('"dark"', '"grey"'), ("-12", "1.5"), ("2.5", "2.50"),
+                         ('"Dune"', '"' + "x" * 13 + '"'), ('tags[2]: "a","b"', 'tags[1]: "a"'),
+                         ("scenes[2]", "scenes[3]"), ('  "Desert",10', '  "Desert","10"'),
+                         ("true", "yes"), ("  name", "name")]:
+        assert not admits(grammar, _SCENES_OK.replace(wrong, right, 1)), right
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_every_string_a_schema_grammar_admits_meets_the_contract(data: st.DataObject) -> None:
+    from toon_tools.schema.validate import Schema
+
+    text = data.draw(st.from_regex(gbnf_to_regex(SCENES.gbnf()), fullmatch=True,
+                                   alphabet=st.characters(codec="utf-8")))
+    assert Schema.from_dict(SCENES.schema).problems(decode(text)) == []
+    read_reply(text, SCENES)
+
+
+def test_llama_cpp_parses_a_schema_grammar(llama_vocab: tuple[Any, Any]) -> None:
+    assert parses(llama_vocab, SCENES.gbnf())
+
+
+def test_the_strict_schema_closes_every_object_and_says_what_it_drops() -> None:
+    strict = SCENES.json_schema()
+    assert strict["required"] == list(SCENES.schema["properties"])
+    assert strict["additionalProperties"] is False
+    assert strict["properties"]["year"]["type"] == ["integer", "null"]
+    assert strict["properties"]["mood"] == {"anyOf": [{"enum": ["dark", "light"]},
+                                                      {"type": "null"}]}
+    assert strict["properties"]["scenes"]["items"]["additionalProperties"] is False
+    assert SCENES.strict_losses() == ["/properties/title: maxLength"]
+
+
+def test_an_optional_field_sent_as_null_reads_as_absent() -> None:
+    accepted = read_reply(json.dumps({"title": "Dune", "mood": None, "year": None,
+                                      "scenes": []}), SCENES)
+    assert accepted.value == {"title": "Dune", "scenes": []}
+
+
+def test_the_example_meets_the_contract() -> None:
+    from toon_tools.schema.validate import Schema
+
+    value = SCENES.example("t1")
+    assert Schema.from_dict(SCENES.schema).problems(value) == []
+    assert value["tags"] == ["tags 1 (t1)", "tags 2 (t1)", "tags 3 (t1)"]

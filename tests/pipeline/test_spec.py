@@ -44,8 +44,9 @@ BAD_FILES = [
     (STEP + "    provider: openai\n", "5:5: step 's': unknown key 'provider' ('provider' is set "
                                      "for the whole pipeline, at the top level)"),
     (STEP + "    output: text\n", "5:13: step 's': 'output': expected an object, got \"text\""),
-    (STEP + "    output:\n      schema: x\n",
-     "5:5: step 's': 'output': unknown key 'schema' (output has only 'required')"),
+    (STEP + "    output:\n      schemas: x\n",
+     "5:5: step 's': 'output': unknown key 'schemas' (output has 'schema', 'model' or "
+     "'required')"),
     (STEP + "    output:\n      required: text\n", "5:5: step 's': 'output': expected an array of "
      "field names (name[] or name[N] for a list), got the string \"text\" (an array of one is "
      "written required[1]: text)"),
@@ -282,3 +283,80 @@ def test_only_a_positioned_pipeline_error_escapes(steps: list[dict[str, object]]
         if e.line is not None:
             assert e.column is not None and 1 <= e.line <= len(lines)
             assert 1 <= e.column <= len(lines[e.line - 1]) + 1
+
+
+# ---------------------------------------------------------------- contracts (issue 13, item 5)
+
+def _contract_file(tmp_path: Path, output: str, mode: str = "off") -> Path:
+    f = tmp_path / "p.toon"
+    f.write_text(f"structured: {mode}\nsteps[1]:\n  - id: a\n    prompt: hi\n    output:\n"
+                 f"{output}")
+    return f
+
+
+def test_output_schema_is_a_file_beside_the_pipeline_json_or_toon(tmp_path: Path) -> None:
+    from toon_tools.pipeline.spec import load_pipeline
+
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "s.toon").write_text(
+        "type: object\nproperties:\n  title:\n    type: string\n    description: A title\n")
+    p = load_pipeline(_contract_file(tmp_path, "      schema: schemas/s.toon\n"))
+    shape = p.steps["a"].shape
+    assert shape is not None and shape.schema["properties"]["title"]["type"] == "string"
+    assert "# A title\ntitle: <text>" in shape.skeleton()
+
+
+def test_output_schema_inline(tmp_path: Path) -> None:
+    from toon_tools.pipeline.spec import load_pipeline
+
+    p = load_pipeline(_contract_file(
+        tmp_path, "      schema:\n        type: object\n        properties:\n"
+        "          n:\n            type: integer\n"))
+    shape = p.steps["a"].shape
+    assert shape is not None and shape.fields[0].name == "n"
+
+
+@pytest.mark.parametrize(("output", "message", "line", "column"), [
+    ("      schema: missing.json\n", "step 'a': output 'schema': ", 6, 15),
+    ("      schema:\n        type: array\n",
+     "step 'a': output 'schema': the schema must describe an object with 'properties'", 6, 7),
+    ("      schema:\n        type: nope\n", "step 'a': output 'schema': not a valid schema", 6, 7),
+    ("      schema: s.json\n      required[1]: x\n",
+     "step 'a': 'output': give one of 'schema', 'model' or 'required', not 'required' and "
+     "'schema'", 5, 5),
+    ("      model: nomodule_here:Scene\n",
+     "step 'a': output 'model': cannot import 'nomodule_here:Scene'", 6, 14),
+    ("      model: Scene\n", "step 'a': 'output': expected 'module:function'", 5, 5),
+])
+def test_bad_contracts_are_pipeline_errors_at_their_line(tmp_path: Path, output: str,
+                                                         message: str, line: int,
+                                                         column: int) -> None:
+    from toon_tools.pipeline.spec import PipelineError, load_pipeline
+
+    with pytest.raises(PipelineError) as e:
+        load_pipeline(_contract_file(tmp_path, output))
+    assert e.value.message.startswith(message), e.value.message
+    assert (e.value.line, e.value.column) == (line, column)
+
+
+def test_output_model_is_imported_from_the_pipeline_folder(tmp_path: Path) -> None:
+    from toon_tools.pipeline.replies import RejectedReply, read_reply
+    from toon_tools.pipeline.spec import load_pipeline
+
+    (tmp_path / "scenemodels.py").write_text(
+        "from typing import Literal\nfrom pydantic import BaseModel, Field\n"
+        "class Scene(BaseModel):\n"
+        "    title: str = Field(description='A short title')\n"
+        "    mood: Literal['dark', 'light'] = 'dark'\n"
+        "    pages: int\n")
+    p = load_pipeline(_contract_file(tmp_path, "      model: scenemodels:Scene\n"))
+    shape = p.steps["a"].shape
+    assert shape is not None and shape.model == "scenemodels:Scene"
+    assert "# A short title\ntitle: <text>\nmood: dark|light\npages: <integer>" in shape.skeleton()
+    # The model's defaults fill the artifact.
+    assert read_reply("title: Dune\npages: 3", shape).value == {
+        "title": "Dune", "mood": "dark", "pages": 3}
+    with pytest.raises(RejectedReply) as e:
+        read_reply("title: Dune\npages: many", shape)
+    assert e.value.for_model() == "pages: expected an integer, got a text"
+    assert (e.value.line, e.value.column) == (2, 8)

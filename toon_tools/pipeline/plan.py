@@ -27,10 +27,15 @@ COMPLETION_GUESS: Final = 256
 
 
 def fingerprint(pipeline: Pipeline, step: Step) -> str:
-    """What decides a step's result besides its inputs and upstream artifacts."""
+    """What decides a step's result besides its inputs and upstream artifacts. A
+    contract counts by its content (an edited schema file changes the step); the
+    ``required`` shorthand as it is written, as before contracts were schemas."""
+    shape = step.shape
+    contract: Any = step.required if shape is None or shape.shorthand \
+        else [shape.schema, shape.model]
     return hashlib.sha256(json.dumps(
         [step.prompt, step.system, step.model or pipeline.model, pipeline.params, step.params,
-         step.required, step.foreach, step.batch, step.python, step.samples,
+         contract, step.foreach, step.batch, step.python, step.samples,
          pipeline.structured_of(step)],
         sort_keys=True).encode()).hexdigest()[:16]
 

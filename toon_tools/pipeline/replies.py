@@ -26,12 +26,23 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..codec import DEFAULT_MAX_DEPTH, ToonDecodeError, decode, find_closing_quote, format_primitive
+from ..codec import (
+    DEFAULT_MAX_DEPTH,
+    Located,
+    ToonDecodeError,
+    decode,
+    decode_located,
+    find_closing_quote,
+    format_primitive,
+)
 from ..errors import Finding
-from .shape import PLACEHOLDER, FieldShape, OutputShape
+from ..schema.skeleton import fixed_count, resolve, schema_type
+from .shape import PLACEHOLDER, OutputShape
 
 #: A RejectedReply's message is shown to the model on a re-ask: one short line.
 MAX_MESSAGE: Final = 100
+#: Failing fields a re-ask quotes at most.
+MAX_QUOTED: Final = 5
 #: Miscounted headers corrected in one reply at most (each costs a decode).
 MAX_CORRECTIONS: Final = 16
 
@@ -63,9 +74,20 @@ class RejectedReply(Finding):
                  text: str | None = None) -> None:
         super().__init__(_one_line(message), line=line, column=column)
         self.text = text
+        #: Every failing field of a reply that broke its contract: ``(pointer,
+        #: "path: message")``, and each one's ``(line, column)`` in :attr:`text`.
+        self.problems: tuple[tuple[str, str], ...] = ()
+        self.positions: tuple[tuple[int | None, int | None], ...] = ()
 
     def for_model(self) -> str:
-        """``line:col: message``, or the message alone when no position is known."""
+        """What a re-ask tells the model. A reply that broke its contract: one line
+        per failing field, ``scenes/3/title: message`` (at most MAX_QUOTED, then
+        how many more); otherwise ``line:col: message``, or the message alone when
+        no position is known."""
+        if self.problems:
+            lines = [m for _, m in self.problems[:MAX_QUOTED]]
+            more = len(self.problems) - MAX_QUOTED
+            return "\n".join(lines + ([f"and {more} more"] if more > 0 else []))
         if self.line is None or self.column is None:
             return self.message
         return f"{self.line}:{self.column}: {self.message}"
@@ -85,13 +107,15 @@ def read_reply(content: str, shape: OutputShape, *, finish_reason: str | None = 
         raise RejectedReply(f"empty reply: expected the fields {_names(shape)}", text=text)
     warnings: list[str] = []
     value = _read_json(text) if text.startswith("{") else None
+    located: Located | None = None
     if value is None:
-        value = _read_toon(text, shape, warnings)
+        located = _read_toon(text, shape, warnings)
+        value = located.value
     if not isinstance(value, dict):
         if isinstance(value, list):
             raise RejectedReply(f"expected the fields {_names(shape)}, got a list", text=text)
         raise RejectedReply(f"no TOON reply: expected the fields {_names(shape)}", text=text)
-    return Accepted(_check(value, shape, text, warnings), tuple(warnings))
+    return Accepted(_check(value, shape, text, warnings, located), tuple(warnings))
 
 
 # ------------------------------------------------------------ rule 2: what to read
@@ -171,14 +195,16 @@ def _finite(token: str) -> float:
     return number
 
 
-def _read_toon(text: str, shape: OutputShape, warnings: list[str]) -> Any:
-    """Decode strictly; a header that miscounts what follows it is corrected (rule 4)."""
+def _read_toon(text: str, shape: OutputShape, warnings: list[str]) -> Located:
+    """Decode strictly, with every value's position; a header that miscounts what
+    follows it is corrected (rule 4), so positions are in the corrected text
+    (which differs only in those headers' digits)."""
     lines = text.split("\n")
     fixes: dict[tuple[int, int], tuple[str, int, str]] = {}  # (line, digits): label, N, unit
     try:
         for _ in range(2 * MAX_CORRECTIONS):  # "found more" takes two passes
             try:
-                value = decode("\n".join(lines))
+                value = decode_located("\n".join(lines))
                 break
             except ToonDecodeError as e:
                 fix = _miscount(e, lines)
@@ -274,80 +300,250 @@ def _mentions_a_field(text: str, shape: OutputShape) -> bool:
     return re.search(rf'^ *(?:- )?"?(?:{names})"?\s*[:\[]', text, re.MULTILINE) is not None
 
 
-# ------------------------------------------------------------ rule 5: the shape
+# ------------------------------------------------------------ rule 5: the contract
 
-def _check(value: dict[str, Any], shape: OutputShape, text: str,
-           warnings: list[str]) -> dict[str, Any]:
-    """The declared fields as texts and lists of texts, in declared order, then
-    the reply's other fields as they are."""
-    out: dict[str, Any] = {}
-    for f in shape.fields:
-        if f.name not in value:
-            near = [k for k in value if isinstance(k, str) and k.lower() == f.name.lower()]
-            hint = f" (found '{near[0]}')" if near else ""
-            raise RejectedReply(f"no field '{f.name}'{hint}", text=text)
-        got = value[f.name]
-        try:
-            out[f.name] = _list(f, got, warnings) if f.is_list else _text(got)
-        except ValueError as e:
-            line = _field_line(text, f.name)
-            raise RejectedReply(f"{f.name}: {e}", line=line, column=None if line is None else 1,
-                                text=text) from None
-    for key, v in value.items():
-        out.setdefault(key, v)
+def _check(value: dict[str, Any], shape: OutputShape, text: str, warnings: list[str],
+           located: Located | None) -> dict[str, Any]:
+    """The reply read against the contract: first leniently (a number or boolean
+    where a text is due is its TOON text; one comma-separated text where a list
+    of texts is due is split; an optional field given as ``null``, as strict
+    json-schema replies give it, is absent), then validated (jsonschema, through
+    :mod:`toon_tools.schema.validate`; a pydantic model through the model). Every
+    failing field is told, each at its own position in the TOON text."""
+    out = _conform(value, shape.schema, shape.schema, "", warnings, text, located)
     _storable(out, text)
-    return out
+    problems = _problems(shape, out)
+    if problems:
+        raise _contract_rejection(problems, out, text, located)
+    return _validated_model(shape, out) if shape.model else out
 
 
-def _text(value: Any) -> str:
+def _conform(value: Any, node: Any, root: dict[str, Any], pointer: str, warnings: list[str],
+             text: str, located: Located | None) -> Any:
+    node = resolve(node, root)
+    kind = schema_type(node)
     if isinstance(value, str):
         if value.strip() == PLACEHOLDER:  # the skeleton copied back is no answer
-            raise ValueError(f"the placeholder {PLACEHOLDER} was not replaced")
+            raise _at(f"{_path(pointer)}: the placeholder {PLACEHOLDER} was not replaced",
+                      pointer, text, located)
+        if kind == "array" and _is_texts(node, root):
+            items = [] if not value.strip() else [part.strip() for part in value.split(",")]
+            if len(items) > 1:
+                warnings.append(f"{_path(pointer)}: one text read as {len(items)} "
+                                "comma-separated items")
+            return [_conform(x, node.get("items"), root, f"{pointer}/{i}", warnings, text,
+                             located) for i, x in enumerate(items)]
         return value
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, (bool, int, float)) and kind == "string" and "enum" not in node:
         return format_primitive(value)
-    raise ValueError(f"expected a text, got {_kind(value)}")
+    if isinstance(value, dict) and kind == "object":
+        props = node.get("properties") if isinstance(node.get("properties"), dict) else {}
+        required = node.get("required") if isinstance(node.get("required"), list) else []
+        out: dict[str, Any] = {}
+        for key in [*props, *value]:
+            if key in out or key not in value:
+                continue
+            v = value[key]
+            if v is None and key in props and key not in required \
+                    and not _allows_null(props[key], root):
+                continue  # strict json-schema's way of leaving an optional field out
+            sub = props.get(key, {})
+            out[key] = _conform(v, sub, root, f"{pointer}/{_escape(key)}", warnings, text,
+                                located)
+        return out
+    if isinstance(value, list) and kind == "array":
+        return [_conform(x, node.get("items"), root, f"{pointer}/{i}", warnings, text, located)
+                for i, x in enumerate(value)]
+    return value
 
 
-def _list(f: FieldShape, value: Any, warnings: list[str]) -> list[str]:
-    if isinstance(value, str):
-        items = [] if not value.strip() else [_text(part.strip()) for part in value.split(",")]
-        if len(items) > 1:
-            warnings.append(f"{f.name}: one text read as {len(items)} comma-separated items")
-    elif isinstance(value, list):
-        items = []
-        for n, item in enumerate(value, 1):
-            if item is None or isinstance(item, (dict, list)):
-                raise ValueError(f"item {n} is {_kind(item)}, expected a text")
-            items.append(_text(item))
-    else:
-        raise ValueError(f"expected a list of texts, got {_kind(value)}")
-    if f.count is not None and len(items) != f.count:
-        raise ValueError(f"expected {f.count} {_plural('item', f.count)}, got {len(items)}")
-    if not items:
-        raise ValueError("expected 1 or more items, got 0")
-    return items
+def _is_texts(node: dict[str, Any], root: dict[str, Any]) -> bool:
+    items = resolve(node.get("items"), root)
+    return schema_type(items) == "string" and "enum" not in items
+
+
+def _allows_null(node: Any, root: dict[str, Any], depth: int = 0) -> bool:
+    """Whether ``null`` is a value the (unresolved) schema ``node`` takes."""
+    if not isinstance(node, dict) or depth > 8:
+        return True
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        target = _rule_node(root, ref[2:]) if ref.startswith("#/") else None
+        return _allows_null(target, root, depth + 1) if isinstance(target, dict) else False
+    kind = node.get("type")
+    if kind is not None:
+        return kind == "null" or (isinstance(kind, list) and "null" in kind)
+    for key in ("anyOf", "oneOf"):
+        alts = node.get(key)
+        if isinstance(alts, list):
+            return any(_allows_null(a, root, depth + 1) for a in alts)
+    if isinstance(node.get("enum"), list):
+        return None in node["enum"]
+    return "const" in node and node["const"] is None or not (
+        {"const", "properties", "items", "allOf"} & set(node))
+
+
+def _problems(shape: OutputShape, value: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(pointer, message)`` per failing field, through the one validator."""
+    from ..schema.validate import Schema
+
+    schema = _SCHEMAS.get(id(shape))
+    if schema is None or schema[0] is not shape:
+        schema = (shape, Schema.from_dict(shape.schema, base=shape.base))
+        _SCHEMAS[id(shape)] = schema
+    return [(p.pointer, _say(p.keyword, p.pointer, p.message, value, shape.schema, p.rule))
+            for p in schema[1].problems(value)]
+
+
+#: A loaded validator per contract (loading checks the schema: done once).
+_SCHEMAS: dict[int, tuple[OutputShape, Any]] = {}
+
+
+def _validated_model(shape: OutputShape, value: dict[str, Any]) -> dict[str, Any]:
+    """The artifact of a pydantic contract: the value the model validates, dumped
+    as JSON data (defaults filled in, values in the model's own form)."""
+    from .spec import import_model
+
+    assert shape.model is not None
+    adapter = import_model(shape.model, shape.base)[1]
+    try:
+        dumped = adapter.dump_python(adapter.validate_python(value), mode="json")
+    except Exception as e:  # pydantic.ValidationError: each error a field
+        errors = getattr(e, "errors", None)
+        if errors is None:
+            raise
+        problems = [("".join(f"/{_escape(str(p))}" for p in err.get("loc", ())),
+                     str(err.get("msg", "invalid")).rstrip("."))
+                    for err in errors()]
+        raise _contract_rejection(
+            [(p, f"{_path(p) + ': ' if p else ''}{m}") for p, m in problems], value, "",
+            None) from None
+    return dumped if isinstance(dumped, dict) else value
+
+
+def _say(keyword: str, pointer: str, message: str, value: Any, root: dict[str, Any],
+         rule: str) -> str:
+    """A problem as the model reads it: ``path: what was expected, what came``."""
+    got = _value_at(value, pointer)
+    node = _rule_node(root, rule)
+    if keyword == "required":
+        parent, _, key = pointer.rpartition("/")
+        key = _unescape(key)
+        found = _value_at(value, parent)
+        container = found[0] if found else None
+        near = [k for k in container if isinstance(k, str) and k.lower() == key.lower()] \
+            if isinstance(container, dict) else []
+        hint = f" (found '{near[0]}')" if near else ""
+        return f"{_path(parent) + ': ' if parent else ''}no field '{key}'{hint}"
+    where = _path(pointer)
+    prefix = f"{where}: " if where else ""
+    if keyword == "type" and node is not None:
+        kinds = node if isinstance(node, list) else [node]
+        expected = " or ".join(_KINDS.get(str(k), str(k)) for k in kinds)
+        return f"{prefix}expected {expected}, got {_kind(got[0]) if got else 'nothing'}"
+    if keyword in ("minItems", "maxItems") and got and isinstance(got[0], list):
+        parent_rule = rule.rpartition("/")[0]
+        parent = _rule_node(root, parent_rule)
+        n = len(got[0])
+        if isinstance(parent, dict) and fixed_count(parent) is not None:
+            count = fixed_count(parent)
+            return f"{prefix}expected {count} {_plural('item', count or 0)}, got {n}"
+        if keyword == "minItems" and isinstance(node, int):
+            return f"{prefix}expected {node} or more items, got {n}"
+        if isinstance(node, int):
+            return f"{prefix}expected at most {node} items, got {n}"
+    if keyword == "enum" and isinstance(node, list):
+        shown = ", ".join(format_primitive(v) if v is None or isinstance(v, (str, int, float))
+                          else "..." for v in node[:8])
+        return f"{prefix}expected one of {shown}, got {_shown(got[0]) if got else 'nothing'}"
+    return f"{prefix}{message}"
+
+
+_KINDS: Final = {"string": "a text", "integer": "an integer", "number": "a number",
+                 "boolean": "true or false", "array": "a list", "object": "an object",
+                 "null": "null"}
+
+
+def _rule_node(root: Any, rule: str) -> Any:
+    node = root
+    for part in rule.split("/") if rule else []:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _value_at(value: Any, pointer: str) -> list[Any]:
+    """``[the value at pointer]``, or ``[]`` when there is none."""
+    node = value
+    for part in pointer.split("/")[1:] if pointer else []:
+        part = _unescape(part)
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return []
+    return [node]
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (dict, list)) or value is None:
+        return _kind(value)
+    text = format_primitive(value)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _unescape(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def _path(pointer: str) -> str:
+    """A pointer as the model reads it: ``scenes/3/title``."""
+    return pointer[1:]
+
+
+def _at(message: str, pointer: str, text: str, located: Located | None) -> RejectedReply:
+    line, column = _position(pointer, located)
+    return RejectedReply(message, line=line, column=column, text=text)
+
+
+def _position(pointer: str, located: Located | None) -> tuple[int | None, int | None]:
+    if located is None:
+        return None, None
+    _, span = located.find(pointer)
+    return span.value.line, span.value.column
+
+
+def _contract_rejection(problems: list[tuple[str, str]], value: Any, text: str,
+                        located: Located | None) -> RejectedReply:
+    """One rejection that tells every failing field (the first is its message)."""
+    first = problems[0]
+    line, column = _position(first[0], located)
+    e = RejectedReply(first[1] + (f" (and {len(problems) - 1} more)" if len(problems) > 1
+                                  else ""), line=line, column=column, text=text or None)
+    e.problems = tuple((p, _one_line(m)) for p, m in problems)
+    e.positions = tuple(_position(p, located) for p, _ in problems)
+    return e
 
 
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
+    if isinstance(value, bool):
+        return "a boolean"
     if isinstance(value, dict):
         return "an object"
     if isinstance(value, list):
         return "a list"
     return "a number" if isinstance(value, (int, float)) else "a text"
-
-
-def _field_line(text: str, name: str) -> int | None:
-    """The line of a top-level field in TOON text (None for JSON)."""
-    if text.startswith("{"):
-        return None
-    pattern = re.compile(rf'(?:{re.escape(name)}|"{re.escape(name)}")\s*[:\[]')
-    for n, line in enumerate(text.split("\n"), 1):
-        if pattern.match(line):
-            return n
-    return None
 
 
 def _storable(value: Any, text: str) -> None:

@@ -361,6 +361,7 @@ class Runner:
             started = time.monotonic()
             stats.fingerprint = fingerprint(self.pipeline, step)
             self.event("step_start", step=step.id)
+            self._warn_strict(step)
             self.save_state()
             value = await self._compute(step, streamed, mine)
             self.artifacts[step.id] = value
@@ -495,9 +496,11 @@ class Runner:
         shared = len(step.prompt[:first.start()]) if first else len(prompt)
         tail = self._instruction(step, reask=error is not None)
         if error is not None:
-            if len(error) > REASK_ERROR_CHARS:
-                error = error[:REASK_ERROR_CHARS - 3] + "..."
-            tail = f"Your last reply was rejected: {error}\n{tail}".rstrip()
+            # One line per failing field (the reader caps how many), each cut short.
+            lines = [x if len(x) <= REASK_ERROR_CHARS else x[:REASK_ERROR_CHARS - 3] + "..."
+                     for x in error.split("\n")]
+            said = lines[0] if len(lines) == 1 else "\n" + "\n".join(lines)
+            tail = f"Your last reply was rejected: {said}\n{tail}".rstrip()
         if tail:
             prompt += "\n\n" + tail
         msgs.append({"role": "user", "content": prompt})
@@ -517,6 +520,19 @@ class Runner:
             # The first failure stops new calls at once, not when its siblings end.
             self.stop("failed", self._reason(step, e), step.id)
             raise
+
+    def _warn_strict(self, step: Step) -> None:
+        """Under json-schema, say once per step what the strict schema sent leaves
+        out of the contract (the reply is still checked against all of it)."""
+        shape = self._shape(step)
+        if shape is None or step.prompt is None or self._mode(step) != "json-schema":
+            return
+        lost = shape.strict_losses()
+        if lost:
+            more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+            self.event("warning", step=step.id, message="json-schema: the strict schema sent "
+                       f"leaves out {', '.join(lost[:5])}{more}; replies are still checked "
+                       "against them")
 
     def _mode(self, step: Step) -> str:
         return self.pipeline.structured_of(step)

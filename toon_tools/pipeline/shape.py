@@ -1,8 +1,10 @@
-"""The shape of a step's reply, from its output declaration, and everything built
-from it: the TOON skeleton a prompt ends with, OpenAI's JSON Schema
-``response_format`` and llama.cpp's GBNF grammar (issue 12, items 1 and 2).
+"""The contract of a step's reply and everything built from it: the TOON skeleton
+a prompt ends with, OpenAI's JSON Schema ``response_format`` and llama.cpp's GBNF
+grammar (issue 12, items 1 and 2; issue 13, item 5).
 
-A declaration (``output: required[...]``) lists fields, each one of:
+A contract is a JSON Schema whose root is an object: given as ``output.schema``
+(a file or inline), derived from a pydantic model (``output.model``), or from the
+shorthand ``output.required``, whose fields are each one of:
 
 - ``name``: one text;
 - ``name[]``: a list of texts, any count (1 or more);
@@ -10,15 +12,22 @@ A declaration (``output: required[...]``) lists fields, each one of:
 
 ``name`` is a TOON key that needs no quoting (§7.3) and no dot, so it reads the
 same in TOON, JSON and a template path. ``name[]`` is our notation only: TOON has
-no ``[]`` header (§6), so the skeleton never shows it to a model.
+no ``[]`` header (§6), so the skeleton never shows it to a model. The shorthand
+becomes a schema (:meth:`OutputShape.parse`), so every contract takes one path.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
+
+from ..codec import format_primitive
+from ..schema.skeleton import build_skeleton, fixed_count, resolve, schema_type
 
 _ENTRY: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(|[1-9][0-9]{0,3})\])?\Z")
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9_-]")
@@ -41,6 +50,7 @@ GRAMMAR_MAX_ITEM: Final = 300
 PLACEHOLDER: Final = "<text>"
 _EXPECTED: Final = "expected name, name[] or name[N] (N from 1 to 1000)"
 _QUOTING: Final = 'Double-quote texts holding , : or " (" as \\").'
+_OTHER_PLACEHOLDER: Final = re.compile(r"<(?!text>)[a-z-]+>|\|")
 
 
 @dataclass(frozen=True)
@@ -58,15 +68,34 @@ class FieldShape:
         return f"{self.name}[{'N' if self.count is None else self.count}]"
 
 
+class ContractError(ValueError):
+    """A contract that cannot be used as asked: ``field`` names where (a path like
+    ``scenes/0/beats``, "" for the root), the message says why."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class OutputShape:
-    """The fields a reply must hold, in declared order."""
+    """The contract a reply must meet: ``schema`` (JSON Schema, an object at the
+    root), ``fields`` its top-level properties in order (what the offline provider
+    and ``foreach`` read), and where it came from: ``model`` (``module:Class``)
+    for a pydantic model, ``base`` (the schema's file or folder) for sibling
+    ``$ref``."""
 
     fields: tuple[FieldShape, ...]
+    schema: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+    model: str | None = None
+    base: Path | None = None
+    #: True when built from ``output.required``: every field a text or list of texts.
+    shorthand: bool = False
 
     @classmethod
     def parse(cls, declared: Sequence[str]) -> OutputShape:
-        """Read a declaration; ValueError (one line) on a bad entry or a duplicate name."""
+        """Read the ``required`` shorthand; ValueError (one line) on a bad entry or
+        a duplicate name. The shape's schema says the same thing."""
         if not declared:
             raise ValueError("declare at least one field (name, name[] or name[N])")
         fields: list[FieldShape] = []
@@ -81,65 +110,83 @@ class OutputShape:
                 raise ValueError(f"output field '{name}' is declared twice")
             seen.add(name)
             fields.append(FieldShape(name, m.group(2) is not None, count))
-        return cls(tuple(fields))
+        properties: dict[str, Any] = {}
+        for f in fields:
+            if not f.is_list:
+                properties[f.name] = {"type": "string"}
+                continue
+            prop: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+            if f.count is None:
+                prop["minItems"] = 1
+            else:
+                prop["minItems"] = prop["maxItems"] = f.count
+            properties[f.name] = prop
+        schema = {"type": "object", "properties": properties, "required": [f.name for f in fields]}
+        return cls(tuple(fields), schema, shorthand=True)
+
+    @classmethod
+    def from_schema(cls, schema: Any, *, base: Path | None = None,
+                    model: str | None = None) -> OutputShape:
+        """A contract from a JSON Schema; ContractError unless its root describes an
+        object with properties (a reply is an object of named fields)."""
+        if not isinstance(schema, dict):
+            raise ContractError(f"a schema is an object, got {type(schema).__name__}")
+        root = resolve(schema, schema)
+        props = root.get("properties")
+        if schema_type(root) != "object" or not isinstance(props, dict) or not props:
+            raise ContractError("the schema must describe an object with 'properties' "
+                                "(a reply is an object of named fields)")
+        fields = []
+        for name, sub in props.items():
+            node = resolve(sub, schema)
+            is_list = schema_type(node) == "array"
+            fields.append(FieldShape(str(name), is_list, fixed_count(node) if is_list else None))
+        return cls(tuple(fields), schema, model=model, base=base)
 
     # ------------------------------------------------------------ the prompt
 
     def skeleton(self, *, quoting: bool = True) -> str:
-        """The text a prompt ends with: the TOON expected, one line per field,
-        and only the notes this shape needs (what N is, quoting per §7.2)."""
-        lines = ["Reply with only this TOON, each <text> replaced:"]
-        notes: list[str] = []
-        any_count = [f.name for f in self.fields if f.is_list and f.count is None]
-        for f in self.fields:
-            if not f.is_list:
-                lines.append(f"{f.name}: {PLACEHOLDER}")
-            elif f.count is not None and f.count <= _SPELLED_OUT:
-                lines.append(f"{f.header()}: " + ",".join([PLACEHOLDER] * f.count))
-            else:
-                lines.append(f"{f.header()}: {PLACEHOLDER},{PLACEHOLDER},...")
-                if f.count is not None:
-                    notes.append(f"Write exactly {f.count} texts in {f.name}.")
-        if len(any_count) == 1:
-            notes.insert(0, f"N is the number of {any_count[0]} written.")
-        elif any_count:
-            notes.insert(0, "Each N is the number of texts written after it.")
-        return "\n".join(lines + notes + ([_QUOTING] if quoting else []))
+        """The text a prompt ends with: the TOON expected, one line per field with
+        its description as ``#`` lines above it, and only the notes this shape
+        needs (what N is, exact counts, quoting per §7.2)."""
+        sk = build_skeleton(self.schema)
+        body = sk.text
+        others = _OTHER_PLACEHOLDER.search(re.sub(r"(?m)^ *#.*$", "", body))
+        head = ("Reply with only this TOON, each <text> replaced:" if others is None else
+                "Reply with only this TOON, each placeholder (<...> or a|b choice) replaced "
+                "by a value; # lines describe the field below them and may be left out:")
+        if others is None and "#" in body:
+            head = ("Reply with only this TOON, each <text> replaced; # lines describe the "
+                    "field below them and may be left out:")
+        texts = PLACEHOLDER in body
+        return "\n".join([head, body, *sk.notes] + ([_QUOTING] if quoting and texts else []))
 
     def json_skeleton(self) -> str:
         """What a json-schema request's prompt ends with (the schema itself goes in
         ``response_format``). The placeholders stand bare, not as JSON strings,
         so that a model held to the schema cannot copy them back as its answer."""
-        parts = []
-        for f in self.fields:
-            value = (f"[{', '.join([PLACEHOLDER] * (f.count or 2))}{'' if f.count else ', ...'}]"
-                     if f.is_list else PLACEHOLDER)
-            parts.append(f'"{f.name}": {value}')
-        return ("Reply with only this JSON object, each <text> a JSON string:\n{"
-                + ", ".join(parts) + "}")
+        if self.shorthand:
+            parts = []
+            for f in self.fields:
+                value = (f"[{', '.join([PLACEHOLDER] * (f.count or 2))}"
+                         f"{'' if f.count else ', ...'}]" if f.is_list else PLACEHOLDER)
+                parts.append(f'"{f.name}": {value}')
+            return ("Reply with only this JSON object, each <text> a JSON string:\n{"
+                    + ", ".join(parts) + "}")
+        return ("Reply with only a JSON object of this shape, each <text> a JSON string:\n"
+                + _json_sketch(self.schema, self.schema, 0))
 
     # ------------------------------------------------------------ structured output
 
     def json_schema(self) -> dict[str, Any]:
-        """JSON Schema for OpenAI structured outputs in strict mode: every field
-        required, nothing else allowed."""
-        properties: dict[str, Any] = {}
-        for f in self.fields:
-            if not f.is_list:
-                properties[f.name] = {"type": "string"}
-                continue
-            schema: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
-            if f.count is None:
-                schema["minItems"] = 1
-            else:
-                schema["minItems"] = schema["maxItems"] = f.count
-            properties[f.name] = schema
-        return {
-            "type": "object",
-            "properties": properties,
-            "required": [f.name for f in self.fields],
-            "additionalProperties": False,
-        }
+        """JSON Schema for OpenAI structured outputs in strict mode (see
+        :func:`strict_schema`); what it cannot say is listed by :meth:`strict_losses`."""
+        return strict_schema(self.schema)[0]
+
+    def strict_losses(self) -> list[str]:
+        """What the strict ``response_format`` leaves out of the contract (the
+        reply is still checked against all of it): ``path: keyword`` each."""
+        return strict_schema(self.schema)[1]
 
     def response_format(self, name: str) -> dict[str, Any]:
         """OpenAI's ``response_format`` for this shape; ``name`` is made safe
@@ -150,35 +197,333 @@ class OutputShape:
 
     def gbnf(self, *, max_text: int = GRAMMAR_MAX_TEXT, max_item: int = GRAMMAR_MAX_ITEM) -> str:
         """A GBNF grammar (llama.cpp's ``grammar`` request field) admitting exactly
-        TOON of this shape: the fields in declared order, one per line, no
-        leading whitespace and no trailing newline.
+        TOON that meets the contract's structure: every property in schema order,
+        one per line (nested objects indented, §12), no leading whitespace and no
+        trailing newline. ContractError names the first field it cannot express.
+
+        Expressed exactly: strings, integers, numbers, booleans, enums and consts
+        of those; objects of them; lists of them as inline arrays (§9.1); lists of
+        flat objects as tabular rows (§9.3); ``maxLength``/``minLength``,
+        ``minItems``/``maxItems`` when given. Optional fields are always written
+        (as under json-schema's strict mode) and ``null`` never. Not enforced by
+        the grammar, but checked on the reply: ``pattern``, ``format``, numeric
+        bounds, ``uniqueItems``.
 
         Every text is a quoted string (§7.2) with only the escapes of §7.1 that a
         text needs and no raw control character, so any admitted reply decodes.
         A text holds 1 to ``max_text`` characters and a list item 1 to
         ``max_item`` (both below 2000), so that a model that never closes its
-        quote, as small models do, still ends its reply. A list header's count is
+        quote, as small models do, still ends its reply. An array header's count is
         part of the alternative that writes its items, so it always matches them
-        (§6, §14.1).
+        (§6, §14.1); a list of any length admits 1 to 32 items.
         """
         for bound in (max_text, max_item):
             if not 1 <= bound < 2000:
                 raise ValueError(f"a grammar's text bound is from 1 to 1999, got {bound}")
-        rules = ["root ::= " + ' "\\n" '.join(f"f{i}" for i in range(len(self.fields)))]
-        for i, f in enumerate(self.fields):
-            if not f.is_list:
-                rules.append(f'f{i} ::= "{f.name}: " text')
-            elif f.count is not None:
-                rules.append(f'f{i} ::= "{f.name}[" {_items(f.count)}')
+        return _Grammar(self.schema, max_text, max_item).build()
+
+    def check_grammar(self) -> None:
+        """ContractError naming the first field ``toon-grammar`` cannot express."""
+        self.gbnf()
+
+    # ------------------------------------------------------------ offline replies
+
+    def example(self, tag: str, items: int = 5) -> dict[str, Any]:
+        """A value meeting the contract, its texts marked with ``tag`` (what the
+        offline provider answers): lists of any count get ``items`` items."""
+        value = _example(self.schema, self.schema, "", tag, items, 0)
+        return value if isinstance(value, dict) else {}
+
+
+# ---------------------------------------------------------------- strict mode
+
+#: Keywords OpenAI's strict mode refuses; they are dropped from the request
+#: (the reply is still checked against them).
+_STRICT_UNSUPPORTED: Final = frozenset({
+    "minLength", "maxLength", "patternProperties", "unevaluatedProperties", "propertyNames",
+    "minProperties", "maxProperties", "unevaluatedItems", "contains", "minContains",
+    "maxContains", "uniqueItems", "allOf", "not", "if", "then", "else", "dependentRequired",
+    "dependentSchemas", "default", "examples", "$schema", "$id", "$comment",
+    "additionalItems", "prefixItems", "oneOf",
+})
+
+
+def strict_schema(schema: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``schema`` as OpenAI's strict mode takes it: every object closed
+    (``additionalProperties: false``) with every property required, an optional
+    one allowing ``null`` instead (the reader drops such a null), ``oneOf`` as
+    ``anyOf``, a lone ``allOf`` merged, unsupported keywords dropped. Returns the
+    schema and what it lost (``path: keyword``)."""
+    lost: list[str] = []
+
+    def walk(node: Any, path: str) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out: dict[str, Any] = {}
+        node = dict(node)
+        all_of = node.get("allOf")
+        if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], dict):
+            node = {**{k: v for k, v in node.items() if k != "allOf"}, **all_of[0]}
+        for key, value in node.items():
+            if key == "oneOf" and isinstance(value, list):
+                out["anyOf"] = [walk(v, f"{path}/oneOf/{i}") for i, v in enumerate(value)]
+                lost.append(f"{path or '/'}: oneOf (sent as anyOf)")
+            elif key in _STRICT_UNSUPPORTED:
+                lost.append(f"{path or '/'}: {key}")
+            elif key in ("properties", "$defs", "definitions") and isinstance(value, dict):
+                out[key] = {k: walk(v, f"{path}/{key}/{k}") for k, v in value.items()}
+            elif key in ("items", "additionalProperties") and isinstance(value, dict):
+                out[key] = walk(value, f"{path}/{key}")
+            elif key == "anyOf" and isinstance(value, list):
+                out[key] = [walk(v, f"{path}/anyOf/{i}") for i, v in enumerate(value)]
             else:
-                alts = " | ".join(_items(k) for k in range(1, GRAMMAR_MAX_ITEMS + 1))
-                rules.append(f'f{i} ::= "{f.name}[" ( {alts} )')
-        rules += [
-            f'text ::= "\\"" char{{1,{max_text}}} "\\""',
-            f'item ::= "\\"" char{{1,{max_item}}} "\\""',
+                out[key] = value
+        props = out.get("properties")
+        if isinstance(props, dict) or out.get("type") == "object":
+            props = props if isinstance(props, dict) else {}
+            required = set(node.get("required") or [])
+            for name in props:
+                if name not in required:
+                    props[name] = _nullable(props[name])
+            if out.get("additionalProperties") not in (None, False):
+                lost.append(f"{path or '/'}: additionalProperties")
+            out["properties"] = props
+            out["required"] = list(props)
+            out["additionalProperties"] = False
+        return out
+
+    return walk(schema, ""), lost
+
+
+def _nullable(node: Any) -> Any:
+    """An optional property under strict mode: required, but ``null`` allowed."""
+    if not isinstance(node, dict):
+        return node
+    kind = node.get("type")
+    if isinstance(kind, str) and "enum" not in node and "const" not in node:
+        return {**node, "type": [kind, "null"]}
+    if isinstance(kind, list):
+        return node if "null" in kind else {**node, "type": [*kind, "null"]}
+    alts = node.get("anyOf")
+    if isinstance(alts, list):
+        if any(isinstance(a, dict) and a.get("type") == "null" for a in alts):
+            return node
+        return {**node, "anyOf": [*alts, {"type": "null"}]}
+    return {"anyOf": [node, {"type": "null"}]}
+
+
+# ---------------------------------------------------------------- the grammar
+
+_SCALAR_KINDS: Final = ("string", "integer", "number", "boolean")
+
+
+class _Grammar:
+    """GBNF for a contract's structure; ContractError names what it cannot say."""
+
+    def __init__(self, root: dict[str, Any], max_text: int, max_item: int) -> None:
+        self.root = root
+        self.max_text = max_text
+        self.max_item = max_item
+        self.rules: dict[str, str] = {}
+        self.n = 0
+
+    def build(self) -> str:
+        top = resolve(self.root, self.root)
+        body = self.object_body(top, "", 0)
+        head = [f"root ::= {body}"]
+        rest = [f"{k} ::= {v}" for k, v in self.rules.items()]
+        return "\n".join(head + rest + [
             'char ::= [^"\\\\\\x00-\\x1F] | "\\\\" ["\\\\nrt]',
-        ]
-        return "\n".join(rules)
+        ])
+
+    def rule(self, body: str) -> str:
+        name = f"f{self.n}"
+        self.n += 1
+        self.rules[name] = body
+        return name
+
+    def object_body(self, node: dict[str, Any], path: str, indent: int) -> str:
+        props = node.get("properties")
+        if not isinstance(props, dict) or not props:
+            raise ContractError("toon-grammar cannot express an object without 'properties'",
+                                path)
+        pad = " " * indent
+        parts = []
+        for name, sub in props.items():
+            parts.append(self.field(str(name), resolve(sub, self.root),
+                                    f"{path}/{name}".lstrip("/"), indent))
+        return (' "\\n' + pad + '" ').join(parts)
+
+    def field(self, name: str, node: dict[str, Any], path: str, indent: int) -> str:
+        key = _gbnf_literal(_key(name))
+        kind = schema_type(node)
+        if _is_choice(node) or kind in _SCALAR_KINDS:
+            return self.rule(f'"{key}: " {self.scalar(node, path, self.max_text)}')
+        if kind == "object":
+            inner = self.object_body(node, path, indent + 2)
+            return self.rule(f'"{key}:\\n{" " * (indent + 2)}" {inner}')
+        if kind == "array":
+            return self.rule(self.array(key, node, path, indent))
+        raise ContractError(f"toon-grammar cannot express {_what(node)}", path)
+
+    def array(self, key: str, node: dict[str, Any], path: str, indent: int) -> str:
+        items = resolve(node.get("items"), self.root)
+        counts = self.counts(node, path)
+        kind = schema_type(items)
+        if _is_choice(items) or kind in _SCALAR_KINDS:
+            item = self.rule(self.scalar(items, f"{path}/0", self.max_item))
+            alts = [f'"{k}]: " {item}' + (f' ("," {item}){{{k - 1}}}' if k > 1 else "")
+                    for k in counts]
+        elif kind == "object":
+            props = items.get("properties")
+            columns = [(str(c), resolve(s, self.root)) for c, s in props.items()] \
+                if isinstance(props, dict) else []
+            if not columns or not all(_is_choice(s) or schema_type(s) in _SCALAR_KINDS
+                                      for _, s in columns):
+                raise ContractError("toon-grammar writes a list of objects as tabular rows, "
+                                    "so every property of its items must be a text, number, "
+                                    "boolean or enum", path)
+            header = ",".join(_gbnf_literal(_key(c)) for c, _ in columns)
+            cells = ' "," '.join(self.rule(self.scalar(s, f"{path}/0/{c}", self.max_item))
+                                 for c, s in columns)
+            row = self.rule(f'"\\n{" " * (indent + 2)}" {cells}')
+            alts = [f'"{k}]{{{header}}}:" {row}' + (f"{{{k}}}" if k > 1 else "")
+                    for k in counts]
+        elif kind == "array":
+            raise ContractError("toon-grammar cannot express a list of lists", path)
+        else:
+            raise ContractError(f"toon-grammar cannot express a list of {_what(items)}", path)
+        return f'"{key}[" ( ' + " | ".join(alts) + " )"
+
+    def counts(self, node: dict[str, Any], path: str) -> range:
+        low, high = node.get("minItems"), node.get("maxItems")
+        low = low if isinstance(low, int) and low > 0 else 1
+        high = high if isinstance(high, int) else max(low, GRAMMAR_MAX_ITEMS)
+        high = min(high, MAX_COUNT)
+        if high < low:
+            raise ContractError(f"toon-grammar cannot write {low} to {high} items", path)
+        return range(low, high + 1)
+
+    def scalar(self, node: dict[str, Any], path: str, longest: int) -> str:
+        if _is_choice(node):
+            values = [node["const"]] if "const" in node else node["enum"]
+            shown = []
+            for v in values:
+                if isinstance(v, str):
+                    shown.append(_gbnf_literal(_quote_always(v)))
+                elif isinstance(v, (bool, int, float)) or v is None:
+                    shown.append(_gbnf_literal(format_primitive(v)))
+                else:
+                    raise ContractError("toon-grammar cannot express an enum of lists or "
+                                        "objects", path)
+            return "( " + " | ".join(f'"{v}"' for v in shown) + " )"
+        kind = schema_type(node)
+        if kind == "string":
+            low, high = node.get("minLength"), node.get("maxLength")
+            low = low if isinstance(low, int) and low > 1 else 1
+            high = min(high, longest) if isinstance(high, int) and high >= 1 else longest
+            if high < low:
+                raise ContractError(f"toon-grammar cannot write a text of {low} to {high} "
+                                    "characters", path)
+            return f'"\\"" char{{{low},{high}}} "\\""'
+        if kind == "integer":
+            return '"-"? ( "0" | [1-9] [0-9]{0,17} )'
+        if kind == "number":
+            return '"-"? ( "0" | [1-9] [0-9]{0,17} ) ( "." [0-9]{0,16} [1-9] )?'
+        if kind == "boolean":
+            return '( "true" | "false" )'
+        raise ContractError(f"toon-grammar cannot express {_what(node)}", path)
+
+
+def _is_choice(node: dict[str, Any]) -> bool:
+    return "const" in node or (isinstance(node.get("enum"), list) and bool(node["enum"]))
+
+
+def _what(node: dict[str, Any]) -> str:
+    if "$unresolved" in node:
+        return f"a $ref to {node['$unresolved']!r} (only local #/... refs are followed)"
+    if "anyOf" in node or "oneOf" in node:
+        return "a choice of several shapes (anyOf/oneOf)"
+    kind = node.get("type")
+    if kind == "array":
+        return "a list of lists"
+    if kind is None:
+        return "a value of any type"
+    return f"type {kind!r}"
+
+
+def _key(name: str) -> str:
+    from ..codec import encode_key
+
+    return encode_key(name)
+
+
+def _quote_always(text: str) -> str:
+    """A string as a quoted TOON string (§7.1), whatever its content."""
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\r", "\\r").replace("\t", "\\t"))
+    return f'"{escaped}"'
+
+
+def _gbnf_literal(text: str) -> str:
+    """``text`` as the inside of a GBNF string literal."""
+    return (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            .replace("\r", "\\r").replace("\t", "\\t"))
+
+
+# ---------------------------------------------------------------- sketches and examples
+
+def _json_sketch(node: Any, root: dict[str, Any], depth: int) -> str:
+    node = resolve(node, root)
+    if depth > 8:
+        return "<value>"
+    if _is_choice(node):
+        values = [node["const"]] if "const" in node else node["enum"]
+        return "|".join(json.dumps(v) for v in values)
+    kind = schema_type(node)
+    if kind == "object" and isinstance(node.get("properties"), dict):
+        inner = ", ".join(f"{json.dumps(k)}: {_json_sketch(v, root, depth + 1)}"
+                          for k, v in node["properties"].items())
+        return "{" + inner + "}"
+    if kind == "array":
+        item = _json_sketch(node.get("items"), root, depth + 1)
+        return f"[{item}, ...]"
+    return {"string": PLACEHOLDER, "integer": "<integer>", "number": "<number>",
+            "boolean": "true|false"}.get(kind or "", "<value>")
+
+
+def _example(node: Any, root: dict[str, Any], name: str, tag: str, items: int,
+             depth: int) -> Any:
+    node = resolve(node, root)
+    if "const" in node:
+        return node["const"]
+    if isinstance(node.get("enum"), list) and node["enum"]:
+        return node["enum"][0]
+    kind = schema_type(node)
+    if depth > 8:
+        return None
+    if kind == "object":
+        props = node.get("properties") if isinstance(node.get("properties"), dict) else {}
+        return {k: _example(v, root, str(k), tag, items, depth + 1) for k, v in props.items()}
+    if kind == "array":
+        count = fixed_count(node) or max(items, node.get("minItems") or 0)
+        if isinstance(node.get("maxItems"), int):
+            count = min(count, node["maxItems"])
+        return [_example(node.get("items"), root, f"{name} {i + 1}", tag, items, depth + 1)
+                for i in range(count)]
+    if kind == "integer" or kind == "number":
+        low = node.get("minimum")
+        return low if isinstance(low, (int, float)) and not isinstance(low, bool) else 1
+    if kind == "boolean":
+        return True
+    text = f"{name} ({tag})" if name else f"({tag})"
+    high = node.get("maxLength")
+    return text[:high] if isinstance(high, int) and high > 0 else text
+
+
+def _quoted(entry: str) -> str:
+    """An entry shown in a one-line message: quoted, control characters escaped."""
+    return repr(entry[:40] + ("..." if len(entry) > 40 else ""))
 
 
 def text_gbnf(max_chars: int = GRAMMAR_MAX_TEXT) -> str:
@@ -191,16 +536,5 @@ def text_gbnf(max_chars: int = GRAMMAR_MAX_TEXT) -> str:
     return f"root ::= [^\\x00-\\x08\\x0B-\\x1F]{{1,{max_chars}}}"
 
 
-def _items(count: int) -> str:
-    """``3]: item ("," item){2}``: a header's count and then exactly that many items."""
-    rest = f' ("," item){{{count - 1}}}' if count > 1 else ""
-    return f'"{count}]: " item{rest}'
-
-
-def _quoted(entry: str) -> str:
-    """An entry shown in a one-line message: quoted, control characters escaped."""
-    return repr(entry[:40] + ("..." if len(entry) > 40 else ""))
-
-
 #: The shape a step that declares none is asked in under json-schema: one text.
-TEXT_SHAPE: Final = OutputShape((FieldShape("text", False, None),))
+TEXT_SHAPE: Final = OutputShape.parse(["text"])

@@ -144,18 +144,109 @@ def _python_target(v: Any) -> str:
     return target
 
 
+_CONTRACT_KEYS: Final = ("required", "schema", "model")
+
+
 def _output(v: Any) -> dict[str, Any]:
+    """The contract's form; the contract itself is read by :func:`_contract`, which
+    knows the pipeline file's folder."""
     from .shape import OutputShape
 
     output = _object(v)
-    unknown = sorted(set(output) - {"required"})
+    unknown = sorted(set(output) - set(_CONTRACT_KEYS))
     if unknown:
-        raise ValueError(f"unknown key '{unknown[0]}' (output has only 'required')")
+        raise ValueError(f"unknown key '{unknown[0]}' (output has 'schema', 'model' or "
+                         "'required')")
+    given = [k for k in _CONTRACT_KEYS if k in output]
+    if len(given) > 1:
+        raise ValueError(f"give one of 'schema', 'model' or 'required', not "
+                         f"{' and '.join(repr(k) for k in given)}")
     if "required" in output:
         output["required"] = _str_list("field names (name[] or name[N] for a list)",
                                        "required")(output["required"])
         output["shape"] = OutputShape.parse(output["required"])
+    if "schema" in output and not isinstance(output["schema"], (str, dict)):
+        raise ValueError(f"'schema' is a file (JSON or TOON) or an object, got "
+                         f"{_shown(output['schema'])}")
+    if "model" in output:
+        _python_target(output["model"])
     return output
+
+
+def _contract(output: dict[str, Any], folder: Path) -> tuple[str, OutputShape] | None:
+    """The shape of ``output.schema`` or ``output.model`` (``required`` is read by
+    :func:`_output`); ValueError or ToolError say what is wrong, and the key that
+    is."""
+    from ..schema.validate import Schema, SchemaError
+    from .shape import ContractError, OutputShape
+
+    if "schema" in output:
+        given = output["schema"]
+        try:
+            if isinstance(given, str):
+                path = Path(given) if Path(given).is_absolute() else folder / given
+                loaded = Schema.load(path)
+                schema, base = loaded.schema, path
+            else:
+                Schema.from_dict(given, base=folder)
+                schema, base = given, folder
+            return "schema", OutputShape.from_schema(schema, base=base)
+        except SchemaError as e:
+            where = f" ({e.path})" if e.path and isinstance(given, str) else ""
+            at = f" at {e.line}:{e.column}" if e.line else ""
+            raise ValueError(f"{e.message}{where}{at}") from None
+        except ContractError as e:
+            raise ValueError(str(e)) from None
+    if "model" in output:
+        cls, _ = import_model(output["model"], folder)
+        try:
+            schema = cls.model_json_schema() if hasattr(cls, "model_json_schema") else \
+                import_model(output["model"], folder)[1].json_schema()
+            return "model", OutputShape.from_schema(schema, base=folder, model=output["model"])
+        except ContractError as e:
+            raise ValueError(str(e)) from None
+    return None
+
+
+_MODELS: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
+def import_model(target: str, folder: Path | None) -> tuple[Any, Any]:
+    """``package.module:Scene`` imported from ``folder`` (the pipeline file's) or
+    sys.path, and its pydantic TypeAdapter (made once). ToolError (exit 2) without
+    pydantic, naming the extra; ValueError when the target cannot be imported."""
+    import importlib
+    import sys
+
+    key = (target, str(folder))
+    if key in _MODELS:
+        return _MODELS[key]
+    try:
+        from pydantic import TypeAdapter
+    except ImportError:
+        raise ToolError("output 'model' needs pydantic: pip install 'toon-tools[types]'") \
+            from None
+    module_name, _, name = target.partition(":")
+    added = folder is not None and str(folder) not in sys.path
+    if added:
+        sys.path.insert(0, str(folder))
+    try:
+        cls: Any = importlib.import_module(module_name)
+        for part in name.split("."):
+            cls = getattr(cls, part)
+    except (ImportError, AttributeError) as e:
+        raise ValueError(f"cannot import {target!r}: {e}") from None
+    finally:
+        if added:
+            sys.path.remove(str(folder))
+    try:
+        adapter: Any = TypeAdapter(cls)
+        adapter.json_schema()
+    except Exception as e:  # pydantic's PydanticSchemaGenerationError, a TypeError
+        raise ValueError(f"{target!r} is not a type pydantic can validate: "
+                         f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    _MODELS[key] = (cls, adapter)
+    return cls, adapter
 
 
 def _seconds(v: Any) -> float:
@@ -206,7 +297,8 @@ STEP_FIELDS: Final[tuple[Field, ...]] = (
     Field("system", _str, "The system message template."),
     Field("model", _str, "This step's model."),
     Field("params", _object, "Request parameters, over the pipeline's."),
-    Field("output", _output, "required: the fields the reply must hold (name[] for an array)."),
+    Field("output", _output, "The reply's contract: schema (a JSON/TOON file or an object), "
+          "model (module:Class, pydantic) or required (name, name[], name[N])."),
     Field("foreach", _str, "One call per item of an upstream array (need.field)."),
     Field("batch", _int_range(1, 100_000), "Items per call in a foreach step (default 1)."),
     Field("python", _python_target, "module:function computing the artifact (this or prompt)."),
@@ -282,7 +374,12 @@ class Pipeline:
             step.model = model
 
     def use_structured(self, mode: str) -> None:
-        """Every step uses ``mode`` (``--structured`` on the command line)."""
+        """Every step uses ``mode`` (``--structured`` on the command line);
+        PipelineError when a step's contract cannot be said in it."""
+        for step in self.steps.values():
+            problem = _grammar_problem(step, mode)
+            if problem:
+                raise PipelineError(f"--structured {mode}: {problem}", path=str(self.path))
         self.structured = mode
         for step in self.steps.values():
             step.structured = mode
@@ -307,6 +404,20 @@ class Pipeline:
         missing = [k for k in self.inputs if k not in given]
         if missing:
             raise ToolError(f"missing input '{missing[0]}' (give it with --input {missing[0]}=...)")
+
+
+def _grammar_problem(step: Step, mode: str) -> str | None:
+    """Why ``toon-grammar`` cannot hold this step's replies to its contract, or None."""
+    from .shape import ContractError
+
+    if mode != "toon-grammar" or step.shape is None or step.prompt is None:
+        return None
+    try:
+        step.shape.check_grammar()
+    except ContractError as e:
+        return (f"step '{step.id}': {e} (use structured: json-schema or off for this step, "
+                "or simplify its contract)")
+    return None
 
 
 # ---------------------------------------------------------------- loading
@@ -398,6 +509,18 @@ def parse_pipeline(raw: Any, path: Path, text: str | None = None) -> Pipeline:
             raise source.error_at((*at, "id"), f"steps[{i}]: step id '{sid}' is used twice",
                                   value=True)
         values = _checked(source, _STEP_BY_KEY, rs, at, f"step '{sid}': ")
+        output = values.get("output", {})
+        try:
+            made = _contract(output, path.parent)
+        except ValueError as e:
+            key = next(k for k in _CONTRACT_KEYS if k in output)
+            raise source.error_at((*at, "output", key), f"step '{sid}': output '{key}': {e}",
+                                  value=True) from None
+        except ToolError as e:
+            raise source.error_at((*at, "output", "model"), f"step '{sid}': {e.message}",
+                                  value=True) from None
+        if made is not None:
+            output["shape"] = made[1]
         step = Step(
             id=sid, needs=values.get("needs", []), prompt=values.get("prompt"),
             system=values.get("system"), model=values.get("model"),
@@ -447,6 +570,11 @@ def parse_pipeline(raw: Any, path: Path, text: str | None = None) -> Pipeline:
     if cycle:
         raise source.error_at(("steps", index[cycle[0]], "needs"),
                               "dependency cycle: " + " -> ".join(cycle), value=True)
+    default_mode = top.get("structured", "off")
+    for step in steps.values():
+        problem = _grammar_problem(step, step.structured or default_mode)
+        if problem:
+            raise source.error_at(("steps", index[step.id], "output"), problem)
     return Pipeline(
         name=top.get("name") or path.stem, inputs=inputs,
         provider=top.get("provider", "offline"), model=top.get("model", "offline-1"),

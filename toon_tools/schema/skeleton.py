@@ -70,6 +70,23 @@ def build_skeleton(schema: Mapping[str, Any], *, descriptions: bool = True) -> S
     return Skeleton("\n".join(lines), tuple(r.notes()))
 
 
+def resolve(node: Any, root: Mapping[str, Any]) -> dict[str, Any]:
+    """``node`` as the skeleton reads it: a local ``$ref`` followed, a ``null``
+    alternative dropped (``Optional[X]`` reads as ``X``), a lone ``allOf`` merged."""
+    return _Renderer(root, False).resolve(node)
+
+
+def schema_type(node: Mapping[str, Any]) -> str | None:
+    """The one JSON type ``node`` (resolved) describes, ``null`` aside; None when
+    it allows several or says none."""
+    return _type(node)
+
+
+def fixed_count(node: Mapping[str, Any]) -> int | None:
+    """The item count of an array schema whose minItems equals its maxItems."""
+    return _fixed_count(node)
+
+
 class _Renderer:
     def __init__(self, root: Mapping[str, Any], descriptions: bool) -> None:
         self.root = root
