@@ -377,3 +377,14 @@ def test_the_codec_and_typed_do_not_import_pydantic_until_asked() -> None:
             "print(any(m.startswith('pydantic') for m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "False"
+
+
+def test_nesting_past_pydantics_json_parser_is_a_tool_error() -> None:
+    deep: Any = 1
+    for _ in range(typed._JSON_DEPTH):
+        deep = [deep]
+    text = toon_tools.encode(deep)
+    assert toon_tools.decode(text, type=Any) == deep
+    with pytest.raises(ToolError, match="nests deeper than pydantic's JSON parser allows") as info:
+        toon_tools.decode(toon_tools.encode([deep]), type=Any)
+    assert exit_code_of(info.value) == 2

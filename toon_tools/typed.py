@@ -17,7 +17,9 @@ validation is on (``ConfigDict(strict=True)``, ``Field(strict=True)``,
 a ``tuple`` (TOON has no other way to write them), while ``"42"`` is refused for
 an ``int`` (TOON writes numbers unquoted); Python mode would refuse every date
 of a strict model. It also honours ``val_json_bytes`` and the other JSON-only
-settings. Lax models (pydantic's default) coerce as they do from JSON.
+settings. Lax models (pydantic's default) coerce as they do from JSON. The
+price: pydantic's JSON parser stops at 200 levels of nesting, so a deeper
+document is a :class:`ToolError` here (plain ``decode`` goes to ``max_depth``).
 
 pydantic is an optional extra (``toon-tools[types]``), imported only here and
 only when a type is asked for.
@@ -40,6 +42,9 @@ if TYPE_CHECKING:
 INSTALL_HINT: Final = "pip install 'toon-tools[types]'"
 
 #: pydantic error types that name a key the document lacks: placed at the object.
+#: Nesting pydantic's JSON parser (jiter) accepts; deeper input is ``json_invalid``.
+_JSON_DEPTH: Final = 200
+
 _MISSING: Final = frozenset({"missing", "missing_argument", "missing_keyword_only_argument",
                              "missing_positional_only_argument"})
 
@@ -71,8 +76,12 @@ def decode_as(text: str | bytes, type_: Any, **decode_opts: Any) -> Any:
     try:
         return adapter.validate_json(data)
     except ValidationError as exc:
-        violations = [violation(located, error) for error in exc.errors(include_url=False)]
-        raise ToonValidationError(violations) from exc
+        errors = exc.errors(include_url=False)
+        if any(error["type"] == "json_invalid" for error in errors):
+            # Our JSON is valid: only pydantic's parser depth limit can refuse it.
+            raise ToolError(f"decode(type=...) cannot validate this document: it nests deeper "
+                            f"than pydantic's JSON parser allows ({_JSON_DEPTH} levels)") from exc
+        raise ToonValidationError([violation(located, error) for error in errors]) from exc
 
 
 def violation(located: Located, error: Any) -> Violation:

@@ -59,6 +59,7 @@ import datetime
 import enum
 import os
 import uuid
+import weakref
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Callable, Final
@@ -69,6 +70,9 @@ from ._types import JSON_TYPES, Number
 
 _MAX_DEFAULT_CHAIN: Final = 100
 _UNKNOWN: Final = object()
+#: pydantic model classes seen, and their by_alias (weakly: models made by
+#: create_model may go).
+_MODEL_TYPES: Final[weakref.WeakKeyDictionary[type, bool]] = weakref.WeakKeyDictionary()
 
 
 def normalize(value: Any, default: Callable[[Any], Any] | None) -> Any:
@@ -77,6 +81,10 @@ def normalize(value: Any, default: Callable[[Any], Any] | None) -> Any:
         t = type(value)
         if t in JSON_TYPES:
             return value
+        if default is None:  # a list of models: one lookup, not every check below
+            by_alias = _MODEL_TYPES.get(t)
+            if by_alias is not None:
+                return _pydantic_dump(value, t.__pydantic_serializer__, None, by_alias)
         if isinstance(value, enum.Enum):
             value = value.value
             continue
@@ -141,13 +149,19 @@ def _pydantic_serializer(t: type) -> Any:
     return serializer if callable(getattr(serializer, "to_python", None)) else None
 
 
-def _pydantic_dump(value: Any, serializer: Any, default: Callable[[Any], Any] | None) -> Any:
+def _pydantic_dump(value: Any, serializer: Any, default: Callable[[Any], Any] | None,
+                   by_alias: bool | None = None) -> Any:
     cls = type(value)
-    config = getattr(cls, "model_config", None) or getattr(cls, "__pydantic_config__", None) or {}
-    by_alias = config.get("serialize_by_alias")
+    if by_alias is None:
+        config = getattr(cls, "model_config", None) or getattr(cls, "__pydantic_config__", None) or {}
+        configured = config.get("serialize_by_alias")
+        by_alias = True if configured is None else bool(configured)
+        if not dataclasses.is_dataclass(cls):  # a pydantic dataclass comes before default=
+            _MODEL_TYPES[cls] = by_alias
     try:
-        return serializer.to_python(value, mode="json", by_alias=True if by_alias is None else by_alias,
-                                    fallback=default)
+        # fallback= (pydantic 2.11+) only when there is a hook to hand it.
+        extra = {} if default is None else {"fallback": default}
+        return serializer.to_python(value, mode="json", by_alias=by_alias, **extra)
     except ValueError as exc:
         # PydanticSerializationError (a ValueError): a value in the model that
         # neither pydantic nor default= can serialize. encode's contract says TypeError.
