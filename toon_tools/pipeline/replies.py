@@ -13,10 +13,15 @@ The rules, in order:
 4. a header whose ``[N]`` miscounts complete values, rows, items or entries
    (§14.1) is corrected and decoded again, with a warning; a row missing a value
    is still refused;
-5. the value must hold every declared field: a text takes a string, or a number
-   or boolean as its TOON text; a list takes a list of scalars, or one string
-   split on commas (``tags: a, b, c``); a fixed count is checked. Other fields
-   are kept.
+5. the value is read against the contract (a JSON Schema, see ``shape``):
+   leniently first (a text takes a number or boolean as its TOON text; a list of
+   texts takes one string split on commas, ``tags: a, b, c``; an optional field
+   given as null, as strict json-schema replies give it, is absent; the skeleton's
+   ``<text>`` copied back is refused), then validated by the one validator
+   (``toon_tools.schema.validate``; a pydantic model's by pydantic, whose dump is
+   the artifact). Every failing field is told, each at its position in the TOON
+   text; a re-ask quotes them alone (``scenes/3/title: ...``). Other fields are
+   kept, declared ones first.
 """
 
 from __future__ import annotations
