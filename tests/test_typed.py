@@ -388,3 +388,16 @@ def test_nesting_past_pydantics_json_parser_is_a_tool_error() -> None:
     with pytest.raises(ToolError, match="nests deeper than pydantic's JSON parser allows") as info:
         toon_tools.decode(toon_tools.encode([deep]), type=Any)
     assert exit_code_of(info.value) == 2
+
+
+def test_cells_of_keyed_and_root_tables_are_placed() -> None:
+    """§9.5 keyed tables and a root tabular array: the cell, not the row; a key
+    missing from a row is placed at the row."""
+    assert violations("[2:]{id,name}:\n  a: 1,x\n  b: z,y", dict[str, User]) == [
+        ("a/age: Field required", 2, 6, 2, 9, "missing"),
+        (f"b/id: {INT}", 3, 6, 3, 7, "int_parsing"),
+        ("b/age: Field required", 3, 6, 3, 9, "missing"),
+    ]
+    assert violations("[2]{id,name,age}:\n  1,a,2\n  x,b,3", list[User]) == [
+        (f"1/id: {INT}", 3, 3, 3, 4, "int_parsing"),
+    ]
