@@ -140,6 +140,19 @@ def test_an_inferred_schema_has_a_skeleton(tmp_path: Path) -> None:
     assert "users[N]{id,name,role}:" in s.out and "tags[N]: " in s.out
 
 
+def test_toon_check_accepts_every_file_infer_saw(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.toon").write_text(USERS + "# a comment\nmeta:\n  v: 1\n")
+    (data / "b.toon").write_text(USERS.replace("Bob", "Bo b") + "meta:\n  v: 1.5\n  w: null\n")
+    assert run_toon("schema", "infer", "data", "-o", "s.json", cwd=tmp_path).code == 0
+    r = run_toon("check", "--schema", "s.json", "data", cwd=tmp_path)
+    assert r.code == 0, r.out + r.err
+    (tmp_path / "c.toon").write_text("meta:\n  v: x\n")
+    r = run_toon("check", "--schema", "s.json", "c.toon", cwd=tmp_path)
+    assert r.code == 1 and "c.toon:1:1: 'users' is a required property" in r.out
+
+
 def test_help_is_complete() -> None:
     runner = CliRunner()
     group = runner.invoke(cli, ["schema", "--help"])
