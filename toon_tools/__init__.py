@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         DEFAULT_MAX_DEPTH,
         ToonDecodeError,
         decode,
+        decode_located,
         dump,
         encode,
         encode_lines,
@@ -36,8 +37,8 @@ def count_tokens(text: str, encoding: str = "o200k_base") -> int:
     return count(text, encoding)
 
 
-_CODEC_NAMES = frozenset({"DEFAULT_MAX_DEPTH", "ToonDecodeError", "decode", "dump", "encode",
-                          "encode_lines", "format_text", "load"})
+_CODEC_NAMES = frozenset({"DEFAULT_MAX_DEPTH", "ToonDecodeError", "decode", "decode_located",
+                          "dump", "encode", "encode_lines", "format_text", "load"})
 #: Without importing the codec, so that ``toon --help`` stays fast.
 SPEC_VERSION = "4.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "__version__",
     "count_tokens",
     "decode",
+    "decode_located",
     "dump",
     "encode",
     "encode_lines",

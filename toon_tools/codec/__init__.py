@@ -6,10 +6,11 @@ import gc
 from collections.abc import Iterator
 from typing import IO, Any, Callable
 
-from ._decoder import decode_text
+from ._decoder import SpanLog, decode_text
 from ._encoder import Encoder
 from ._errors import ToonDecodeError
 from ._format import format_text
+from ._located import Located, Range, Span, SpanMap, json_pointer
 from ._scalars import DEFAULT_MAX_DEPTH, utf8_text
 from ._tokens import (
     encode_key,
@@ -23,8 +24,12 @@ from ._tokens import (
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "SPEC_VERSION",
+    "Located",
+    "Range",
+    "Span",
     "ToonDecodeError",
     "decode",
+    "decode_located",
     "dump",
     "encode",
     "encode_key",
@@ -32,6 +37,7 @@ __all__ = [
     "find_closing_quote",
     "format_primitive",
     "format_text",
+    "json_pointer",
     "load",
     "parse_primitive",
     "quote_string",
@@ -94,12 +100,19 @@ def decode(
     max_depth: int = DEFAULT_MAX_DEPTH,
     parse_float: Callable[[str], Any] | None = None,
     parse_int: Callable[[str], Any] | None = None,
+    type: Any = None,
 ) -> Any:
     """Decode a TOON document into Python values (dict, list, str, int, float, bool, None).
 
     ``bytes`` must be UTF-8 (§4); a leading byte order mark is skipped.
     ``parse_float=decimal.Decimal`` keeps decimals exact. Raises
     :class:`ToonDecodeError` with ``line`` and ``column`` for invalid input.
+
+    ``type=T`` returns a validated ``T`` instead (a pydantic model, a dataclass,
+    ``list[T]``, ``dict[str, T]``: anything ``pydantic.TypeAdapter`` takes; needs
+    the ``types`` extra). A document that decodes but does not fit raises
+    :class:`~toon_tools.schema.violation.ToonValidationError`, listing every
+    problem at the line:col of its value.
 
     Out-of-range numbers (§4 asks for a documented policy): integers are exact
     ints up to ``sys.get_int_max_str_digits()`` digits (4,300 by default; the
@@ -110,8 +123,41 @@ def decode(
     decimal.Decimal`` keeps it). An array header length of more than 18 digits,
     which no document can hold, is refused at its position too.
     """
+    options = dict(indent_size=indent_size, strict=strict, max_depth=max_depth,
+                   parse_float=parse_float, parse_int=parse_int)
+    if type is not None:
+        from ..typed import decode_as  # pydantic, only when a type is asked for
+
+        return decode_as(text, type, **options)
+    return _decode(text, None, **options)
+
+
+def decode_located(
+    text: str | bytes,
+    *,
+    indent_size: int = 2,
+    strict: bool = True,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    parse_float: Callable[[str], Any] | None = None,
+    parse_int: Callable[[str], Any] | None = None,
+) -> Located:
+    """Decode like :func:`decode`, and say where every value stands in the text.
+
+    ``located.value`` is what ``decode`` returns; ``located.spans`` maps the JSON
+    pointer of every value (RFC 6901; "" is the root) to its :class:`Span`: the
+    line:col range of its key and of its value, down to each tabular cell and
+    inline array item. ``located.find(pointer)`` falls back to the nearest
+    enclosing value (for a missing key: its object).
+    """
+    log = SpanLog()
+    value = _decode(text, log, indent_size=indent_size, strict=strict,
+                    max_depth=max_depth, parse_float=parse_float, parse_int=parse_int)
+    return Located(value, SpanMap(log))
+
+
+def _decode(text: str | bytes, spans: SpanLog | None, **options: Any) -> Any:
     if isinstance(text, (bytes, bytearray, memoryview)):
-        text = utf8_text(bytes(text), strict)
+        text = utf8_text(bytes(text), options["strict"])
     elif text.startswith("\ufeff"):
         text = text[1:]
     # Decoding builds only acyclic containers, yet each allocation ages the
@@ -121,14 +167,7 @@ def decode(
     if pause:
         gc.disable()
     try:
-        return decode_text(
-            text,
-            indent_size=indent_size,
-            strict=strict,
-            max_depth=max_depth,
-            parse_float=parse_float,
-            parse_int=parse_int,
-        )
+        return decode_text(text, spans=spans, **options)
     finally:
         if pause:
             gc.enable()

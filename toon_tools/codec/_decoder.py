@@ -36,11 +36,110 @@ _CLOSE_GROUP: Final = 2  # the current nested object ends
 _OBJECT: Final = 0
 _LIST: Final = 1
 
+#: Where one value stands (decode_located): (key line, key column, key end
+#: column, line, column, end line, end column), 1-based with end columns one past
+#: the last character; a key line of 0 means "no key".
+SpanRecord = tuple[int, int, int, int, int, int, int]
+
+
+def pointer_token(key: str) -> str:
+    """One JSON pointer reference token (RFC 6901 §3): ``~`` and ``/`` escaped."""
+    if "~" in key or "/" in key:
+        return key.replace("~", "~0").replace("/", "~1")
+    return key
+
+
+class _Rec:
+    """Where one value stands, as the decoder logs it: offsets into the content of
+    line index ``i`` (its key from ``ks`` to ``ke``, -1 for none; its value from
+    ``start``) to ``end`` on line index ``end_i``. A native class: its ints are
+    stored unboxed, so logging a value costs one small allocation."""
+
+    __slots__ = ("parent", "key", "i", "ks", "ke", "start", "end_i", "end", "ptr")
+
+    def __init__(self, parent: _Rec | None, key: str | int, i: int, ks: int, ke: int,
+                 start: int, end_i: int, end: int) -> None:
+        self.parent = parent  # the enclosing container's record; None for the root
+        self.key = key
+        self.i = i
+        self.ks = ks
+        self.ke = ke
+        self.start = start
+        self.end_i = end_i
+        self.end = end
+        self.ptr = ""  # its JSON pointer, once expanded
+
+
+class SpanLog:
+    """What a located decode writes down as it goes, kept cheap so that locating
+    costs little more than decoding: one tuple per value (its parent's index, its
+    key or index, its :data:`SpanRecord` fields) and one per row of cells (the
+    row's index, line, column and the cell texts the decoder split anyway).
+    Pointer strings and cell positions are worked out only by :meth:`expand`."""
+
+    def __init__(self) -> None:
+        self.values: list[_Rec] = []  # parents before children
+        # (row's record, line index, start, cells, pointer suffixes or None for
+        # indexes, nested groups)
+        self.cells: list[tuple[_Rec, int, int, list[str], list[str] | None,
+                               list[tuple[str, int, int]]]] = []
+        self.line_numbers: list[int] = []
+        self.indents: list[int] = []
+
+    def expand(self) -> dict[str, SpanRecord]:
+        """JSON pointer -> span of every value."""
+        numbers, indents = self.line_numbers, self.indents
+        out: dict[str, SpanRecord] = {}
+        for rec in self.values:
+            parent = rec.parent
+            key = rec.key
+            if parent is None:
+                p = ""
+            elif isinstance(key, int):
+                p = f"{parent.ptr}/{key}"
+            else:
+                p = parent.ptr + "/" + pointer_token(key)
+            rec.ptr = p
+            i = rec.i
+            if i < 0:  # the empty document
+                out[p] = (0, 0, 0, 1, 1, 1, 1)
+                continue
+            line = numbers[i]
+            base = indents[i] + 1
+            end_col = indents[rec.end_i] + 1 + rec.end
+            if rec.ks >= 0:
+                out[p] = (line, base + rec.ks, base + rec.ke, line, base + rec.start,
+                          numbers[rec.end_i], end_col)
+            else:
+                out[p] = (0, 0, 0, line, base + rec.start, numbers[rec.end_i], end_col)
+        for row_rec, i, start, cells, names, groups in self.cells:
+            line = numbers[i]
+            col = indents[i] + start + 1
+            row = row_rec.ptr
+            starts: list[int] = []
+            ends: list[int] = []
+            n = len(cells) if names is None else min(len(cells), len(names))
+            for k in range(n):
+                t = cells[k]
+                first = col + len(t) - len(t.lstrip(" "))
+                last = first + len(t.strip(" "))
+                out[row + (names[k] if names is not None else f"/{k}")] = (
+                    0, 0, 0, line, first, line, last)
+                if groups:
+                    starts.append(first)
+                    ends.append(last)
+                col += len(t) + 1
+            for suffix, a, b in groups:
+                if b < len(starts):
+                    out[row + suffix] = (0, 0, 0, line, starts[a], line, ends[b])
+        return out
+
 
 class _Frame:
     """An open scope whose content lines stand at ``depth``."""
 
-    __slots__ = ("kind", "value", "depth", "count", "declared", "line", "label", "fresh", "path")
+    __slots__ = ("kind", "value", "depth", "count", "declared", "line", "label", "fresh", "path",
+                 "rec")
 
     def __init__(
         self,
@@ -51,6 +150,7 @@ class _Frame:
         line: int,
         label: str,
         path: tuple[Any, ...] = (),
+        rec: _Rec | None = None,
     ) -> None:
         self.kind = kind
         self.value = value
@@ -61,6 +161,7 @@ class _Frame:
         self.label = label
         self.fresh = True  # no content line seen yet
         self.path = path  # keys and indexes from the root; only kept when tracing
+        self.rec = rec  # its SpanLog record; only kept when locating
 
 
 class _Header:
@@ -109,6 +210,25 @@ class _Row:
         self.ops = ops
         self.width = width
 
+    def pointers(self) -> tuple[list[str], list[tuple[str, int, int]]]:
+        """Where each cell lands below its row, as pointer suffixes (``/name``,
+        ``/group/name``), and each nested group with its first and last cell."""
+        cells: list[str] = []
+        groups: list[tuple[str, int, int]] = []
+        prefix = ""
+        opened: list[tuple[str, int]] = []
+        for op, name in self.ops:
+            if op == _CELL:
+                cells.append(prefix + "/" + pointer_token(name))
+            elif op == _OPEN_GROUP:
+                opened.append((prefix, len(cells)))
+                prefix = prefix + "/" + pointer_token(name)
+            else:
+                outer, first = opened.pop()
+                groups.append((prefix, first, len(cells) - 1))
+                prefix = outer
+        return cells, groups
+
     def build(self, values: list[Any]) -> dict[str, Any]:
         if self.names is not None:
             return dict(zip(self.names, values))
@@ -139,18 +259,23 @@ def decode_text(
     parse_int: Callable[[str], Any] | None = None,
     trace: dict[int, tuple[Any, ...]] | None = None,
     arrays: dict[int, tuple[str, Any]] | None = None,
+    spans: SpanLog | None = None,
 ) -> Any:
     """Decode ``text``. If ``trace`` is a dict, it is filled with the data path
     (keys and indexes from the root) of the element each line starts, by 1-based
     line number; ``toon fmt`` uses it to keep comments with their lines. If
     ``arrays`` is a dict, it maps ``id(container)`` to ``(delimiter, container)``
     for every container a header opened (§6), in document order; ``toon fmt``
-    uses it to keep each array's own delimiter."""
+    uses it to keep each array's own delimiter. If ``spans`` is a SpanLog, where
+    every value stands is written to it (decode_located)."""
     if indent_size < 1:
         raise ValueError("indent_size must be at least 1")
     parser = _Parser(text, indent_size, strict, max_depth, parse_float, parse_int)
     parser.trace = trace
     parser.arrays = arrays
+    parser.log = spans
+    if spans is not None:
+        spans.line_numbers, spans.indents = parser.line_numbers, parser.indents
     return parser.parse()
 
 
@@ -171,6 +296,7 @@ class _Parser:
         self.indent_size = indent_size
         self.trace: dict[int, tuple[Any, ...]] | None = None
         self.arrays: dict[int, tuple[str, Any]] | None = None
+        self.log: SpanLog | None = None
         self._scan_lines(text)
 
     # ------------------------------------------------------------ pre-pass
@@ -248,6 +374,15 @@ class _Parser:
             return ToonDecodeError(msg, last, 1)
         return ToonDecodeError(msg, self.line_numbers[i], self.indents[i] + offset + 1)
 
+    def miscount(self, label: str, what: str, declared: int, found: int | None, i: int,
+                 offset: int = 0) -> ToonDecodeError:
+        """An array whose items disagree with its header's ``[N]`` (§6), with both counts."""
+        e = self.error(
+            f"{label}: expected {declared} {what}, found {'more' if found is None else found}",
+            i, offset)
+        e.declared, e.found = declared, found
+        return e
+
     def located(self, e: ScanError, i: int, offset: int = 0) -> ToonDecodeError:
         """A token-level error raised while scanning the content of line ``i``
         from ``offset``, placed in the document."""
@@ -259,7 +394,10 @@ class _Parser:
         depths, contents = self.depths, self.contents
         n = len(contents)
         first = next((i for i in range(n) if depths[i] >= 0), -1)
+        locating = self.log is not None
         if first < 0:
+            if self.log is not None:
+                self.log.values.append(_Rec(None, "", -1, -1, -1, 0, -1, 0))
             return {}  # empty document (§5)
         if depths[first] != 0:
             raise self.error("the first line of a document must not be indented", first)
@@ -271,6 +409,8 @@ class _Parser:
                 return self._root_header(header, first)
             if non_blank == 1 and c.rstrip(" ") == "[]":
                 self._mark(first, ())
+                if locating:
+                    self._token(None, "", -1, -1, first, 0, 2)
                 return []
         if non_blank == 1 and self._find_unquoted(c, ":") < 0:
             try:
@@ -278,28 +418,34 @@ class _Parser:
             except ScanError as e:
                 raise self.located(e, first, len(c) - len(c.lstrip(" "))) from None
             self._mark(first, ())
+            if locating:
+                self._token(None, "", -1, -1, first, 0, len(c.strip(" ")))
             return value
         root: dict[str, Any] = {}
-        self._run([_Frame(_OBJECT, root, 0, 0, first, "", ())], first)
+        rec = self._open(None, "", -1, -1, first, 0) if locating else None
+        self._run([_Frame(_OBJECT, root, 0, 0, first, "", (), rec)], first)
         return root
 
     def _root_header(self, header: _Header, i: int) -> Any:
         c = self.contents[i]
         value: Any
         self._mark(i, ())
+        rec = self._open(None, "", -1, -1, i, 0) if self.log is not None else None
         if header.keyed:
-            value, nxt = self._keyed(header, i, c, 1, None, [])
+            value, nxt = self._keyed(header, i, c, 1, None, [], 0, (), rec)
         elif header.fields is not None:
-            value, nxt = self._tabular(header, i, c, 1, None, [])
+            value, nxt = self._tabular(header, i, c, 1, None, [], 0, (), rec)
         elif c[header.end :].strip(" "):
             self._level(1, i)
-            value, nxt = self._inline(header, i, c, 0, None), i + 1
+            value, nxt = self._inline(header, i, c, 0, None, rec), i + 1
         else:
             value = []
             self._opened(value, header)
-            frame = _Frame(_LIST, value, 1, header.length, i, f"[{header.length}]")
+            frame = _Frame(_LIST, value, 1, header.length, i, f"[{header.length}]", (), rec)
             self._run([frame], i + 1)
             return value
+        if rec is not None:
+            self._finish(rec, nxt)
         self._expect_end(nxt)
         return value
 
@@ -328,7 +474,7 @@ class _Parser:
                 continue
             top = stack[-1]
             while d < top.depth:
-                self._close(stack.pop())
+                self._close(stack.pop(), i)
                 if not stack:
                     if strict:
                         raise self.error("unexpected content after the root array", i)
@@ -353,18 +499,69 @@ class _Parser:
             else:
                 i = self._item(top, i, d, stack)
         while stack:
-            self._close(stack.pop())
+            self._close(stack.pop(), n)
 
     @staticmethod
     def _in_array_span(stack: list[_Frame]) -> bool:
         return any(f.kind == _LIST and f.count for f in stack)
 
-    def _close(self, frame: _Frame) -> None:
+    def _close(self, frame: _Frame, i: int) -> None:
+        """``frame`` ends before line ``i``."""
+        if frame.rec is not None:
+            self._finish(frame.rec, i)
         if frame.kind == _LIST and frame.count != frame.declared and self.strict:
-            raise self.error(
-                f"{frame.label}: expected {frame.declared} list items, found {frame.count}",
-                frame.line,
-            )
+            raise self.miscount(frame.label, "list items", frame.declared, frame.count, frame.line)
+
+    # ------------------------------------------------------------ spans (decode_located)
+
+    def _token(self, parent: _Rec | None, key: str | int, ks: int, ke: int, i: int,
+               start: int, size: int) -> None:
+        """Log the primitive ``key`` of the container ``parent`` (None: the root):
+        ``size`` characters at ``start`` of line ``i``'s content, its key (if
+        ``ks >= 0``) from ``ks`` to ``ke``."""
+        assert self.log is not None
+        self.log.values.append(_Rec(parent, key, i, ks, ke, start, i, start + size))
+
+    def _open(self, parent: _Rec | None, key: str | int, ks: int, ke: int, i: int,
+              start: int) -> _Rec:
+        """Log a container starting at ``start`` of line ``i``'s content; its
+        children name the returned record as their parent, and :meth:`_finish`
+        sets its end."""
+        assert self.log is not None
+        rec = _Rec(parent, key, i, ks, ke, start, i, start)
+        self.log.values.append(rec)
+        return rec
+
+    def _finish(self, rec: _Rec, i: int) -> None:
+        """The container ``rec`` ends with the last non-blank line before ``i``."""
+        depths = self.depths
+        j = i - 1
+        while j > 0 and depths[j] < 0:
+            j -= 1
+        end = len(self.contents[j].rstrip(" "))
+        if j == rec.i:
+            end = max(end, rec.start)
+        rec.end_i = j
+        rec.end = end
+
+    def _cells(self, rec: _Rec, names: list[str] | None, groups: list[tuple[str, int, int]],
+               i: int, start: int, cells: list[str]) -> None:
+        """Log the cells of a row, split from line ``i``'s content at ``start``:
+        under the pointer suffixes ``names``, or under their indexes when None."""
+        assert self.log is not None
+        self.log.cells.append((rec, i, start, cells, names, groups))
+
+    @staticmethod
+    def _key_end(c: str, header: _Header | None, rest: int) -> int:
+        """Where the key at the start of a field's content ``c`` ends."""
+        if c[0] == '"':
+            return find_closing_quote(c, 0) + 1
+        if header is not None:
+            return c.find("[")
+        end = rest - 1
+        while end > 0 and c[end - 1] == " ":
+            end -= 1
+        return end
 
     def _push(self, stack: list[_Frame], frame: _Frame, i: int) -> None:
         self._level(len(stack) + 1, i)
@@ -391,37 +588,51 @@ class _Parser:
         self._mark(i, path)
         if self.strict and key in obj:
             raise self.error(f"duplicate key {key!r}", i, off)
+        locating = self.log is not None
+        ke = off + self._key_end(c, header, rest) if locating else -1
         if header is None:
             tok = c[rest:].strip(" ")
             if not tok:
+                rec = self._open(frame.rec, key, off, ke, i, off) if locating else None
                 child: dict[str, Any] = {}
                 obj[key] = child
-                self._push(stack, _Frame(_OBJECT, child, d + 1, 0, i, key, path), i)
+                self._push(stack, _Frame(_OBJECT, child, d + 1, 0, i, key, path, rec), i)
                 return i + 1
             if tok == "[]":
                 self._level(len(stack) + 1, i, off)
                 obj[key] = []
-                return i + 1
-            try:
-                obj[key] = self._value(tok)
-            except ScanError as e:
-                raise self.located(e, i, off + rest + c[rest:].find(tok)) from None
+            else:
+                try:
+                    obj[key] = self._value(tok)
+                except ScanError as e:
+                    raise self.located(e, i, off + rest + c[rest:].find(tok)) from None
+            if locating:
+                start = rest
+                while c[start] == " ":
+                    start += 1
+                self._token(frame.rec, key, off, ke, i, off + start, len(tok))
             return i + 1
+        # A container is logged before its children, which name it as their parent.
+        rec = self._open(frame.rec, key, off, ke, i, off) if locating else None
         label = f"{key}[{header.length}{':' if header.keyed else ''}]"
-        if header.keyed:
-            obj[key], nxt = self._keyed(header, i, c, d + 1, label, stack, off, path)
-            return nxt
-        if header.fields is not None:
-            obj[key], nxt = self._tabular(header, i, c, d + 1, label, stack, off, path)
+        if header.keyed or header.fields is not None:
+            if header.keyed:
+                obj[key], nxt = self._keyed(header, i, c, d + 1, label, stack, off, path, rec)
+            else:
+                obj[key], nxt = self._tabular(header, i, c, d + 1, label, stack, off, path, rec)
+            if rec is not None:
+                self._finish(rec, nxt)
             return nxt
         if c[header.end :].strip(" "):
             self._level(len(stack) + 1, i, off)
-            obj[key] = self._inline(header, i, c, off, label)
+            obj[key] = self._inline(header, i, c, off, label, rec)
+            if rec is not None:
+                self._finish(rec, i + 1)
             return i + 1
         child_list: list[Any] = []
         obj[key] = child_list
         self._opened(child_list, header)
-        self._push(stack, _Frame(_LIST, child_list, d + 1, header.length, i, label, path), i)
+        self._push(stack, _Frame(_LIST, child_list, d + 1, header.length, i, label, path, rec), i)
         return i + 1
 
     def _split_field(self, c: str, i: int) -> tuple[str, _Header | None, int]:
@@ -569,20 +780,20 @@ class _Parser:
 
     # ------------------------------------------------------------ arrays (§9)
 
-    def _inline(self, header: _Header, i: int, c: str, off: int, label: str | None) -> list[Any]:
+    def _inline(self, header: _Header, i: int, c: str, off: int, label: str | None,
+                rec: _Rec | None = None) -> list[Any]:
         """``key[N]: v1,v2`` (§9.1)."""
         start = header.end
         tokens = self._split(c, header.delimiter, start)
+        if rec is not None:
+            self._cells(rec, None, [], i, off + start, tokens)
         try:
             values = [self._value(t.strip(" ")) for t in tokens]
         except ScanError as e:
             raise self._cell_error(e, i, c, off, header.delimiter, start, tokens) from None
         if self.strict and len(values) != header.length:
-            raise self.error(
-                f"{label or f'[{header.length}]'}: expected {header.length} values, found {len(values)}",
-                i,
-                off,
-            )
+            raise self.miscount(label or f"[{header.length}]", "values", header.length,
+                                len(values), i, off)
         self._opened(values, header)
         return values
 
@@ -596,10 +807,12 @@ class _Parser:
         stack: list[_Frame],
         off: int = 0,
         path: tuple[Any, ...] = (),
+        rec: _Rec | None = None,
     ) -> tuple[list[Any], int]:
         """Rows of ``key[N]{fields}:`` at ``row_depth`` (§9.3)."""
         assert header.fields is not None
         row = self._row_plan(header.fields, i, off, len(stack))
+        suffixes, groups = row.pointers() if rec is not None else ([], [])
         label = label or f"[{header.length}]"
         delim = header.delimiter
         width = row.width
@@ -671,10 +884,14 @@ class _Parser:
                 vals = (vals + [None] * width)[:width]
             if trace is not None:
                 trace.setdefault(self.line_numbers[j], path + (len(out),))
+            if rec is not None:
+                row_rec = self._open(rec, len(out), -1, -1, j, 0)
+                row_rec.end = len(r.rstrip(" "))
+                self._cells(row_rec, suffixes, groups, j, 0, cells)
             append(dict(zip(names, vals)) if names is not None else build(vals))
             j += 1
         if strict and len(out) != header.length:
-            raise self.error(f"{label}: expected {header.length} rows, found {len(out)}", i, off)
+            raise self.miscount(label, "rows", header.length, len(out), i, off)
         self._opened(out, header)
         return out, j
 
@@ -688,10 +905,12 @@ class _Parser:
         stack: list[_Frame],
         off: int = 0,
         path: tuple[Any, ...] = (),
+        rec: _Rec | None = None,
     ) -> tuple[dict[str, Any], int]:
         """Entry rows of ``key[N:]{fields}:`` at ``row_depth`` (§9.5)."""
         assert header.fields is not None
         row = self._row_plan(header.fields, i, off, len(stack))
+        suffixes, groups = row.pointers() if rec is not None else ([], [])
         label = label or f"[{header.length}:]"
         delim = header.delimiter
         strict = self.strict
@@ -718,6 +937,7 @@ class _Parser:
                     continue
                 break
             r = contents[j]
+            close = -1
             try:
                 if r[0] == '"':
                     close = find_closing_quote(r, 0)
@@ -752,11 +972,17 @@ class _Parser:
                 raise self.error(f"duplicate entry key {key!r}", j)
             if self.trace is not None:
                 self.trace.setdefault(self.line_numbers[j], path + (key,))
+            if rec is not None:
+                kend = close + 1 if close >= 0 else len(r[:colon].rstrip(" "))
+                lead = len(body) - len(body.lstrip(" "))
+                entry = self._open(rec, key, 0, kend, j, colon + 1 + lead)
+                entry.end = colon + 1 + lead + len(body.strip(" "))
+                self._cells(entry, suffixes, groups, j, colon + 1, cells)
             out[key] = row.build(vals)
             rows += 1
             j += 1
         if strict and rows != header.length:
-            raise self.error(f"{label}: expected {header.length} entries, found {rows}", i, off)
+            raise self.miscount(label, "entries", header.length, rows, i, off)
         self._opened(out, header)
         return out, j
 
@@ -803,22 +1029,26 @@ class _Parser:
         frame.count += 1
         items: list[Any] = frame.value
         if self.strict and frame.count > frame.declared:
-            raise self.error(
-                f"{frame.label}: expected {frame.declared} list items, found more", i
-            )
+            raise self.miscount(frame.label, "list items", frame.declared, None, i)
         item_path = frame.path + (frame.count - 1,) if self.trace is not None else ()
         self._mark(i, item_path)
+        locating = self.log is not None
+        parent, index = frame.rec, frame.count - 1
         rest = c[2:]
         tok = rest.strip(" ")
         if not tok:
             self._level(len(stack) + 1, i)
             items.append({})  # bare "-" is an empty object (§10)
+            if locating:
+                self._token(parent, index, -1, -1, i, 0, 1)
             return i + 1
         lead = len(rest) - len(rest.lstrip(" "))
         off = 2 + lead
         if tok == "[]":
             self._level(len(stack) + 1, i, off)
             items.append([])  # §9.2
+            if locating:
+                self._token(parent, index, -1, -1, i, off, 2)
             return i + 1
         body = c[off:]
         if body[0] == "[":
@@ -829,15 +1059,18 @@ class _Parser:
                         "a keyless tabular or keyed header is only allowed at the root", i, off
                     )
                 label = f"[{header.length}]"
+                rec = self._open(parent, index, -1, -1, i, off) if locating else None
                 if body[header.end :].strip(" "):
                     self._level(len(stack) + 1, i, off)
-                    items.append(self._inline(header, i, body, off, label))
+                    items.append(self._inline(header, i, body, off, label, rec))
+                    if rec is not None:
+                        self._finish(rec, i + 1)
                     return i + 1
                 inner: list[Any] = []
                 items.append(inner)
                 self._opened(inner, header)
                 self._push(
-                    stack, _Frame(_LIST, inner, d + 1, header.length, i, label, item_path), i
+                    stack, _Frame(_LIST, inner, d + 1, header.length, i, label, item_path, rec), i
                 )
                 return i + 1
         colon = self._find_unquoted(body, ":")
@@ -846,12 +1079,15 @@ class _Parser:
                 items.append(self._value(tok))
             except ScanError as e:
                 raise self.located(e, i, off) from None
+            if locating:
+                self._token(parent, index, -1, -1, i, off, len(tok))
             return i + 1
         # An object whose first field sits on the hyphen line (§10): its fields
         # stand at d + 1, so whatever the first field opens is at d + 2.
         obj: dict[str, Any] = {}
         items.append(obj)
-        frame_obj = _Frame(_OBJECT, obj, d + 1, 0, i, frame.label, item_path)
+        rec = self._open(parent, index, -1, -1, i, off) if locating else None
+        frame_obj = _Frame(_OBJECT, obj, d + 1, 0, i, frame.label, item_path, rec)
         frame_obj.fresh = False
         self._push(stack, frame_obj, i)
         return self._field(frame_obj, i, d + 1, body, off, stack)
