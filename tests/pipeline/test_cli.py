@@ -172,3 +172,31 @@ def test_no_cache_calls_again_but_still_stores(tmp_path: Path, server: FakeLLM) 
     assert len(server.requests) == 14
     assert _run(tmp_path, f).code == 0
     assert len(server.requests) == 14  # what --no-cache runs stored serves this one
+
+
+def test_an_offline_run_meets_a_typed_contract(tmp_path: Path) -> None:
+    """The offline provider answers what each step's contract asks for: integers,
+    enums and a table of objects, not only texts (the README's offline try-out)."""
+    (tmp_path / "scene.json").write_text(json.dumps({
+        "type": "object", "required": ["title", "mood", "beats"],
+        "properties": {
+            "title": {"type": "string", "description": "A short title."},
+            "mood": {"enum": ["dark", "light"]},
+            "beats": {"type": "array", "minItems": 2, "items": {
+                "type": "object", "required": ["n", "what"],
+                "properties": {"n": {"type": "integer", "minimum": 1}, "what": {"type": "string"}},
+            }},
+        },
+    }))
+    f = tmp_path / "p.toon"
+    f.write_text("name: typed\nprovider: offline\nmodel: m\nsteps[1]:\n  - id: scene\n"
+                 "    prompt: A scene.\n    output:\n      schema: scene.json\n")
+    r = run_toon("pipeline", "run", str(f), "--run-dir", str(tmp_path / "run"),
+                 env=_env(tmp_path))
+    assert r.code == 0, r.err
+    import jsonschema
+
+    from toon_tools import decode
+
+    artifact = decode((tmp_path / "run" / "scene.toon").read_text())
+    jsonschema.validate(artifact, json.loads((tmp_path / "scene.json").read_text()))

@@ -271,13 +271,8 @@ class OfflineProvider:
         if request.shape is None:
             content = f"A reply ({digest})."
         else:
-            reply: dict[str, Any] = {}
-            for f in request.shape.fields:
-                if f.is_list:
-                    count = f.count if f.count is not None else items
-                    reply[f.name] = [f"{f.name} {i + 1} ({digest})" for i in range(count)]
-                else:
-                    reply[f.name] = f"{f.name} ({digest})"
+            # A value meeting the step's contract, whatever its types.
+            reply = request.shape.example(digest, items)
             content = json.dumps(reply) if request.response_format else encode(reply)
         prompt = sum(len(m["content"]) for m in request.messages) // 4
         return Reply(content, prompt, len(content) // 4, finish_reason="stop")
