@@ -278,3 +278,27 @@ def test_default_raising_type_error_hands_back_to_the_mapping() -> None:
     )
     with pytest.raises(TypeError, match="cannot serialize object"):
         toon_tools.encode({"x": object()}, default=default)
+
+
+def test_each_model_in_a_list_is_dumped_once() -> None:
+    """A list of models is normalized once, whether it ends up inline, tabular or
+    expanded: dumping is the costly part of encoding models."""
+    pydantic = pytest.importorskip("pydantic")
+    calls = []
+
+    class Row(pydantic.BaseModel):
+        n: int
+
+        @pydantic.field_serializer("n")
+        def count(self, n: int) -> int:
+            calls.append(n)
+            return n
+
+    class Nested(pydantic.BaseModel):
+        row: Row
+
+    for value in ([Row(n=i) for i in range(100)], {"rows": [Row(n=i) for i in range(100)]},
+                  [[Row(n=i)] for i in range(100)], [Nested(row=Row(n=i)) for i in range(100)]):
+        calls.clear()
+        toon_tools.encode(value)
+        assert len(calls) == 100

@@ -311,26 +311,27 @@ class Encoder:
             self._push(stack, _OBJECT, it, depth + 1)
             self._field(out, f"{lead}- ", self.key(k0), v0, depth + 1, stack)
         elif t is list:
-            items = self._primitives(v)
+            items, flat = self._primitives(v)
             delim = self.active(v)
-            if items is not None:
+            if flat:
                 self._inline(out, f"{lead}- ", "", items, delim)
             else:
                 # Tabular form is not allowed here (§9.4): always an expanded list.
                 out.append(f"{lead}- [{len(v)}{HEADER_DELIMITER[delim]}]:")
-                self._push(stack, _LIST, iter(v), depth + 1)
+                self._push(stack, _LIST, iter(items), depth + 1)
         else:
             out.append(f"{lead}- {self.prim(v)}")
 
-    def _primitives(self, items: list[Any]) -> list[Any] | None:
-        """``items`` normalized if all are primitives, else None."""
+    def _primitives(self, items: list[Any]) -> tuple[list[Any], bool]:
+        """``items`` with host values normalized (each one once: a pydantic model
+        is dumped here and nowhere else), and whether all are primitives."""
         types = set(map(type, items))
         if types <= PRIMITIVE_TYPES:
-            return items
+            return items, True
         if types <= JSON_TYPES:
-            return None
+            return items, False
         items = [self.norm(v) for v in items]
-        return items if set(map(type, items)) <= PRIMITIVE_TYPES else None
+        return items, set(map(type, items)) <= PRIMITIVE_TYPES
 
     def _inline(self, out: list[str], lead: str, ek: str, items: list[Any], delim: str) -> None:
         cells = self.column(items, set(map(type, items)), delim)
@@ -344,12 +345,12 @@ class Encoder:
         self, out: list[str], lead: str, ek: str, v: list[Any], depth: int, stack: list[Any]
     ) -> None:
         """A non-empty array as a field (or the root): inline, tabular or list."""
-        items = self._primitives(v)
+        items, flat = self._primitives(v)
         delim = self.active(v)
-        if items is not None:
+        if flat:
             self._inline(out, lead, ek, items, delim)
             return
-        tab = self.table(v, len(stack) + 2, delim)
+        tab = self.table(items, len(stack) + 2, delim)
         if tab is not None:
             fields, leaves = tab
             out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]{fields}:")
@@ -357,7 +358,7 @@ class Encoder:
             out.extend(row_lead + row for row in map(delim.join, zip(*leaves)))
             return
         out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]:")
-        self._push(stack, _LIST, iter(v), depth)
+        self._push(stack, _LIST, iter(items), depth)
 
     def _keyed(
         self, out: list[str], lead: str, ek: str, v: dict[Any, Any], depth: int, nesting: int
