@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 from tests.strategies import TRICKY_STRINGS
 from toon_tools.codec import encode
 from toon_tools.errors import Finding
-from toon_tools.pipeline.replies import Accepted, RejectedReply, TruncatedReply, read_reply
+from toon_tools.pipeline.replies import (
+    Accepted,
+    RejectedReply,
+    TruncatedReply,
+    merge_rows,
+    read_reply,
+    read_rows,
+    salvage_prompt,
+)
 from toon_tools.pipeline.shape import OutputShape
 
 ANY = OutputShape.parse(["title", "tags[]"])
@@ -275,3 +283,113 @@ def test_any_value_of_the_shape_round_trips(data: st.DataObject, shape: OutputSh
     value = data.draw(values_of(shape))
     assert read_reply(encode(value), shape) == Accepted(value, ())
     assert read_reply(json.dumps(value), shape) == Accepted(value, ())
+
+
+# ---------------------------------------------------------------- a table cut short (issue 13, item 7)
+
+SCENES = OutputShape.from_schema({
+    "type": "object", "required": ["title", "scenes"],
+    "properties": {
+        "title": {"type": "string"},
+        "scenes": {"type": "array", "items": {
+            "type": "object", "required": ["title", "pov"],
+            "properties": {"title": {"type": "string", "description": "A short title"},
+                           "pov": {"type": "string"}}}}}})
+ROWS = [{"title": f"title {i}", "pov": f"pov {i}"} for i in range(1, 11)]
+WHOLE = encode({"title": "Tides", "scenes": ROWS})
+
+
+def _cut(after_row: int, tail: str) -> str:
+    """WHOLE up to row ``after_row`` of its table, then ``tail``."""
+    lines = WHOLE.split("\n")
+    return "\n".join(lines[:2 + after_row]) + "\n" + tail
+
+
+def _partial(content: str, finish: str | None) -> Any:
+    with pytest.raises(RejectedReply) as e:
+        read_reply(content, SCENES, finish_reason=finish)
+    return e.value.partial
+
+
+@pytest.mark.parametrize(("content", "finish", "rows"), [
+    (_cut(4, "  tit"), "length", 4),  # mid-row 5
+    (_cut(4, "  title 5,pov"), "length", 4),  # the cut row looks whole: still cut
+    (_cut(4, "  title 5,pov 5"), "length", 4),  # no line break after it: may be longer
+    (_cut(5, ""), "length", 5),  # cut right after a line break: row 5 is whole
+    (_cut(4, "  title 5"), "stop", 4),  # the model stopped mid-row
+    (_cut(4, '  "title 5,po'), None, 4),  # an open quote
+    ("```toon\n" + _cut(4, "  tit"), "length", 4),  # a fence left open
+])
+def test_a_table_cut_short_keeps_its_complete_rows(content: str, finish: str | None,
+                                                    rows: int) -> None:
+    partial = _partial(content, finish)
+    assert partial is not None
+    assert (partial.key, partial.declared, partial.head) == ("scenes", 10, {"title": "Tides"})
+    assert list(partial.rows) == ROWS[:rows]
+
+
+@pytest.mark.parametrize(("content", "finish"), [
+    (_cut(0, "  tit"), "length"),  # no row came back whole: ask it all again
+    ("title: Ti", "length"),  # cut before the table
+    (_cut(4, "  title 5,pov 5,extra\n  title 6,pov 6"), "stop"),  # a broken row, not a cut
+    (WHOLE.replace("title: Tides\n", "") + "\n", "length"),  # a required field never came
+    ('{"title": "Tides", "scenes": [{"title": "a", "po', "length"),  # JSON: not a table
+    (encode({"title": "T", "tags": ["a", "b"]}), "length"),  # not a field of the contract
+])
+def test_nothing_to_salvage(content: str, finish: str) -> None:
+    assert _partial(content, finish) is None
+
+
+def test_complete_rows_short_of_their_count_are_a_miscount_when_the_model_stopped() -> None:
+    accepted = read_reply(_cut(4, ""), SCENES, finish_reason="stop")
+    assert accepted.value["scenes"] == ROWS[:4]
+    assert accepted.warnings == ("scenes[10] declared 10 rows, found 4: corrected",)
+
+
+def test_the_salvage_prompt_asks_for_the_missing_rows_alone() -> None:
+    partial = _partial(_cut(4, "  tit"), "length")
+    assert salvage_prompt(SCENES, partial, partial.rows) == (
+        "Your last reply was cut off in scenes after row 4 of 10. Row 4, the last that arrived:\n"
+        "  title 4,pov 4\n"
+        "Continue with rows 5-10 of 10 only (nothing before them):\n"
+        "Reply with only this TOON, each <text> replaced; # lines describe the field below them"
+        " and may be left out:\n"
+        "# title: A short title\n"
+        "scenes[6]{title,pov}:\n"
+        "  <text>,<text>\n"
+        "  ...\n"
+        "Write exactly 6 rows in scenes.\n"
+        'Double-quote texts holding , : or " (" as \\").')
+    # A later round counts from the rows kept so far; few rows are spelled out.
+    assert "rows 8-10 of 10" in salvage_prompt(SCENES, partial, ROWS[:7])
+    assert "scenes[3]{title,pov}:\n" + "  <text>,<text>\n" * 3 in \
+        salvage_prompt(SCENES, partial, ROWS[:7])
+
+
+@pytest.mark.parametrize(("content", "finish", "rows", "warnings"), [
+    ("scenes[6]{title,pov}:\n" + "\n".join(f"  title {i},pov {i}" for i in range(5, 11)),
+     "stop", ROWS[4:], ()),
+    ("Here:\n```\ntitle 5,pov 5\ntitle 6,pov 6\n```", "stop", ROWS[4:6], ()),  # bare rows
+    ("scenes[3]{title,pov}:\n  title 4,pov 4\n  title 5,pov 5\n  title 6,po", "length",
+     ROWS[4:5], ("scenes: row 4, shown for continuity, was written again: dropped",)),
+    ("\n".join(f"  title {i},pov {i}" for i in range(5, 13)), "stop", ROWS[4:],
+     ("scenes: 2 more rows than the 6 asked: dropped",)),
+    ("I cannot continue.", "stop", [], ()),
+    ("", "stop", [], ()),
+])
+def test_a_follow_up_brings_complete_rows(content: str, finish: str, rows: list[Any],
+                                          warnings: tuple[str, ...]) -> None:
+    partial = _partial(_cut(4, "  tit"), "length")
+    got, said = read_rows(content, SCENES, partial, partial.rows, finish_reason=finish)
+    assert (got, tuple(said)) == (rows, warnings)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=len("title: Tides\nscenes[10]{title,pov}:\n  title 1,pov 1\n"),
+                   max_value=len(WHOLE) - 1))
+def test_a_cut_anywhere_in_the_table_keeps_only_true_rows_and_merges_whole(at: int) -> None:
+    partial = _partial(WHOLE[:at], "length")
+    assert partial is not None and 1 <= len(partial.rows) < 10
+    assert list(partial.rows) == ROWS[:len(partial.rows)]
+    merged = merge_rows(partial, [*partial.rows, *ROWS[len(partial.rows):]])
+    assert read_reply(merged, SCENES) == Accepted({"title": "Tides", "scenes": ROWS}, ())

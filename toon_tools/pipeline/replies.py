@@ -22,12 +22,19 @@ The rules, in order:
    the artifact). Every failing field is told, each at its position in the TOON
    text; a re-ask quotes them alone (``scenes/3/title: ...``). Other fields are
    kept, declared ones first.
+
+A reply whose last field is a table (§9.3) cut short, at the token limit or
+mid-row, keeps its complete rows (:attr:`RejectedReply.partial`, a
+:class:`Partial`), so the runner can ask for the missing rows alone
+(:func:`salvage_prompt`), read them (:func:`read_rows`) and check the merged
+reply (:func:`merge_rows`) against the contract like any other (issue 13, item 7).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -37,6 +44,7 @@ from ..codec import (
     ToonDecodeError,
     decode,
     decode_located,
+    encode,
     find_closing_quote,
     format_primitive,
 )
@@ -57,6 +65,9 @@ _MISCOUNT: Final = re.compile(
     r"(?P<label>.*\[(?P<n>\d+):?\]): expected (?P=n) (?P<unit>values|rows|list items|entries),"
     r" found (?P<found>\d+|more)\Z", re.DOTALL)
 _UNITS: Final = {"values": "item", "list items": "item", "rows": "row", "entries": "entry"}
+#: A tabular header (§6, §9.3) as the first guess; the codec has the last word.
+_TABLE_HEADER: Final = re.compile(
+    r"(?P<key>.*?)\[(?P<n>\d+)(?P<delim>[\t|]?)\](?P<fields>\{.*\}):[ \t]*\r?\Z")
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,8 @@ class RejectedReply(Finding):
         #: "path: message")``, and each one's ``(line, column)`` in :attr:`text`.
         self.problems: tuple[tuple[str, str], ...] = ()
         self.positions: tuple[tuple[int | None, int | None], ...] = ()
+        #: A reply whose last field, a table, was cut short: its complete rows.
+        self.partial: Partial | None = None
 
     def for_model(self) -> str:
         """What a re-ask tells the model. A reply that broke its contract: one line
@@ -106,7 +119,9 @@ def read_reply(content: str, shape: OutputShape, *, finish_reason: str | None = 
     """The artifact a reply holds for ``shape`` (a dict, declared fields first),
     or :class:`RejectedReply`."""
     if finish_reason == "length":
-        raise TruncatedReply("the reply was cut off at the token limit (finish_reason: length)")
+        cut = TruncatedReply("the reply was cut off at the token limit (finish_reason: length)")
+        cut.partial = cut_table(content, shape, length=True)
+        raise cut
     text = extract(content)
     if not text:
         raise RejectedReply(f"empty reply: expected the fields {_names(shape)}", text=text)
@@ -114,7 +129,11 @@ def read_reply(content: str, shape: OutputShape, *, finish_reason: str | None = 
     value = _read_json(text) if text.startswith("{") else None
     located: Located | None = None
     if value is None:
-        located = _read_toon(text, shape, warnings)
+        try:
+            located = _read_toon(text, shape, warnings)
+        except RejectedReply as e:
+            e.partial = cut_table(content, shape, length=False)
+            raise
         value = located.value
     if not isinstance(value, dict):
         if isinstance(value, list):
@@ -571,6 +590,198 @@ def _storable(value: Any, text: str) -> None:
             stack.extend((x, depth + 1) for x in v.values())
         elif isinstance(v, list):
             stack.extend((x, depth + 1) for x in v)
+
+
+# ------------------------------------------------------------ salvage: a table cut short
+
+@dataclass(frozen=True)
+class Partial:
+    """A reply whose last field, a table (§9.3), stops short of its ``[N]``: the
+    rows that came back whole, in order (a row cut mid-way is dropped), and every
+    field before the table, as decoded."""
+
+    key: str
+    declared: int
+    rows: tuple[dict[str, Any], ...]
+    head: dict[str, Any]
+
+
+def cut_table(content: str, shape: OutputShape, *, length: bool) -> Partial | None:
+    """The complete rows of a reply cut short in a table that ends it, or None
+    when there is nothing to continue. ``length``: the reply was cut at the token
+    limit, so its last row counts only if a line break followed it; otherwise
+    (the model stopped) only a last row that is incomplete marks a cut: complete
+    rows short of ``[N]`` are a miscount, which rule 4 corrects.
+
+    Also None when the table is not one of the contract's fields, no row came
+    back whole, a row before the last is broken, what precedes the table does
+    not decode, or a required field that should have preceded it is missing
+    (no continuation could then make the reply whole)."""
+    text = extract(content)
+    if not text or text.startswith("{"):
+        return None
+    lines = text.split("\n")
+    top = [i for i, x in enumerate(lines) if x.strip() and x[0] not in " #"]
+    if not top:
+        return None
+    at = top[-1]
+    key = _table_key(lines[at])
+    node = resolve(shape.schema, shape.schema)
+    props = _dict(node.get("properties"))
+    if key is None or key not in props or schema_type(resolve(props[key], shape.schema)) != "array":
+        return None
+    m = _TABLE_HEADER.match(lines[at])
+    assert m is not None  # _table_key matched it
+    declared = int(m.group("n"))
+    row_lines = [x for x in lines[at + 1:] if x.strip() and not x.lstrip().startswith("#")]
+    unterminated = length and bool(row_lines) and _unterminated(content, row_lines[-1])
+    rows, broken = _rows(lines[at], row_lines, unterminated)
+    if broken is not None and broken < len(row_lines) - 1:
+        return None  # a row broken before the last: not a cut, a mistake to tell
+    if not rows or len(rows) >= declared or (broken is None and not length):
+        return None
+    try:
+        head = decode("\n".join(lines[:at])) if at else {}
+    except (ToonDecodeError, RecursionError):
+        return None
+    required = node.get("required")
+    required = required if isinstance(required, list) else []
+    if not isinstance(head, dict) or any(r not in head for r in required if r != key):
+        return None
+    return Partial(key, declared, tuple(rows), head)
+
+
+def salvage_prompt(shape: OutputShape, partial: Partial, rows: Sequence[dict[str, Any]]) -> str:
+    """What a follow-up asks when ``rows`` (1 or more) of ``partial``'s table came
+    back: the rows still missing, 1-based (``rows 5-10 of 10``), the last row
+    that arrived for continuity, and the skeleton of just those rows."""
+    first, declared = len(rows) + 1, partial.declared
+    last = rows[-1]
+    shown = _row_text(shape, partial.key, last)
+    missing = rows_shape(shape, partial.key, declared - len(rows))
+    return "\n".join([
+        f"Your last reply was cut off in {partial.key} after row {len(rows)} of {declared}. "
+        f"Row {len(rows)}, the last that arrived:",
+        *shown,
+        f"Continue with rows {first}-{declared} of {declared} only (nothing before them):",
+        missing.skeleton()])
+
+
+def rows_shape(shape: OutputShape, key: str, count: int) -> OutputShape:
+    """The contract of a follow-up: the table ``key`` alone, of exactly ``count``
+    rows (its skeleton and its toon-grammar)."""
+    root = {k: v for k, v in shape.schema.items() if k not in ("description", "title")}
+    props = _dict(resolve(shape.schema, shape.schema).get("properties"))
+    table = {**resolve(props[key], shape.schema), "minItems": count, "maxItems": count}
+    root.update({"type": "object", "properties": {key: table}, "required": [key]})
+    root.pop("allOf", None)
+    root.pop("$ref", None)
+    return OutputShape.from_schema(root, base=shape.base)
+
+
+def read_rows(content: str, shape: OutputShape, partial: Partial, rows: Sequence[dict[str, Any]],
+              *, finish_reason: str | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """The complete rows a follow-up brought (its own header, or bare rows in the
+    order the prompt showed), at most the missing ones; and what was corrected:
+    the continuity row written again, rows beyond those asked. A row cut mid-way,
+    and under ``length`` a last row with no line break after it, is dropped."""
+    warnings: list[str] = []
+    text = extract(content)
+    lines = [x for x in text.split("\n") if x.strip() and not x.lstrip().startswith("#")]
+    if not lines:
+        return [], warnings
+    if _table_key(lines[0]) == partial.key:
+        header, body = lines[0], lines[1:]
+    else:
+        header = _row_lines(shape, partial.key, rows[-1])[0]
+        body = ["  " + x.lstrip(" ") for x in lines]
+    unterminated = finish_reason == "length" and bool(body) and _unterminated(content, body[-1])
+    got, _ = _rows(header, body, unterminated)
+    if got and got[0] == rows[-1]:
+        got = got[1:]
+        warnings.append(f"{partial.key}: row {len(rows)}, shown for continuity, was written "
+                        "again: dropped")
+    wanted = partial.declared - len(rows)
+    if len(got) > wanted:
+        warnings.append(f"{partial.key}: {len(got) - wanted} more rows than the {wanted} asked: "
+                        "dropped")
+        got = got[:wanted]
+    return got, warnings
+
+
+def merge_rows(partial: Partial, rows: Sequence[dict[str, Any]]) -> str:
+    """The reply as if it had not been cut: the first reply's other fields, then
+    the table with every row, its count the rows'."""
+    return encode({**partial.head, partial.key: list(rows)})
+
+
+def _table_key(line: str) -> str | None:
+    """The key of a tabular header line at the top level, read by the codec."""
+    m = _TABLE_HEADER.match(line)
+    if m is None:
+        return None
+    try:
+        value = decode(_with_count(line, m, 0))
+    except (ToonDecodeError, RecursionError):
+        return None
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    key, rows = next(iter(value.items()))
+    return key if rows == [] else None
+
+
+def _with_count(line: str, m: re.Match[str], count: int) -> str:
+    return line[:m.start("n")] + str(count) + line[m.end("n"):]
+
+
+def _rows(header: str, lines: list[str], unterminated: bool
+          ) -> tuple[list[dict[str, Any]], int | None]:
+    """The rows under ``header`` that decode whole, up to the first that does not
+    (its index, or None): each row is decoded alone under the header by the
+    codec. ``unterminated``: the last line counts as broken (cut at the limit)."""
+    m = _TABLE_HEADER.match(header)
+    if m is None:
+        return [], 0 if lines else None
+    one = _with_count(header, m, 1)
+    rows: list[dict[str, Any]] = []
+    for i, line in enumerate(lines):
+        if unterminated and i == len(lines) - 1:
+            return rows, i
+        try:
+            value = decode(f"{one}\n  {line.strip()}")
+        except (ToonDecodeError, RecursionError):
+            return rows, i
+        row = next(iter(value.values()))[0] if isinstance(value, dict) and value else None
+        if not line.startswith(" ") or not isinstance(row, dict):
+            return rows, i
+        rows.append(row)
+    return rows, None
+
+
+def _unterminated(content: str, line: str) -> bool:
+    """Whether the reply ends on ``line`` with no line break (or fence) after it."""
+    return content.rstrip(" \t\r").endswith(line.strip())
+
+
+def _ordered(shape: OutputShape, key: str, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with its cells in the contract's column order (the skeleton's)."""
+    props = _dict(resolve(shape.schema, shape.schema).get("properties"))
+    items = resolve(resolve(props.get(key), shape.schema).get("items"), shape.schema)
+    columns = _dict(items.get("properties"))
+    return {**{c: row[c] for c in columns if c in row}, **row}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _row_lines(shape: OutputShape, key: str, row: dict[str, Any]) -> list[str]:
+    """``row`` as a one-row table: its header, then the row's lines."""
+    return encode({key: [_ordered(shape, key, row)]}).split("\n")
+
+
+def _row_text(shape: OutputShape, key: str, row: dict[str, Any]) -> list[str]:
+    return _row_lines(shape, key, row)[1:]
 
 
 # ------------------------------------------------------------ messages
