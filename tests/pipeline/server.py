@@ -15,6 +15,8 @@ from toon_tools import encode
 
 # A line of the skeleton a prompt ends with: `title: <text>`, `tags[3]: <text>,...`.
 SKELETON_LINE = re.compile(r"^([A-Za-z_]\w*)(?:\[(\d+|N)\])?: <text>", re.M)
+# A salvage's follow-up: "rows 5-10 of 10".
+ROWS_ASKED = re.compile(r"rows (\d+)-(\d+) of (\d+)")
 
 
 class _Server(ThreadingHTTPServer):
@@ -30,7 +32,15 @@ class FakeLLM:
     comma-separated text), "miscount" (a list header one too many), "contract"
     (``contract_fault`` applied: a reply that decodes but breaks its contract);
     then normal replies. With ``contract`` set (a JSON Schema), normal replies are
-    values of that schema (``OutputShape.example``) in every structured mode."""
+    values of that schema (``OutputShape.example``) in every structured mode.
+
+    Tables cut short (a salvage's story): with ``numbered_rows``, the rows of a
+    contract's tables are numbered (``title 3,pov 3``); "cut:K" ends the reply in
+    the middle of the K-th row of its table (finish_reason "length"), "cutstop:K"
+    the same with finish_reason "stop"; a prompt that asks for "rows A-B of N"
+    is answered with those rows alone, or, under "echo", with row A-1 only.
+    ``usage_by_length`` reports tokens as characters / 4 and cuts a reply at
+    max_tokens * 4 characters, as a real limit would."""
 
     def __init__(self, latency: float = 0.0, items: int = 5, http10: bool = False) -> None:
         self.latency = latency
@@ -42,6 +52,8 @@ class FakeLLM:
         self.faults: list[str] = []
         self.contract: dict[str, Any] | None = None
         self.contract_fault: Any = None  # value -> a value that breaks the contract
+        self.numbered_rows = False
+        self.usage_by_length = False
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -67,7 +79,16 @@ class FakeLLM:
                                           body["messages"][-1]["content"]):
             from toon_tools.pipeline.shape import OutputShape
 
-            return OutputShape.from_schema(self.contract).example(digest, self.items)
+            value = OutputShape.from_schema(self.contract).example(digest, self.items)
+            if self.numbered_rows:
+                value = {k: _numbered(v, 1) for k, v in value.items()}
+            asked = ROWS_ASKED.search(body["messages"][-1]["content"])
+            if asked is not None:  # a salvage: the rows asked for, alone
+                first, last = int(asked.group(1)), int(asked.group(2))
+                key, rows = next((k, v) for k, v in value.items() if _is_table(v))
+                rows = _numbered([rows[0]] * (last - first + 1), first)
+                value = {key: rows}
+            return value
         if schema:
             fields = [(name, p["type"] == "array", p.get("maxItems"))
                       for name, p in schema["properties"].items()]
@@ -100,6 +121,17 @@ class FakeLLM:
             return "parts: \"not valid toon", "stop"
         if fault == "length":
             return text[: len(text) // 2], "length"
+        if fault and fault.startswith(("cut:", "cutstop:")):
+            lines = text.split("\n")
+            header = next(i for i, x in enumerate(lines) if "]{" in x)
+            row = header + int(fault.partition(":")[2])
+            cut = "\n".join(lines[:row] + [lines[row][: len(lines[row]) // 2]])
+            return cut, "length" if fault.startswith("cut:") else "stop"
+        if fault == "echo":
+            asked = ROWS_ASKED.search(body["messages"][-1]["content"])
+            assert asked is not None, "echo answers a salvage"
+            key, rows = next((k, v) for k, v in value.items() if _is_table(v))
+            return encode({key: _numbered(rows[:1], int(asked.group(1)) - 1)}), "stop"
         if fault == "fenced":
             return f"Sure! Here it is:\n```toon\n{encode(value)}\n```\nHope that helps.", "stop"
         if fault == "json":
@@ -147,13 +179,18 @@ class FakeLLM:
                         self.wfile.write(payload)
                         return
                     content, finish = fake.reply_for(body, fault)
-                    completion = fake.completion_tokens
+                    completion, prompt = fake.completion_tokens, 11
                     limit = body.get("max_tokens", body.get("max_completion_tokens"))
+                    if fake.usage_by_length:
+                        prompt = sum(len(m["content"]) for m in body["messages"]) // 4
+                        completion = -(-len(content) // 4)
+                        if isinstance(limit, int) and completion > limit:
+                            content = content[: limit * 4]
                     if isinstance(limit, int) and completion > limit:
                         completion, finish = limit, "length"
                     data = {"choices": [{"message": {"role": "assistant", "content": content},
                                          "finish_reason": finish}],
-                            "usage": {"prompt_tokens": 11, "completion_tokens": completion}}
+                            "usage": {"prompt_tokens": prompt, "completion_tokens": completion}}
                     payload = b"{not json" if fault == "malformed" else json.dumps(data).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
@@ -165,3 +202,15 @@ class FakeLLM:
                         fake.in_flight -= 1
 
         return Handler
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(x, dict) for x in value)
+
+
+def _numbered(value: Any, first: int) -> Any:
+    """A table's rows with each text cell numbered from ``first``: ``title 3``."""
+    if not _is_table(value):
+        return value
+    return [{c: f"{c} {i}" if isinstance(x, str) else x for c, x in row.items()}
+            for i, row in enumerate(value, first)]

@@ -629,3 +629,131 @@ def test_a_contract_the_grammar_cannot_express_is_refused_before_any_call(
     with pytest.raises(PipelineError, match="--structured toon-grammar: step 'plan': grid: "):
         p.use_structured("toon-grammar")
     assert server.requests == []
+
+
+# ---------------------------------------------------------------- a table cut short (issue 13, item 7)
+
+def _salvage_run(tmp_path: Path, server: FakeLLM, faults: list[str],
+                 **options: Any) -> tuple[Runner, Any]:
+    (tmp_path / "scene.json").write_text(json.dumps(SCENES_SCHEMA))
+    server.contract, server.numbered_rows, server.items = SCENES_SCHEMA, True, 10
+    server.faults = faults
+    text = CONTRACT.replace("name: scenes", "name: scenes\nparams:\n  max_tokens: 100")
+    return _run(tmp_path, server, text=text, **options)
+
+
+def _scenes(tmp_path: Path) -> list[dict[str, Any]]:
+    from toon_tools.codec import decode
+
+    return decode((tmp_path / "run" / "plan.toon").read_text())["scenes"]
+
+
+ROWS_1_TO_10 = [{"title": f"title {i}", "pov": f"pov {i}"} for i in range(1, 11)]
+
+
+@pytest.mark.parametrize("cut", ["cut:5", "cutstop:5"])
+def test_a_table_cut_short_is_completed_by_asking_only_for_the_missing_rows(
+        tmp_path: Path, server: FakeLLM, cut: str) -> None:
+    _, state = _salvage_run(tmp_path, server, [cut])
+    assert state.status == "done", state.error
+    first, follow = (r["body"] for r in server.requests)
+    asked = follow["messages"][-1]["content"]
+    assert asked.startswith("Plan a novel about tides\n\nYour last reply was cut off in scenes "
+                            "after row 4 of 10. Row 4, the last that arrived:\n"
+                            "  title 4,pov 4\nContinue with rows 5-10 of 10 only")
+    assert "scenes[6]{title,pov}:" in asked and "mood" not in asked  # the rows alone
+    assert first["max_tokens"] == follow["max_tokens"] == 100  # not a whole retry
+    assert _scenes(tmp_path) == ROWS_1_TO_10
+    stats = state.steps["plan"]
+    assert (stats.calls, stats.salvages, stats.reasks, stats.rejected) == (2, 1, 0, 1)
+    assert (stats.prompt_tokens, stats.completion_tokens) == (22, 14)  # both paid for
+    events = _events(tmp_path)
+    salvage = [e for e in events if e["event"] == "salvage"]
+    assert salvage == [{**salvage[0], "step": "plan", "attempt": 1, "round": 1,
+                        "field": "scenes", "rows": [5, 10], "of": 10, "received": 6}]
+    assert [e.get("salvage") for e in events if e["event"] == "call_end"] == [None, 1]
+    assert sorted(p.name for p in (tmp_path / "run" / "rejected").iterdir()) == ["plan-0-1.txt"]
+    # Only the merged reply is cached, under the first ask's key: a re-run calls nothing.
+    _, again = _salvage_run(tmp_path, server, [])
+    assert again.status == "done" and len(server.requests) == 2
+    assert again.steps["plan"].cache_hits == 1 and _scenes(tmp_path) == ROWS_1_TO_10
+
+
+def test_each_follow_up_that_adds_rows_earns_another(tmp_path: Path, server: FakeLLM) -> None:
+    _, state = _salvage_run(tmp_path, server, ["cut:5", "cut:3"])  # the follow-up is cut too
+    assert state.status == "done", state.error
+    asks = [r["body"]["messages"][-1]["content"] for r in server.requests]
+    assert "rows 5-10 of 10" in asks[1] and "rows 7-10 of 10" in asks[2]
+    assert "  title 6,pov 6\n" in asks[2]
+    assert _scenes(tmp_path) == ROWS_1_TO_10
+    assert state.steps["plan"].salvages == 2
+    assert [(e["rows"], e["received"]) for e in _events(tmp_path) if e["event"] == "salvage"] \
+        == [([5, 10], 2), ([7, 10], 4)]
+    assert sorted(p.name for p in (tmp_path / "run" / "rejected").iterdir()) == [
+        "plan-0-1.s1.txt", "plan-0-1.txt"]
+
+
+def test_a_follow_up_that_adds_no_row_fails_the_step_with_declared_and_found(
+        tmp_path: Path, server: FakeLLM) -> None:
+    _, state = _salvage_run(tmp_path, server, ["cut:5", "echo"])
+    assert state.status == "failed" and state.failed_step == "plan"
+    error = state.steps["plan"].error
+    assert error == ("the reply was cut short in scenes: declared 10 rows, found 4 after "
+                     "1 follow-up (the last added none)")
+    assert len(server.requests) == 2 and state.steps["plan"].calls == 2
+    events = _events(tmp_path)
+    assert [e["received"] for e in events if e["event"] == "salvage"] == [0]
+    assert any("shown for continuity" in e.get("message", "") for e in events
+               if e["event"] == "warning")
+    assert sorted(p.name for p in (tmp_path / "run" / "rejected").iterdir()) == [
+        "plan-0-1.s1.txt", "plan-0-1.txt"]
+    saved = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert "declared 10 rows, found 4" in saved["error"]
+
+
+def test_no_complete_row_asks_it_all_again_with_more_tokens(tmp_path: Path,
+                                                           server: FakeLLM) -> None:
+    _, state = _salvage_run(tmp_path, server, ["cut:1"])
+    assert state.status == "done", state.error
+    first, again = (r["body"] for r in server.requests)
+    assert (first["max_tokens"], again["max_tokens"]) == (100, 200)
+    assert first["messages"] == again["messages"]
+    assert state.steps["plan"].salvages == 0 and len(_scenes(tmp_path)) == 10
+
+
+def test_a_budget_stop_during_a_salvage_keeps_what_was_paid_for(tmp_path: Path,
+                                                               server: FakeLLM) -> None:
+    # Each call reserves 104 prompt + 100 reply tokens: the first fits 210, the
+    # follow-up (18 used + 204) does not.
+    runner, state = _salvage_run(tmp_path, server, ["cut:5"], budget=210,
+                                 count_tokens=lambda s: 100)
+    assert state.status == "stopped" and "--budget-tokens 210" in (state.error or "")
+    stats = state.steps["plan"]
+    assert stats.state == "cancelled" and (stats.calls, stats.salvages) == (1, 0)
+    assert runner.used_tokens == 18 == stats.prompt_tokens + stats.completion_tokens
+    events = _events(tmp_path)
+    assert sum(e["event"] == "call_end" for e in events) == len(server.requests) == 1
+    assert not any(e["event"] == "salvage" for e in events)
+    assert (tmp_path / "run" / "rejected" / "plan-0-1.txt").exists()
+    saved = json.loads((tmp_path / "run" / "state.json").read_text())
+    assert saved["used_tokens"] == 18 and saved["steps"]["plan"]["calls"] == 1
+    # Nothing partial was cached: the re-run asks the first question again.
+    _, again = _salvage_run(tmp_path, server, [])
+    assert again.status == "done" and len(server.requests) == 2
+    assert server.requests[1]["body"] == server.requests[0]["body"]
+
+
+def test_the_merged_reply_is_held_to_the_contract_like_any_other(tmp_path: Path,
+                                                                 server: FakeLLM) -> None:
+    server.contract_fault = lambda v: {"scenes": [{**r, "title": "<text>"} if i == 0 else r
+                                                  for i, r in enumerate(v["scenes"])]}
+    _, state = _salvage_run(tmp_path, server, ["cut:5", "contract"])
+    assert state.status == "done", state.error
+    reask = server.requests[2]["body"]["messages"][-1]["content"]
+    assert "Your last reply was rejected: 9:3: scenes/4/title: the placeholder <text>" in reask
+    assert sorted(p.name for p in (tmp_path / "run" / "rejected").iterdir()) == [
+        "plan-0-1.merged.txt", "plan-0-1.txt"]
+    merged = (tmp_path / "run" / "rejected" / "plan-0-1.merged.txt").read_text()
+    assert "scenes[10]{title,pov}:" in merged and "\n  <text>,pov 5\n" in merged
+    assert (state.steps["plan"].calls, state.steps["plan"].reasks) == (3, 1)
+    assert len(_scenes(tmp_path)) == 10

@@ -6,6 +6,13 @@
   a reply is read leniently (``replies.read_reply``) and a rejected one is kept
   in ``rejected/`` and re-asked with its error and the skeleton, never with the
   whole bad reply, so a re-ask costs about what the first ask did.
+- A reply cut short in a table that ends it (at the token limit, or mid-row)
+  keeps its complete rows, and a follow-up asks for the missing rows alone
+  ("rows 5-10 of 10", the last row shown for continuity), round after round
+  while each adds a row (at most MAX_SALVAGE_ROUNDS); the merged reply is then
+  read like any other. Every follow-up is a call: reserved, paid, counted, an
+  event (``salvage``). With no complete row, the whole call is asked again with
+  twice the max_tokens, as before.
 - An accepted reply is cached under the key of the step's first ask: the sha256
   of canonical JSON of provider, base_url, model, parameters, structured mode,
   the rendered messages and the sample index. It is in the cache before the
@@ -45,8 +52,17 @@ from .cache import CachedReply, ReplyCache
 from .plan import COMPLETION_GUESS, fingerprint
 from .prices import Price, PriceTable
 from .providers import CallCancelled, CallControl, Provider, ProviderError, Reply, Request
-from .replies import RejectedReply, TruncatedReply, read_reply
-from .shape import TEXT_SHAPE, OutputShape, text_gbnf
+from .replies import (
+    Partial,
+    RejectedReply,
+    TruncatedReply,
+    merge_rows,
+    read_reply,
+    read_rows,
+    rows_shape,
+    salvage_prompt,
+)
+from .shape import TEXT_SHAPE, ContractError, OutputShape, text_gbnf
 from .spec import VARIABLE, Pipeline, Step, StepError, lookup, render
 
 #: Seconds that calls in flight get to answer once the run stops.
@@ -61,6 +77,9 @@ MIN_REPLY_TOKENS: Final = 256
 MESSAGE_OVERHEAD: Final = 4
 #: The longest rejection quoted in a re-ask, in characters.
 REASK_ERROR_CHARS: Final = 80
+#: Follow-ups that ask for the missing rows of a table cut short, at most per
+#: reply (each must add a row, or the step fails).
+MAX_SALVAGE_ROUNDS: Final = 8
 
 
 class _Stopped(Exception):
@@ -69,6 +88,16 @@ class _Stopped(Exception):
 
 class _Upstream(Exception):
     """A step this one needs did not finish."""
+
+
+class SalvageError(StepError):
+    """A table cut short that follow-ups could not complete: ``declared`` rows
+    in its header, ``found`` complete ones when the step gave up."""
+
+    def __init__(self, message: str, *, declared: int, found: int) -> None:
+        super().__init__(message)
+        self.declared = declared
+        self.found = found
 
 
 @dataclass
@@ -81,6 +110,7 @@ class StepStats:
     cached_tokens: int = 0
     cost_usd: float | None = None  # None: no call with a known price
     reasks: int = 0
+    salvages: int = 0  # follow-ups that asked for the missing rows of a table cut short
     retries: int = 0
     rejected: int = 0
     items: int = 0  # foreach items (or batches) in all
@@ -162,7 +192,7 @@ class Runner:
                  prices: PriceTable | None = None, read_cache: bool = True,
                  count_tokens: Callable[[str], int] | None = None,
                  progress: Callable[[RunState, int], None] | None = None,
-                 grace: float = GRACE) -> None:
+                 grace: float = GRACE, salvage: bool = True) -> None:
         pipeline.check_inputs(inputs)
         self.pipeline = pipeline
         self.inputs = inputs
@@ -177,6 +207,8 @@ class Runner:
         self.count = count_tokens or (lambda s: len(s) // 4)
         self.progress = progress
         self.grace = grace
+        #: Continue a table cut short with its missing rows (else ask it all again).
+        self.salvage = salvage
         self.used_tokens = 0  # settled: what answered calls consumed
         self.used_usd = 0.0
         self._reserved_tokens = 0  # held by calls in flight
@@ -481,12 +513,13 @@ class Runner:
             return shape.json_skeleton()
         return shape.skeleton(quoting=not reask)
 
-    def messages(self, step: Step, scope: dict[str, Any], error: str | None = None
-                 ) -> tuple[list[dict[str, str]], int]:
+    def messages(self, step: Step, scope: dict[str, Any], error: str | None = None,
+                 instead: str | None = None) -> tuple[list[dict[str, str]], int]:
         """The messages of a call, and how many leading characters of the user
         message every call of the step shares (for prompt caching). ``error``
         makes the re-ask: the same prompt with the rejection said before the
-        skeleton, never the rejected reply itself."""
+        skeleton, never the rejected reply itself. ``instead`` replaces the
+        skeleton (a salvage's request for the missing rows)."""
         assert step.prompt is not None
         msgs = []
         if step.system:
@@ -494,7 +527,7 @@ class Runner:
         prompt = render(step.prompt, scope)
         first = VARIABLE.search(step.prompt)
         shared = len(step.prompt[:first.start()]) if first else len(prompt)
-        tail = self._instruction(step, reask=error is not None)
+        tail = self._instruction(step, reask=error is not None) if instead is None else instead
         if error is not None:
             # One line per failing field (the reader caps how many), each cut short.
             lines = [x if len(x) <= REASK_ERROR_CHARS else x[:REASK_ERROR_CHARS - 3] + "..."
@@ -612,8 +645,20 @@ class Runner:
             # with kill -9 repeats at most --jobs calls when it resumes.
             async with self._sem:
                 reply = await self._call(step, request, item, attempt)
+                replies = [reply]  # this try's calls: the reply, then any follow-ups
+                content, part = reply.content, ""
                 try:
-                    value = self._read(step, reply.content, reply.finish_reason, item, attempt)
+                    try:
+                        value = self._read(step, reply.content, reply.finish_reason, item, attempt)
+                    except RejectedReply as e:
+                        partial = e.partial if self._salvages(step) else None
+                        if partial is None:
+                            raise
+                        self._keep_rejected(step, item, sample, attempt, reply.content,
+                                            e.for_model())
+                        content, part = await self._salvage(step, scope, sample, item, attempt,
+                                                            request, partial, replies), ".merged"
+                        value = self._read(step, content, "stop", item, attempt)
                 except TruncatedReply as e:
                     last = str(e)
                     self._keep_rejected(step, item, sample, attempt, reply.content, last)
@@ -626,16 +671,18 @@ class Runner:
                     request = replace(request, params={**request.params, name: larger})
                 except RejectedReply as e:
                     last = e.for_model()
-                    self._keep_rejected(step, item, sample, attempt, reply.content, last)
+                    self._keep_rejected(step, item, sample, attempt, content, last, part)
                     reask, _ = self.messages(step, scope, error=last)
                     request = replace(request, messages=reask)
                 else:
                     if self.cache is not None:
+                        # A salvaged reply is stored merged, with every call it took.
                         record: CachedReply = {
-                            "content": reply.content, "prompt_tokens": reply.prompt_tokens,
-                            "completion_tokens": reply.completion_tokens,
-                            "cached_tokens": reply.cached_tokens,
-                            "finish_reason": reply.finish_reason, "attempts": attempt}
+                            "content": content,
+                            "prompt_tokens": sum(r.prompt_tokens for r in replies),
+                            "completion_tokens": sum(r.completion_tokens for r in replies),
+                            "cached_tokens": sum(r.cached_tokens for r in replies),
+                            "finish_reason": replies[-1].finish_reason, "attempts": attempt}
                         # Durable before the call counts as done; in the pool, since an
                         # SQLite commit would otherwise stall every other call's progress.
                         await asyncio.get_running_loop().run_in_executor(
@@ -644,6 +691,69 @@ class Runner:
             if attempt <= step.max_reasks:
                 stats.reasks += 1
         raise StepError(f"no valid reply after {step.max_reasks + 1} tries: {last}")
+
+    def _salvages(self, step: Step) -> bool:
+        """Whether a table cut short is continued: a TOON reply (json-schema's
+        reply is one JSON object, which a follow-up of rows cannot continue)."""
+        return self.salvage and self._mode(step) != "json-schema" and step.shape is not None
+
+    async def _salvage(self, step: Step, scope: dict[str, Any], sample: int, item: Item | None,
+                       attempt: int, request: Request, partial: Partial,
+                       replies: list[Reply]) -> str:
+        """Ask for the rows of ``partial``'s table still missing until they are all
+        there: the merged reply's text. Each round is a call (appended to
+        ``replies``) and a ``salvage`` event; a round that adds no row, or
+        MAX_SALVAGE_ROUNDS of them, fails the step (SalvageError)."""
+        shape = step.shape
+        assert shape is not None
+        stats = self.state.steps[step.id]
+        rows = list(partial.rows)
+        declared = partial.declared
+        for round_ in range(1, MAX_SALVAGE_ROUNDS + 1):
+            asked = (len(rows) + 1, declared)
+            ask = self._salvage_request(step, scope, request, partial, rows)
+            reply = await self._call(step, ask, item, attempt, salvage=round_)
+            replies.append(reply)
+            stats.salvages += 1
+            got, warnings = read_rows(reply.content, shape, partial, rows,
+                                      finish_reason=reply.finish_reason)
+            for warning in warnings:
+                self.event("warning", step=step.id, item=item.index if item else None,
+                           attempt=attempt, message=warning)
+            self.event("salvage", step=step.id, item=item.index if item else None,
+                       attempt=attempt, round=round_, field=partial.key, rows=list(asked),
+                       of=declared, received=len(got), finish_reason=reply.finish_reason)
+            if len(got) < asked[1] - asked[0] + 1:
+                self._keep_rejected(step, item, sample, attempt, reply.content,
+                                    f"{len(got)} of rows {asked[0]}-{asked[1]} came back whole",
+                                    f".s{round_}")
+            rows += got
+            if len(rows) >= declared:
+                return merge_rows(partial, rows)
+            if not got:
+                break
+        raise SalvageError(
+            f"the reply was cut short in {partial.key}: declared {declared} rows, found "
+            f"{len(rows)} after {round_} {'follow-up' if round_ == 1 else 'follow-ups'}"
+            + (" (the last added none)" if not got else ""), declared=declared, found=len(rows))
+
+    def _salvage_request(self, step: Step, scope: dict[str, Any], request: Request,
+                         partial: Partial, rows: list[dict[str, Any]]) -> Request:
+        """The follow-up for the missing rows: the step's prompt, then what is
+        missing instead of the whole skeleton; under toon-grammar, the grammar of
+        those rows alone. The step's parameters (max_tokens too) are kept."""
+        assert step.shape is not None
+        messages, _ = self.messages(step, scope,
+                                    instead=salvage_prompt(step.shape, partial, rows))
+        grammar = None
+        if self._mode(step) == "toon-grammar":
+            try:
+                grammar = rows_shape(step.shape, partial.key,
+                                     partial.declared - len(rows)).gbnf()
+            except ContractError:  # the whole contract's grammar held it: not expected
+                grammar = request.grammar
+        return replace(request, messages=messages, grammar=grammar,
+                       shape=rows_shape(step.shape, partial.key, partial.declared - len(rows)))
 
     def _read(self, step: Step, content: str, finish_reason: str | None, item: Item | None,
               attempt: int | None) -> Any:
@@ -660,13 +770,14 @@ class Runner:
         return accepted.value["text"] if shape is TEXT_SHAPE else accepted.value
 
     def _keep_rejected(self, step: Step, item: Item | None, sample: int, attempt: int,
-                       content: str, error: str) -> None:
-        """A rejected reply is kept for inspection and named in the events."""
+                       content: str, error: str, part: str = "") -> None:
+        """A rejected reply is kept for inspection and named in the events;
+        ``part`` names a salvage's follow-up (``.s2``) or merged reply (``.merged``)."""
         stats = self.state.steps[step.id]
         stats.rejected += 1
         name = f"{step.id}-{item.index if item else 0}"
         name += f".{sample}" if step.samples > 1 else ""
-        path = self.run_dir / "rejected" / f"{name}-{attempt}.txt"
+        path = self.run_dir / "rejected" / f"{name}-{attempt}{part}.txt"
         path.parent.mkdir(exist_ok=True)
         atomic_write(path, content)
         self.event("rejected", step=step.id, item=item.index if item else None, sample=sample,
@@ -776,15 +887,19 @@ class Runner:
             self._money.notify_all()
         return cost
 
-    async def _call(self, step: Step, request: Request, item: Item | None, attempt: int) -> Reply:
+    async def _call(self, step: Step, request: Request, item: Item | None, attempt: int,
+                    salvage: int | None = None) -> Reply:
         """One model call, its slot held by the caller: a reservation, the call,
-        the settlement."""
+        the settlement. ``salvage``: the round of a follow-up for missing rows."""
         stats = self.state.steps[step.id]
         loop = asyncio.get_running_loop()
         if self._stopping:
             raise _Stopped()
         request, held = await self._reserve(step, item, request)
-        where = {"step": step.id, "item": item.index if item else None, "attempt": attempt}
+        where: dict[str, Any] = {"step": step.id, "item": item.index if item else None,
+                                 "attempt": attempt}
+        if salvage is not None:
+            where["salvage"] = salvage
 
         def on_retry(n: int, reason: str, wait: float) -> None:
             stats.retries += 1
