@@ -757,3 +757,17 @@ def test_the_merged_reply_is_held_to_the_contract_like_any_other(tmp_path: Path,
     assert "scenes[10]{title,pov}:" in merged and "\n  <text>,pov 5\n" in merged
     assert (state.steps["plan"].calls, state.steps["plan"].reasks) == (3, 1)
     assert len(_scenes(tmp_path)) == 10
+
+
+def test_under_toon_grammar_a_follow_up_sends_the_grammar_of_the_missing_rows(
+        tmp_path: Path, server: FakeLLM) -> None:
+    (tmp_path / "scene.json").write_text(json.dumps(SCENES_SCHEMA))
+    server.contract, server.numbered_rows, server.items = SCENES_SCHEMA, True, 10
+    server.faults = ["cut:5"]
+    text = CONTRACT.replace("name: scenes", "name: scenes\nstructured: toon-grammar")
+    _, state = _run(tmp_path, server, text=text)
+    assert state.status == "done", state.error
+    first, follow = (r["body"]["grammar"] for r in server.requests)
+    assert "mood" in first and "mood" not in follow
+    assert '"scenes[" ( "6]{title,pov}:" f2{6} )' in follow
+    assert _scenes(tmp_path) == ROWS_1_TO_10

@@ -5,7 +5,7 @@ when it refuses, since the refusal is what a re-ask shows the model.
 The rules, in order:
 
 1. a reply cut off at the token limit (``finish_reason: "length"``) is refused
-   at once and never parsed (:class:`TruncatedReply`);
+   at once (:class:`TruncatedReply`), only its complete table rows read (below);
 2. the last fenced block anywhere in the reply is read (``` or ~~~, any info
    string, the text around it ignored); with no fence, the whole reply;
 3. a JSON object is taken as it is (what ``response_format`` produces); anything
