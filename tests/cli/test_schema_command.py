@@ -165,3 +165,13 @@ def test_help_is_complete() -> None:
         assert word in infer.output, word
     skel = runner.invoke(cli, ["schema", "skeleton", "--help"])
     assert "# comment" in skel.output and "Exit codes" in skel.output
+
+
+def test_skeleton_shows_the_fields_of_a_sibling_file(tmp_path: Path) -> None:
+    (tmp_path / "place.toon").write_text(
+        "type: object\nproperties:\n  city:\n    type: string\n    description: The town\n")
+    (tmp_path / "scene.json").write_text(json.dumps({"type": "object", "properties": {
+        "where": {"$ref": "place.toon"}, "mood": {"enum": ["dark", "a|b"]}}}))
+    r = run_toon("schema", "skeleton", "scene.json", cwd=tmp_path)
+    assert (r.code, r.err) == (0, "")
+    assert r.out == 'where:\n  # The town\n  city: <text>\nmood: dark|"a|b"\n'

@@ -5,6 +5,7 @@ offending key or value."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -360,3 +361,30 @@ def test_output_model_is_imported_from_the_pipeline_folder(tmp_path: Path) -> No
         read_reply("title: Dune\npages: many", shape)
     assert e.value.for_model() == "pages: expected an integer, got a text"
     assert (e.value.line, e.value.column) == (2, 8)
+
+
+def test_a_contracts_sibling_file_ref_reaches_every_consumer(tmp_path: Path) -> None:
+    from toon_tools.pipeline.spec import load_pipeline
+    from toon_tools.schema.validate import Schema
+
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "place.json").write_text(json.dumps({
+        "type": "object", "required": ["city"],
+        "properties": {"city": {"type": "string", "description": "Where it happens"}}}))
+    (tmp_path / "schemas" / "scene.json").write_text(json.dumps({
+        "type": "object", "required": ["title", "where"],
+        "properties": {"title": {"type": "string"}, "where": {"$ref": "place.json"}}}))
+    for output in ["      schema: schemas/scene.json\n",
+                   "      schema:\n        type: object\n        properties:\n"
+                   "          where:\n            $ref: schemas/place.json\n"]:
+        shape = load_pipeline(_contract_file(tmp_path, output, "toon-grammar")).steps["a"].shape
+        assert shape is not None
+        assert "where:\n  # Where it happens\n  city: <text>" in shape.skeleton()
+        sent = json.dumps(shape.json_schema())
+        assert '"$ref": "#/$defs/place"' in sent and "place.json" not in sent
+        assert shape.json_schema()["$defs"]["place"]["additionalProperties"] is False
+        assert '"city: "' in shape.gbnf()
+        example = shape.example("t")
+        assert example["where"] == {"city": "city (t)"}
+        assert Schema.load(tmp_path / "schemas" / "scene.json").problems(
+            {"title": "x", **example}) == []

@@ -177,6 +177,7 @@ def _contract(output: dict[str, Any], folder: Path) -> tuple[str, OutputShape] |
     """The shape of ``output.schema`` or ``output.model`` (``required`` is read by
     :func:`_output`); ValueError or ToolError say what is wrong, and the key that
     is."""
+    from ..schema.bundle import bundle
     from ..schema.validate import Schema, SchemaError
     from .shape import ContractError, OutputShape
 
@@ -190,7 +191,9 @@ def _contract(output: dict[str, Any], folder: Path) -> tuple[str, OutputShape] |
             else:
                 Schema.from_dict(given, base=folder)
                 schema, base = given, folder
-            return "schema", OutputShape.from_schema(schema, base=base)
+            # Sibling files inlined once, here: the skeleton, both structured
+            # payloads, the offline example and validation all read this schema.
+            return "schema", OutputShape.from_schema(bundle(schema, base), base=base)
         except SchemaError as e:
             where = f" ({e.path})" if e.path and isinstance(given, str) else ""
             at = f" at {e.line}:{e.column}" if e.line else ""

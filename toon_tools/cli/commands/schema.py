@@ -129,11 +129,14 @@ def skeleton(schema_file: str) -> int:
 
     Exit codes: 0 printed; 2 the schema cannot be read or is not a valid schema.
     """
+    from pathlib import Path
+
+    from ...schema.bundle import bundle
     from ...schema.skeleton import render_skeleton
     from ...schema.validate import Schema
 
     loaded = Schema.load(schema_file)  # a SchemaError is main()'s one line, exit 2
-    contents = loaded.schema
+    contents = bundle(loaded.schema, Path(schema_file))  # sibling files' fields shown too
     if contents is False:
         fail(f"{schema_file}: the schema is 'false': no value satisfies it, so there is "
              "no skeleton")
