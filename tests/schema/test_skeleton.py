@@ -4,6 +4,7 @@ objects as a tabular header. A skeleton with its placeholders filled in decodes.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from toon_tools.codec import decode
@@ -97,3 +98,17 @@ def test_a_recursive_schema_ends() -> None:
     text = build_skeleton(schema).text
     assert text.startswith("name: <text>\nchild:\n  name: <text>")
     assert text.rstrip().endswith("<value>")
+
+
+def test_enum_values_that_would_blur_the_choice_are_quoted() -> None:
+    schema = {"type": "object", "properties": {
+        "mood": {"enum": ["dark", "a|b", "with space", "", " x", "<text>", "true", 1, None]},
+        "code": {"const": "x|y"},
+        "tags": {"type": "array", "items": {"enum": ["x y", "1"]}}}}
+    lines = render_skeleton(schema).splitlines()
+    assert lines[:3] == ['mood: dark|"a|b"|"with space"|""|" x"|"<text>"|"true"|1|null',
+                         'code: "x|y"', 'tags[N]: "x y"|"1","x y"|"1",...']
+    # Split at the bars outside quotes, each choice copied as shown decodes to its value.
+    choices = re.findall(r'"(?:[^"\\]|\\.)*"|[^|"]+', lines[0].removeprefix("mood: "))
+    assert [decode(f"v: {c}")["v"] for c in choices] == ["dark", "a|b", "with space", "", " x",
+                                                          "<text>", "true", 1, None]

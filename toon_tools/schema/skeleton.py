@@ -23,6 +23,7 @@ that cannot be followed here, or a ``oneOf`` of several shapes, shows ``<value>`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -34,6 +35,8 @@ SPELLED_OUT: Final = 5
 #: Nesting the skeleton follows before it shows ``<value>`` (a recursive schema ends).
 MAX_DEPTH: Final = 12
 _SCALARS: Final = frozenset({"string", "integer", "number", "boolean", "null"})
+#: What makes a bare enum value ambiguous in an ``a|b`` list of choices.
+_AMBIGUOUS: Final = re.compile(r"[|<>\s]")
 
 
 @dataclass(frozen=True)
@@ -204,10 +207,10 @@ class _Renderer:
 
     def scalar(self, node: Mapping[str, Any]) -> str:
         if "const" in node:
-            return _literal(node["const"])
+            return _choice(node["const"])
         enum = node.get("enum")
         if isinstance(enum, list) and enum:
-            return "|".join(_literal(v) for v in enum)
+            return "|".join(_choice(v) for v in enum)
         kind = _type(node)
         if kind == "string":
             fmt = node.get("format")
@@ -314,6 +317,19 @@ def _literal(value: Any) -> str:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return format_primitive(value)
     return "<value>"
+
+
+def _choice(value: Any) -> str:
+    """One value of an enum or const as the skeleton shows it: as TOON writes it
+    (§7.2), and quoted besides when the bare form would blur the ``a|b`` list or
+    read as a placeholder (a ``|``, a space, ``<``): ``"a|b"|"with space"|dark``.
+    The quoted form decodes to the same string, so a model may copy either."""
+    shown = _literal(value)
+    if isinstance(value, str) and not shown.startswith('"') and _AMBIGUOUS.search(shown):
+        from ..codec import quote_string
+
+        return quote_string(value)
+    return shown
 
 
 def _describe(node: Mapping[str, Any]) -> str:
