@@ -438,3 +438,127 @@ def test_the_example_meets_the_contract() -> None:
     value = SCENES.example("t1")
     assert Schema.from_dict(SCENES.schema).problems(value) == []
     assert value["tags"] == ["tags 1 (t1)", "tags 2 (t1)", "tags 3 (t1)"]
+
+
+# ---------------------------------------------------------------- the offline example
+
+#: A contract that uses every keyword the offline example honours.
+_KEYWORDS = OutputShape.from_schema({
+    "type": "object",
+    "properties": {
+        "day": {"type": "string", "format": "date"},
+        "at": {"type": "string", "format": "date-time"},
+        "clock": {"type": "string", "format": "time"},
+        "id": {"type": "string", "format": "uuid"},
+        "mail": {"type": "string", "format": "email"},
+        "link": {"type": "string", "format": "uri"},
+        "point": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}],
+                  "items": False},
+        "pair": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "integer"}],
+                 "minItems": 2, "maxItems": 2},
+        "weeks": {"type": "integer", "minimum": 10, "multipleOf": 7},
+        "ratio": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "below": {"type": "integer", "maximum": -3},
+        "step": {"type": "number", "multipleOf": 0.1, "minimum": 0.25},
+        "code": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{2}$"},
+        "long": {"type": "string", "minLength": 40},
+        "short": {"type": "string", "maxLength": 3},
+        "few": {"type": "array", "items": {"type": "integer", "maximum": 2}, "minItems": 3,
+                "maxItems": 4},
+        "unique": {"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+        "fixed": {"const": "007"},
+        "either": {"anyOf": [{"type": "integer", "minimum": 5}, {"type": "string"}]},
+        "kinds": {"type": ["integer", "null"], "minimum": 2},
+    },
+    "required": ["day", "code"],
+})
+
+
+def test_the_example_honours_formats_tuples_and_bounds() -> None:
+    from jsonschema import Draft202012Validator
+
+    checker = Draft202012Validator.FORMAT_CHECKER  # the draft's own (not draft 3's 'time')
+    assert {"date", "email", "uuid", "ipv4"} <= set(checker.checkers)
+    validator = Draft202012Validator(_KEYWORDS.schema, format_checker=checker)
+    value = _KEYWORDS.example("ab12")
+    assert [e.message for e in validator.iter_errors(value)] == []
+    assert list(value) == list(_KEYWORDS.schema["properties"])
+    assert value["weeks"] == 14 and value["code"] == "AAA-00" and value["few"] == [1, 2, 2, 2]
+    assert len(value["point"]) == 2 and len(set(value["unique"])) == len(value["unique"])
+    assert _KEYWORDS.example_gaps() == []
+    # The formats FormatChecker leaves unchecked here (no rfc3339/rfc3987 extras), pydantic
+    # reads as their types in JSON mode.
+    import datetime
+
+    from pydantic import AnyUrl, TypeAdapter
+
+    for key, kind in [("at", datetime.datetime), ("clock", datetime.time), ("link", AnyUrl)]:
+        TypeAdapter(kind).validate_json(json.dumps(value[key]))
+    assert _KEYWORDS.example("ab12") == value and _KEYWORDS.example("cd34")["id"] != value["id"]
+
+
+def test_a_strict_model_with_a_date_and_a_tuple_meets_its_example() -> None:
+    import datetime
+
+    from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+    class Beat(BaseModel):
+        n: int = Field(ge=10, multiple_of=7)
+
+    class Scene(BaseModel):
+        model_config = ConfigDict(strict=True)
+        title: str = Field(max_length=12)
+        when: datetime.date
+        span: tuple[int, int]
+        code: str = Field(pattern=r"^[A-Z]{3}$")
+        beats: list[Beat] = Field(min_length=2)
+
+    shape = OutputShape.from_schema(Scene.model_json_schema(), model="m:Scene")
+    value = shape.example("9f")
+    scene = TypeAdapter(Scene).validate_json(json.dumps(value))
+    assert scene.when == datetime.date(2024, 1, 1) and scene.span == (1, 2)
+    assert scene.code == "AAA" and len(scene.title) <= 12
+
+
+def test_what_the_example_cannot_meet_is_named_once() -> None:
+    shape = OutputShape.from_schema({"type": "object", "properties": {
+        "word": {"type": "string", "pattern": "^(?=.*[0-9])(?!x)[a-z0-9]+$"},
+        "echo": {"type": "string", "pattern": "^(a)\\1$"},
+        "ok": {"type": "string", "pattern": "^[a-z]+$"}}})
+    assert shape.example_gaps() == ["/word: pattern", "/echo: pattern"]
+
+
+def test_an_enum_of_awkward_texts_has_a_grammar_of_exactly_its_values() -> None:
+    values = ["a|b", "with space", "", " lead", "trail ", 'q"t', "true", "1", "-", "a,b"]
+    shape = OutputShape.from_schema({"type": "object", "properties": {
+        "mood": {"enum": values}, "tags": {"type": "array", "items": {"enum": values},
+                                           "maxItems": 2}}})
+    regex = re.compile(gbnf_to_regex(shape.gbnf()), re.DOTALL)
+    for v in values:
+        from toon_tools.codec import quote_string
+
+        text = f"mood: {quote_string(v)}\ntags[2]: {quote_string(v)},{quote_string(values[0])}"
+        assert regex.fullmatch(text), text
+        assert decode(text) == {"mood": v, "tags": [v, values[0]]}
+    for wrong in ["mood: a|b", "mood: with space", 'mood: "a"', "mood: true", "mood: 1"]:
+        assert not regex.fullmatch(wrong + '\ntags[1]: "-"'), wrong
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_every_enum_text_the_grammar_admits_is_a_value(data: st.DataObject) -> None:
+    values = ["a|b", "with space", "", "x"]
+    shape = OutputShape.from_schema({"type": "object", "properties": {"m": {"enum": values}}})
+    text = data.draw(st.from_regex(gbnf_to_regex(shape.gbnf()), fullmatch=True))
+    assert decode(text)["m"] in values
+
+
+def test_a_recursive_contract_is_refused_by_the_grammar_naming_where() -> None:
+    from toon_tools.pipeline.shape import ContractError
+
+    shape = OutputShape.from_schema({"type": "object", "properties": {"a": {"$ref": "#/$defs/n"}},
+                                     "$defs": {"n": {"type": "object", "properties": {
+                                         "b": {"$ref": "#/$defs/n"}}}}})
+    with pytest.raises(ContractError, match="a/b/b.*nesting deeper than 12 levels"):
+        shape.gbnf()
+    assert shape.example("t") == {"a": {"b": {"b": {}}}}

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..codec import format_primitive
-from ..schema.skeleton import build_skeleton, fixed_count, resolve, schema_type
+from ..schema.skeleton import MAX_DEPTH, build_skeleton, fixed_count, resolve, schema_type
 
 _ENTRY: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(|[1-9][0-9]{0,3})\])?\Z")
 _UNSAFE_NAME: Final = re.compile(r"[^A-Za-z0-9_-]")
@@ -234,6 +234,12 @@ class OutputShape:
         value = _example(self.schema, self.schema, "", tag, items, 0)
         return value if isinstance(value, dict) else {}
 
+    def example_gaps(self) -> list[str]:
+        """Where :meth:`example` cannot meet the contract (``/path: keyword``
+        each; a ``pattern`` it cannot build a string for, say): an offline run
+        warns once when the step starts rather than re-asking in vain."""
+        return example_gaps(self.schema)
+
 
 # ---------------------------------------------------------------- strict mode
 
@@ -355,6 +361,9 @@ class _Grammar:
         return (' "\\n' + pad + '" ').join(parts)
 
     def field(self, name: str, node: dict[str, Any], path: str, indent: int) -> str:
+        if indent // 2 >= MAX_DEPTH:  # a recursive $ref has no end a grammar can write
+            raise ContractError(f"toon-grammar cannot express nesting deeper than {MAX_DEPTH} "
+                                "levels (a recursive $ref?)", path)
         key = _gbnf_literal(_key(name))
         kind = schema_type(node)
         if _is_choice(node) or kind in _SCALAR_KINDS:
@@ -492,33 +501,244 @@ def _json_sketch(node: Any, root: dict[str, Any], depth: int) -> str:
             "boolean": "true|false"}.get(kind or "", "<value>")
 
 
+#: What the offline example writes for each ``format`` it knows (format assertion
+#: passes on each; a uuid is made from the tag, so that replies differ).
+_FORMATS: Final = {
+    "date": "2024-01-01", "date-time": "2024-01-01T00:00:00Z", "time": "12:00:00Z",
+    "email": "someone@example.com", "idn-email": "someone@example.com",
+    "uri": "https://example.com/", "iri": "https://example.com/",
+    "uri-reference": "https://example.com/", "iri-reference": "https://example.com/",
+    "hostname": "example.com", "idn-hostname": "example.com", "ipv4": "192.0.2.1",
+    "ipv6": "2001:db8::1", "duration": "P1D", "json-pointer": "/a",
+}
+_NUMBER_TRIES: Final = 1000
+
+
 def _example(node: Any, root: dict[str, Any], name: str, tag: str, items: int,
-             depth: int) -> Any:
+             depth: int, nth: int = 0) -> Any:
+    """A value ``node`` admits: texts carry ``name`` and ``tag``; ``nth`` (an item's
+    index) makes the items of a list differ, for ``uniqueItems``."""
     node = resolve(node, root)
     if "const" in node:
         return node["const"]
     if isinstance(node.get("enum"), list) and node["enum"]:
         return node["enum"][0]
-    kind = schema_type(node)
+    alts = node.get("anyOf") or node.get("oneOf")
+    if isinstance(alts, list) and alts:
+        return _example(alts[0], root, name, tag, items, depth, nth)
+    kind = _example_kind(node)
     if depth > 8:
         return None
     if kind == "object":
         props = node.get("properties") if isinstance(node.get("properties"), dict) else {}
-        return {k: _example(v, root, str(k), tag, items, depth + 1) for k, v in props.items()}
+        required = node.get("required") if isinstance(node.get("required"), list) else []
+        # Deep down only what is required: a recursive optional field ends.
+        return {k: _example(v, root, str(k), tag, items, depth + 1) for k, v in props.items()
+                if depth < 3 or k in required}
     if kind == "array":
-        count = fixed_count(node) or max(items, node.get("minItems") or 0)
+        prefix = node.get("prefixItems")
+        prefix = prefix if isinstance(prefix, list) else []
+        low = node.get("minItems") if isinstance(node.get("minItems"), int) else 0
+        count = fixed_count(node) or max(items, low, len(prefix))
         if isinstance(node.get("maxItems"), int):
             count = min(count, node["maxItems"])
-        return [_example(node.get("items"), root, f"{name} {i + 1}", tag, items, depth + 1)
-                for i in range(count)]
-    if kind == "integer" or kind == "number":
-        low = node.get("minimum")
-        return low if isinstance(low, (int, float)) and not isinstance(low, bool) else 1
+        if node.get("items") is False or (prefix and "items" not in node):
+            count = min(count, len(prefix)) if node.get("items") is False else count
+        out = []
+        for i in range(count):
+            sub = prefix[i] if i < len(prefix) else node.get("items")
+            out.append(_example(sub, root, f"{name} {i + 1}", tag, items, depth + 1, i))
+        return out
+    if kind in ("integer", "number"):
+        return _number(node, kind == "integer", nth)
     if kind == "boolean":
         return True
+    if kind == "null":
+        return None
+    fmt = node.get("format")
+    if isinstance(fmt, str) and fmt == "uuid":
+        import uuid
+
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tag}/{name}/{nth}"))
+    if isinstance(fmt, str) and fmt in _FORMATS:
+        return _FORMATS[fmt]
     text = f"{name} ({tag})" if name else f"({tag})"
-    high = node.get("maxLength")
+    pattern = node.get("pattern")
+    if isinstance(pattern, str):
+        made = _matching(pattern, text)
+        if made is not None:
+            return made
+    low, high = node.get("minLength"), node.get("maxLength")
+    if isinstance(low, int) and len(text) < low:
+        text += "." * (low - len(text))
     return text[:high] if isinstance(high, int) and high > 0 else text
+
+
+def _example_kind(node: dict[str, Any]) -> str | None:
+    kind = schema_type(node)
+    if kind is None and isinstance(node.get("type"), list):
+        kinds = [k for k in node["type"] if isinstance(k, str) and k != "null"]
+        kind = kinds[0] if kinds else "null"
+    if kind is None and "prefixItems" in node:
+        kind = "array"
+    return kind
+
+
+def _number(node: dict[str, Any], integer: bool, nth: int) -> int | float | None:
+    """The ``nth`` smallest value from 1 (or from the lower bound) that meets the
+    bounds (inclusive or exclusive) and ``multipleOf``, as jsonschema checks them;
+    None when none is found near the bounds."""
+    import math
+
+    def num(key: str) -> float | None:
+        v = node.get(key)
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    low, high, xlow, xhigh, step = (num("minimum"), num("maximum"), num("exclusiveMinimum"),
+                                    num("exclusiveMaximum"), num("multipleOf"))
+
+    def ok(v: float) -> bool:
+        if (low is not None and v < low) or (high is not None and v > high) or \
+                (xlow is not None and v <= xlow) or (xhigh is not None and v >= xhigh):
+            return False
+        if step:
+            if isinstance(step, float):  # jsonschema's test for a float multipleOf
+                q = v / step
+                return math.isfinite(q) and int(q) == q
+            return v % step == 0
+        return True
+
+    floor = max([b for b in (low, xlow) if b is not None], default=None)
+    ceiling = min([b for b in (high, xhigh) if b is not None], default=None)
+    start = 1 if floor is None or floor < 1 else math.floor(floor)
+    if floor is not None and floor < 1 and not ok(start):
+        start = math.floor(floor)
+    if ceiling is not None and start > ceiling:
+        start = math.floor(ceiling) - 1
+    found: list[int | float] = []
+    k = math.ceil(start / step) - 1 if step else start - 1
+    for _ in range(_NUMBER_TRIES):
+        k += 1
+        v: int | float = k * step if step else k
+        if float(v).is_integer():
+            v = int(v)
+        elif integer:
+            continue
+        if ok(v):
+            found.append(v)
+            if len(found) > nth:
+                break
+    if not found and not integer and floor is not None and ceiling is not None:
+        mid = (floor + ceiling) / 2  # a range narrower than 1: its middle
+        return mid if ok(mid) else None
+    return found[min(nth, len(found) - 1)] if found else None
+
+
+def _matching(pattern: str, text: str) -> str | None:
+    """A string matching ``pattern`` (``text`` itself when it does), built from the
+    parsed regex for literals, classes, repeats, groups and alternatives; None
+    when the pattern is beyond that (lookarounds, backreferences) or invalid."""
+    import re as _re
+
+    try:
+        compiled = _re.compile(pattern)
+    except _re.error:
+        return None
+    if compiled.search(text):
+        return text
+    try:
+        made = _generate(_sre_parse(pattern))
+    except (ValueError, IndexError, TypeError):
+        return None
+    return made if made is not None and compiled.search(made) else None
+
+
+def _sre_parse(pattern: str) -> Any:
+    try:
+        from re import _parser as parser  # type: ignore[attr-defined]
+    except ImportError:  # Python < 3.11
+        import sre_parse as parser
+    return parser.parse(pattern)
+
+
+def _generate(parsed: Any) -> str | None:
+    out: list[str] = []
+    for op, arg in parsed:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name == "NOT_LITERAL":
+            out.append("a" if arg != ord("a") else "b")
+        elif name == "ANY":
+            out.append("a")
+        elif name == "IN":
+            c = _in_class(arg)
+            if c is None:
+                return None
+            out.append(c)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, _high, sub = arg
+            one = _generate(sub)
+            if one is None:
+                return None
+            out.append(one * low)
+        elif name == "SUBPATTERN":
+            one = _generate(arg[-1])
+            if one is None:
+                return None
+            out.append(one)
+        elif name == "ATOMIC_GROUP":
+            one = _generate(arg)
+            if one is None:
+                return None
+            out.append(one)
+        elif name == "BRANCH":
+            one = _generate(arg[1][0])
+            if one is None:
+                return None
+            out.append(one)
+        elif name == "AT":
+            continue
+        else:  # GROUPREF, ASSERT, ASSERT_NOT, GROUPREF_EXISTS, ...
+            return None
+    return "".join(out)
+
+
+_CATEGORY_CHARS: Final = {"CATEGORY_DIGIT": "0", "CATEGORY_NOT_DIGIT": "a",
+                          "CATEGORY_WORD": "a", "CATEGORY_NOT_WORD": "-",
+                          "CATEGORY_SPACE": " ", "CATEGORY_NOT_SPACE": "a"}
+
+
+def _in_class(items: Any) -> str | None:
+    """One character of a ``[...]`` class (or ``\\d``, ``\\w``, ...)."""
+    if items and str(items[0][0]) == "NEGATE":
+        banned = {chr(a) for op, a in items[1:] if str(op) == "LITERAL"}
+        for c in "aA0_-":
+            if c not in banned and all(str(op) == "LITERAL" for op, _ in items[1:]):
+                return c
+        return None
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            return chr(arg)
+        if name == "RANGE":
+            return chr(arg[0])
+        if name == "CATEGORY":
+            return _CATEGORY_CHARS.get(str(arg))
+    return None
+
+
+def example_gaps(schema: dict[str, Any]) -> list[str]:
+    """Where the offline example cannot meet ``schema`` (a ``pattern`` beyond the
+    simple regexes it builds strings for, numeric bounds with no value in reach):
+    ``path: keyword`` each, so that a run can say so once instead of re-asking."""
+    gaps: list[str] = []
+    from ..schema.validate import Schema
+
+    value = _example(schema, schema, "", "0", 5, 0)
+    for p in Schema.from_dict(schema).problems(value):
+        gaps.append(f"{p.pointer or '/'}: {p.keyword}")
+    return list(dict.fromkeys(gaps))
 
 
 def _quoted(entry: str) -> str:
