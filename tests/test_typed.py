@@ -256,7 +256,7 @@ def test_extra_and_bad_dict_keys_are_placed_at_the_key() -> None:
 
     assert violations("counts:\n  a: 1\n  \"2\": x\nbogus: 1", Strict) == [
         (f"counts/a (key): {INT}", 2, 3, 2, 4, "int_parsing"),
-        (f"counts/2: {INT}", 3, 8, 3, 9, "int_parsing"),
+        (f'counts/"2": {INT}', 3, 8, 3, 9, "int_parsing"),  # as the file writes the key
         ("bogus: Extra inputs are not permitted", 4, 1, 4, 6, "extra_forbidden"),
     ]
 
@@ -392,12 +392,20 @@ def test_nesting_past_pydantics_json_parser_is_a_tool_error() -> None:
 
 def test_cells_of_keyed_and_root_tables_are_placed() -> None:
     """§9.5 keyed tables and a root tabular array: the cell, not the row; a key
-    missing from a row is placed at the row."""
+    missing from a keyed row is placed at the row's key (the entry it names)."""
     assert violations("[2:]{id,name}:\n  a: 1,x\n  b: z,y", dict[str, User]) == [
-        ("a/age: Field required", 2, 6, 2, 9, "missing"),
+        ("a/age: Field required", 2, 3, 2, 4, "missing"),
         (f"b/id: {INT}", 3, 6, 3, 7, "int_parsing"),
-        ("b/age: Field required", 3, 6, 3, 9, "missing"),
+        ("b/age: Field required", 3, 3, 3, 4, "missing"),
     ]
     assert violations("[2]{id,name,age}:\n  1,a,2\n  x,b,3", list[User]) == [
         (f"1/id: {INT}", 3, 3, 3, 4, "int_parsing"),
+    ]
+
+
+def test_paths_in_messages_read_as_keys_not_as_escaped_pointers() -> None:
+    assert violations('"a/b": x\n"~": y\nplain: z\n', dict[str, int]) == [
+        (f'"a/b": {INT}', 1, 8, 1, 9, "int_parsing"),
+        (f'"~": {INT}', 2, 6, 2, 7, "int_parsing"),
+        (f"plain: {INT}", 3, 8, 3, 9, "int_parsing"),
     ]

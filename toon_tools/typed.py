@@ -32,7 +32,7 @@ import json
 from typing import TYPE_CHECKING, Any, Final
 
 from .errors import ToolError
-from .schema.violation import ToonValidationError, Violation
+from .schema.violation import ToonValidationError, Violation, readable_path
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -114,7 +114,7 @@ def violation(located: Located, error: Any) -> Violation:
         else:
             tags.append(str(seg))
     pointer = json_pointer(tuple(parts))
-    where = pointer[1:]
+    where = readable_path(parts)  # "a/b": 1 reads as the key, not a pointer's a~1b
     on_key = "[key]" in tags or kind == "extra_forbidden"
     if tags:
         shown = ", ".join("key" if t == "[key]" else f"as {t}" for t in tags)

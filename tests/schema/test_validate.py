@@ -136,3 +136,70 @@ def test_a_long_container_is_not_quoted_in_the_message() -> None:
     schema = Schema.from_dict({"properties": {"a": {"type": "string"}}})
     (p,) = schema.problems({"a": {"k" + str(i): i for i in range(20)}})
     assert p.message == "an object is not of type 'string'"
+
+
+# ------------------------------------------------ placed at the key, said in JSON
+
+
+def test_extra_and_badly_named_keys_are_placed_at_each_key() -> None:
+    schema = Schema.from_dict({
+        "type": "object", "additionalProperties": False,
+        "properties": {"id": {}, "m": {"propertyNames": {"maxLength": 2}},
+                       "u": {"properties": {"a": {}}, "unevaluatedProperties": False},
+                       "d": {"dependentRequired": {"aa": ["bb"]}}}})
+    text = "id: 1\nextra: 2\nm:\n  ok: 1\n  longkey: 2\nu:\n  a: 1\n  zz: 2\nd:\n  aa: 1\nmore: 3\n"
+    found = schema.check_text(text)
+    assert [(v.pointer, v.line, v.column, v.end_column, v.rule) for v in found] == [
+        ("/extra", 2, 1, 6, "additionalProperties"),
+        ("/m/longkey", 5, 3, 10, "properties/m/propertyNames/maxLength"),
+        ("/u/zz", 8, 3, 5, "properties/u/unevaluatedProperties"),
+        ("/d/aa", 10, 3, 5, "properties/d/dependentRequired"),
+        ("/more", 11, 1, 5, "additionalProperties")]
+    # One extra key, one problem, each saying which key.
+    assert found[0].message == "Additional properties are not allowed ('extra' was unexpected)"
+    assert found[4].message == "Additional properties are not allowed ('more' was unexpected)"
+    assert found[2].message == "Unevaluated properties are not allowed ('zz' was unexpected)"
+
+
+def test_extra_key_beside_pattern_properties_names_the_regexes() -> None:
+    schema = Schema.from_dict({"patternProperties": {"^x": {}}, "additionalProperties": False})
+    (v,) = schema.check_text("x1: 1\n\"y y\": 2\n")
+    assert (v.pointer, v.line, v.column) == ("/y y", 2, 1)
+    assert v.message == "'y y' does not match any of the regexes: '^x'"
+
+
+def test_a_key_missing_from_a_keyed_row_is_placed_at_the_rows_key() -> None:
+    schema = Schema.from_dict({"properties": {"m": {"additionalProperties": {
+        "required": ["z"]}}}})
+    found = schema.check_text("m[2:]{p,q}:\n  x: 1,2\n  \"y y\": 3,4\n")
+    assert [(v.pointer, v.line, v.column, v.end_column) for v in found] == [
+        ("/m/x/z", 2, 3, 4), ("/m/y y/z", 3, 3, 8)]
+
+
+def test_messages_quote_data_as_json_not_python() -> None:
+    schema = Schema.from_dict({"properties": {
+        "a": {"type": "string"}, "b": {"enum": ["x", None]}, "c": {"const": True},
+        "d": {"maxItems": 1}, "e": {"type": "string"}, "f": {"maxLength": 3}}})
+    found = schema.check_text("a: null\nb: true\nc: 1\nd[2]: 1,false\ne:\n  k: 1\n"
+                              f"f: {'y' * 100}\n")
+    assert [v.message for v in found] == [
+        "null is not of type 'string'",
+        'true is not one of ["x", null]',
+        "true was expected",
+        "[1, false] is too long",
+        "{\"k\": 1} is not of type 'string'",
+        "'" + "y" * 55 + "…' is too long"]
+
+
+def test_the_rule_names_where_the_keyword_is_through_refs(tmp_path: Path) -> None:
+    write(tmp_path / "age.json", {"type": "integer"})
+    write(tmp_path / "common" / "defs.json", {"$defs": {"name": {"maxLength": 2}}})
+    schema = Schema.load(write(tmp_path / "s.json", {
+        "properties": {"age": {"$ref": "age.json"}, "n": {"$ref": "#/$defs/pos"},
+                       "name": {"$ref": "common/defs.json#/$defs/name"},
+                       "plain": {"minimum": 0}},
+        "$defs": {"pos": {"minimum": 1}}}))
+    found = schema.check_text("age: x\nn: 0\nname: abc\nplain: -1\n")
+    assert [v.rule for v in found] == [
+        "age.json#/type", "$defs/pos/minimum", "common/defs.json#/$defs/name/maxLength",
+        "properties/plain/minimum"]

@@ -26,7 +26,11 @@ FIRST_LINE_BYTES = 4096
 
 
 def named_schema(data: bytes) -> str | None:
-    """The path a ``# schema: path`` first line names (as written), or None."""
+    """The path a ``# schema: path`` first line names (as written), or None. A
+    UTF-8 byte order mark before it is not part of the line (editors on Windows
+    write one, and decoding drops it too)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     first = data[:FIRST_LINE_BYTES].split(b"\n", 1)[0].rstrip(b"\r")
     m = _SCHEMA_LINE.fullmatch(first)
     if m is None:
@@ -54,15 +58,127 @@ def read_head(path: str) -> bytes:
 
 def schema_files(schema: Path, read: Callable[[Path], bytes] | None = None) -> set[Path]:
     """The files a schema is made of: itself and every file its ``$ref`` reach.
-    A schema that cannot be loaded is made of itself (its users, once checked,
-    report why)."""
+    A schema that cannot be loaded is made of itself and the files its ``$ref``
+    tried to reach (a deleted one among them); its users, once checked, report
+    why."""
     from .validate import Schema, SchemaError
 
     try:
         loaded = Schema.load(schema, read=read)
-    except SchemaError:
-        return {_norm(schema)}
+    except SchemaError as e:
+        return {_norm(schema), *(_norm(p) for p in e.files)}
     return {_norm(schema), *(_norm(p) for p in loaded.files)}
+
+
+# ------------------------------------------- which changed files can be schemas
+
+#: The configuration files whose ``schemas`` table maps files to schemas.
+CONFIG_NAMES = frozenset({"pyproject.toml", ".toon.toml"})
+
+#: JSON Schema's type names: ``type: object`` is a schema's, ``type: admin`` data's.
+_TYPES = frozenset({"null", "boolean", "object", "array", "number", "string", "integer"})
+_NUMERIC = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+                      "multipleOf", "minLength", "maxLength", "minItems", "maxItems",
+                      "minProperties", "maxProperties", "minContains", "maxContains"})
+_REFS = frozenset({"$ref", "$dynamicRef", "$recursiveRef"})
+#: Subschema keywords whose value ``false`` (or, for ``not`` and ``contains``, any
+#: object: ``not: {}`` refuses everything, ``contains: {}`` wants an item) asserts.
+_FALSE_ASSERTS = frozenset({"additionalProperties", "unevaluatedProperties",
+                            "unevaluatedItems", "items", "additionalItems", "prefixItems",
+                            "propertyNames", "contains", "not", "then", "else"})
+
+
+def is_config_name(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is named like a file ``[tool.toon]`` settings live in."""
+    return os.path.basename(path) in CONFIG_NAMES
+
+
+def table_schemas(cfg: Config) -> set[Path]:
+    """The schema files ``[tool.toon.schemas]`` names, absolute and normalised."""
+    root = os.path.abspath(cfg.root)
+    return {_norm(Path(root, os.path.expanduser(v))) for v in cfg["schemas"].values()}
+
+
+def may_be_schema(path: str | os.PathLike[str], data: bytes, cfg: Config) -> bool:
+    """Whether a changed ``.json`` or ``.toon`` file can make another file fail
+    as (part of) its schema, so that its users must be looked for (which walks
+    the project). Cheap: it reads only this file. True for a schema the
+    ``[tool.toon.schemas]`` table names; for any other file, when its content
+    could assert something: it is not a valid document (a broken schema must
+    stop its users), it is ``false``, or somewhere in it stands an asserting
+    keyword with a value of the keyword's shape (``type: object``,
+    ``required[1]: id``, ``minimum: 0``, ``$ref: x.json``,
+    ``additionalProperties: false``...). A document with none of these accepts
+    everything wherever it is used, so no user of it can fail: data files
+    (package.json, a table of users) are passed over without a walk."""
+    name = os.fspath(path)
+    if not name.endswith((".json", ".toon")):
+        return False
+    if _norm(Path(name)) in table_schemas(cfg):
+        return True
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        if name.endswith(".json"):
+            import json
+
+            value = json.loads(data)
+        else:
+            from ..codec import decode
+
+            value = decode(data)
+    except ValueError:  # ToonDecodeError and JSONDecodeError (UnicodeDecodeError too)
+        return True
+    return value is False or _asserts(value)
+
+
+def _asserts(value: object) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if _asserting(key, child):
+                    return True
+                if isinstance(child, (dict, list)):
+                    stack.append(child)
+        elif isinstance(node, list):
+            stack.extend(c for c in node if isinstance(c, (dict, list)))
+    return False
+
+
+def _asserting(key: str, value: object) -> bool:
+    """Whether ``key: value`` is an asserting JSON Schema keyword (drafts 7 and
+    2020-12) with a value of its shape."""
+    if key == "type":
+        return (value in _TYPES if isinstance(value, str) else
+                isinstance(value, list) and bool(value) and all(v in _TYPES for v in value))
+    if key in _NUMERIC:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if key in _REFS or key == "pattern":
+        return isinstance(value, str)
+    if key == "required":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if key == "enum":
+        return isinstance(value, list)
+    if key == "const":
+        return True
+    if key == "uniqueItems":
+        return value is True
+    if key in ("dependentRequired", "dependencies"):
+        return isinstance(value, dict) and any(isinstance(v, (list, dict))
+                                               for v in value.values())
+    if key in _FALSE_ASSERTS:
+        return value is False or (key in ("not", "contains") and isinstance(value, dict))
+    return False
+
+
+def mapped_by_table(candidates: Iterable[tuple[str, bytes]], cfg: Config) -> list[str]:
+    """The candidates (path, first bytes) whose schema the ``[tool.toon.schemas]``
+    table gives (no ``# schema:`` first line of their own): what a change to
+    the table may change."""
+    return [path for path, head in candidates
+            if named_schema(head) is None and cfg.schema_for(path) is not None]
 
 
 def users(changed: Iterable[str | os.PathLike[str]],

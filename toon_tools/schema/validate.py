@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,7 +49,11 @@ _REF_ALONE_DRAFTS = frozenset({"http://json-schema.org/draft-07/schema#",
 class SchemaError(ToolError):
     """The schema cannot be used: unreadable, not JSON/TOON, not a valid schema of
     its draft, or a ``$ref`` that does not resolve (exit 2). ``path`` names the
-    schema file (the sibling file, for a broken ``$ref`` into one)."""
+    schema file (the sibling file, for a broken ``$ref`` into one); ``files``
+    are the other files its ``$ref`` reached or tried to reach (a missing one
+    among them), so a change to one of them still counts as a change to it."""
+
+    files: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ class Problem:
     message: str
     rule: str
     keyword: str
+    #: The problem is the key itself (an extra property, a bad property name, a
+    #: key that requires another): placed at the key's token, not its value.
+    on_key: bool = False
 
 
 class Schema:
@@ -71,12 +79,16 @@ class Schema:
     :meth:`problems` (a value) or :meth:`violations` (a located decode)."""
 
     def __init__(self, schema: Mapping[str, Any] | bool, validator: Validator,
-                 name: str | None, files: tuple[Path, ...] = ()) -> None:
+                 name: str | None, files: tuple[Path, ...] = (),
+                 documents: tuple[tuple[Path, Any], ...] = ()) -> None:
         self.schema = schema
         self.name = name  # the schema file, for messages; None for an in-memory schema
         #: The other files its ``$ref`` reached (a change to one changes this schema).
         self.files = files
         self._validator = validator
+        #: (file, contents) of each of those files, to say in which one a keyword is.
+        self._documents = documents
+        self._places: dict[int, str] | None = None
 
     # ---------------------------------------------------------------- loading
 
@@ -125,9 +137,14 @@ class Schema:
                               path=name) from None
         folder = None if base is None else (base if base.is_dir() else base.parent)
         retriever = _Retriever(folder, schema, validator_cls, _read)
-        retriever.check_refs(schema, name)
+        try:
+            retriever.check_refs(schema, name)
+        except SchemaError as e:
+            e.files = tuple(retriever.tried)  # what it is made of, as far as it goes
+            raise
         validator = validator_cls(schema, registry=retriever.registry())
-        return cls(schema, validator, name, tuple(retriever.files))
+        return cls(schema, validator, name, tuple(retriever.files),
+                   tuple(retriever.documents))
 
     # ------------------------------------------------------------- validating
 
@@ -140,10 +157,36 @@ class Schema:
         missing_seen: dict[tuple[str, str], int] = {}
         try:
             for error in self._validator.iter_errors(value):
-                out.append(_problem(_leaf(error), missing_seen))
+                leaf = _leaf(error)
+                out.extend(_problems(leaf, self._rule(leaf), missing_seen))
         except Unresolvable as e:
             raise SchemaError(_unresolvable(e), path=self.name) from None
         return out
+
+    def _rule(self, error: ValidationError) -> str:
+        """Where the failing keyword is written: its path in this schema
+        (``properties/age/minimum``), or, when a ``$ref`` led elsewhere, the
+        file and its path there (``age.json#/type``, ``$defs/age/type``).
+        jsonschema's schema path skips the ``$ref`` it went through, so the
+        keyword is found by the identity of the subschema that holds it."""
+        plain = "/".join(str(p) for p in error.absolute_schema_path)
+        if not isinstance(error.schema, (dict, list)) or not isinstance(error.validator, str):
+            return plain
+        if self._places is None:
+            self._places = {}
+            _index_places(self.schema, "", self._places)
+            folder = Path(self.name).parent if self.name else None
+            for path, contents in self._documents:
+                label = path.as_posix() if folder is None else \
+                    Path(os.path.relpath(path, folder)).as_posix()
+                _index_places(contents, label + "#", self._places)
+        place = self._places.get(id(error.schema))
+        if place is None:
+            return plain
+        keyword = error.validator
+        if place.endswith("#"):  # the root of another file
+            return f"{place}/{keyword}"
+        return f"{place}/{keyword}" if place else keyword
 
     def is_valid(self, value: Any) -> bool:
         from referencing.exceptions import Unresolvable
@@ -164,7 +207,7 @@ class Schema:
         """Every problem of ``located.value``, each at its position in the text:
         the offending value (a primitive's token, a container from its key), or
         the enclosing object for a missing required key. In document order."""
-        found = [Violation.at(located, p.pointer, p.message, p.rule)
+        found = [Violation.at(located, p.pointer, p.message, p.rule, on_key=p.on_key)
                  for p in self.problems(located.value)]
         return sorted(found, key=lambda v: (v.line, v.column))
 
@@ -190,27 +233,136 @@ def _leaf(error: ValidationError) -> ValidationError:
     return best_match([error]) or error
 
 
-def _problem(error: ValidationError, missing_seen: dict[tuple[str, str], int]) -> Problem:
+def _index_places(node: Any, prefix: str, places: dict[int, str]) -> None:
+    """id of every object and array of a schema document -> its place there
+    (``prefix`` and the pointer: ``properties/age`` in the root schema,
+    ``age.json#/items`` in another file)."""
+    stack: list[tuple[Any, str]] = [(node, "")]
+    while stack:
+        value, pointer = stack.pop()
+        if isinstance(value, dict):
+            items: Iterator[tuple[Any, Any]] = iter(value.items())
+        elif isinstance(value, list):
+            items = iter(enumerate(value))
+        else:
+            continue
+        places.setdefault(id(value), prefix + (pointer if prefix else pointer[1:]))
+        for key, child in items:
+            if isinstance(child, (dict, list)):
+                stack.append((child, pointer + "/" + str(key).replace("~", "~0")
+                              .replace("/", "~1")))
+
+
+def _problems(error: ValidationError, rule: str,
+              missing_seen: dict[tuple[str, str], int]) -> list[Problem]:
+    """The problems one jsonschema error stands for, each pointing at what is
+    wrong: the value, or the key itself (one problem per extra key)."""
     path = list(error.absolute_path)
-    rule = "/".join(str(p) for p in error.absolute_schema_path)
     keyword = str(error.validator)
     pointer = _pointer(path)
-    message = error.message
-    if keyword == "required" and isinstance(error.instance, Mapping) \
-            and isinstance(error.validator_value, list):
+    instance = error.instance
+    value = error.validator_value
+    if keyword == "required" and isinstance(instance, Mapping) and isinstance(value, list):
         # jsonschema yields one error per missing key, in the order the schema
         # lists them: name the key itself, so the pointer says which field.
-        missing = [k for k in error.validator_value if k not in error.instance]
+        missing = [k for k in value if k not in instance]
         n = missing_seen.get((pointer, rule), 0)
         missing_seen[(pointer, rule)] = n + 1
         if n < len(missing) and isinstance(missing[n], str):
             pointer = _pointer([*path, missing[n]])
-    elif isinstance(error.instance, (dict, list)):
-        # "{'a': 1, ...} is not of type 'array'": the position shows the value.
-        shown = repr(error.instance)
-        if message.startswith(shown) and len(shown) > 40:
-            message = _kind(error.instance) + message[len(shown):]
-    return Problem(pointer, message, rule, keyword)
+        return [Problem(pointer, error.message, rule, keyword)]
+    if keyword in ("dependentRequired", "dependencies") and isinstance(instance, Mapping) \
+            and isinstance(value, Mapping):
+        # "'b' is a dependency of 'a'": placed at the key 'a' that asks for it.
+        pairs = [(prop, each) for prop, deps in value.items() if prop in instance
+                 and isinstance(deps, list) for each in deps if each not in instance]
+        n = missing_seen.get((pointer, rule), 0)
+        missing_seen[(pointer, rule)] = n + 1
+        if n < len(pairs):
+            return [Problem(_pointer([*path, pairs[n][0]]), error.message, rule, keyword,
+                            on_key=True)]
+        return [Problem(pointer, error.message, rule, keyword)]
+    if keyword == "additionalProperties" and isinstance(instance, Mapping) \
+            and isinstance(error.schema, Mapping):
+        extras = _additional(instance, error.schema)
+        if extras:
+            patterns = error.schema.get("patternProperties")
+            out = []
+            for key in extras:
+                if patterns:
+                    shown = ", ".join(repr(p) for p in sorted(patterns))
+                    message = f"{key!r} does not match any of the regexes: {shown}"
+                else:
+                    message = f"Additional properties are not allowed ({key!r} was unexpected)"
+                out.append(Problem(_pointer([*path, key]), message, rule, keyword, on_key=True))
+            return out
+    if keyword == "unevaluatedProperties" and isinstance(instance, Mapping):
+        head, _, listed = error.message.partition(" (")
+        extras = [k for k in instance if isinstance(k, str) and repr(k) in listed]
+        if extras:
+            return [Problem(_pointer([*path, k]), f"{head} ({k!r} was unexpected)", rule,
+                            keyword, on_key=True) for k in extras]
+    if isinstance(instance, str) and "propertyNames" in error.absolute_schema_path:
+        # A property name broke propertyNames: jsonschema reports it at the
+        # object, with the name as the instance; the name is a key there.
+        return [Problem(_pointer([*path, instance]), _render(error), rule, keyword,
+                        on_key=True)]
+    return [Problem(pointer, _render(error), rule, keyword)]
+
+
+def _additional(instance: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """The keys additionalProperties covers: in neither properties nor a
+    patternProperties regex (as jsonschema decides), in document order."""
+    properties = schema.get("properties", {})
+    patterns = "|".join(schema.get("patternProperties", {}))
+    return [k for k in instance
+            if k not in properties and not (patterns and re.search(patterns, k))]
+
+
+#: Longest rendering of a value quoted in a message before it is shortened.
+_SHOWN_MAX = 60
+
+
+def _render(error: ValidationError) -> str:
+    """jsonschema's message with the data and schema values it quotes written as
+    JSON (``null``, ``true``, ``{"a": 1}``), not as Python reprs, and shortened
+    when long; a long object or array that the message starts with is named by
+    its kind (the position shows it). Strings keep jsonschema's quotes."""
+    message = error.message
+    instance = error.instance
+    shown = repr(instance)
+    start = 0
+    if message.startswith(shown) and error.validator != "const":
+        if isinstance(instance, (dict, list)) and len(shown) > 40:
+            head = _kind(instance)
+        else:
+            head = _show(instance)
+        message = head + message[len(shown):]
+        start = len(head)
+    value = error.validator_value
+    if not isinstance(value, str):
+        quoted = repr(value)
+        rendered = _show(value)
+        at = message.rfind(quoted, start)
+        if rendered != quoted and at >= 0:
+            message = message[:at] + rendered + message[at + len(quoted):]
+    return message
+
+
+def _show(value: Any) -> str:
+    """A data value as a message quotes it: JSON (a string in quotes), at most
+    about :data:`_SHOWN_MAX` characters."""
+    if isinstance(value, str):
+        text = repr(value)
+        if len(text) > _SHOWN_MAX:
+            text = repr(value[:_SHOWN_MAX - 5])
+            text = text[:-1] + "…" + text[-1]
+        return text
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+    return text if len(text) <= _SHOWN_MAX else text[:_SHOWN_MAX - 1] + "…"
 
 
 def _unresolvable(e: Exception) -> str:
@@ -271,6 +423,8 @@ class _Retriever:
         self.folder = folder
         self.read = read
         self.files: list[Path] = []  # the local files retrieved
+        self.documents: list[tuple[Path, Any]] = []  # and their contents
+        self.tried: list[Path] = []  # every local file asked for, found or not
         root_id = root.get("$id") if isinstance(root, Mapping) else None
         self.root_id = root_id if isinstance(root_id, str) else ""
         self.validator_cls = validator_cls
@@ -311,12 +465,14 @@ class _Retriever:
                 "not a file beside the schema, and toon check does not fetch schemas over "
                 "the network")
             raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
+        self.tried.append(path)
         try:
             contents = _read_document(path, str(path), self.read)
         except SchemaError as e:
             self.failures[uri] = e
             raise NoSuchResource(ref=uri) from None  # type: ignore[call-arg]
         self.files.append(path)
+        self.documents.append((path, contents))
         spec = _specification(self.validator_cls)
         resource = Resource.from_contents(contents, default_specification=spec)
         self._cache[uri] = resource

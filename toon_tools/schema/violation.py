@@ -7,6 +7,7 @@ all report problems as :class:`Violation`; a located decode
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,12 +32,27 @@ class Violation:
     rule: str = ""
 
     @classmethod
-    def at(cls, located: Located, pointer: str, message: str, rule: str = "") -> Violation:
-        """The problem placed at the value ``pointer`` names, or, when that value is
-        absent (a missing key), at the nearest enclosing value that exists."""
-        _, span = located.find(pointer)
+    def at(cls, located: Located, pointer: str, message: str, rule: str = "", *,
+           on_key: bool = False) -> Violation:
+        """The problem placed at the value ``pointer`` names (at its key token with
+        ``on_key``, when it has one), or, when that value is absent (a missing
+        key), at the nearest enclosing value that exists: at its key when it
+        has one (an entry of a keyed table, §9.5, is its key, not its cells)."""
+        found, span = located.find(pointer)
         r = span.value
+        if span.key is not None and (on_key or found != pointer):
+            r = span.key
         return cls(pointer, message, r.line, r.column, r.end_line, r.end_column, rule)
+
+
+def readable_path(parts: Iterable[str | int]) -> str:
+    """A data path as messages show it: keys and indexes joined by ``/``, a key
+    written as TOON writes it (quoted when it holds a ``/``, a space, a quote, or
+    is not a plain identifier), so ``("a/b", 0, "c")`` reads ``"a/b"/0/c``
+    rather than the JSON pointer's escaped ``a~1b/0/c``."""
+    from ..codec import encode_key
+
+    return "/".join(str(p) if isinstance(p, int) else encode_key(p) for p in parts)
 
 
 class ToonValidationError(Finding, ValueError):
