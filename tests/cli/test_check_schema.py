@@ -144,3 +144,79 @@ def test_bad_table_is_a_configuration_error(project: Path) -> None:
     write(project / ".toon.toml", '[schemas]\n"*.toon" = 5\n')
     r = run_toon("check", "good.toon", cwd=project)
     assert r.code == 2 and "schemas" in r.err
+
+
+def test_a_first_line_after_a_byte_order_mark_names_the_schema(project: Path) -> None:
+    (project / "bom.toon").write_bytes(b"\xef\xbb\xbf# schema: schemas/user.json\n"
+                                       + BAD.encode())
+    r = run_toon("check", "bom.toon", cwd=project)
+    assert r.code == 1 and "bom.toon:2:5: 0 is less than the minimum of 1" in r.out, r
+
+
+def test_json_format_with_an_unusable_schema_still_prints_the_list(project: Path) -> None:
+    write(project / "broken.json", "{oops")
+    r = run_toon("check", "--format", "json", "--schema", "broken.json", "bad.toon", cwd=project)
+    assert r.code == 2 and json.loads(r.out) == []
+    assert r.err.startswith("toon: error: broken.json:1:2: not a valid JSON schema")
+
+
+def test_a_named_config_file_rechecks_the_files_its_table_maps(project: Path) -> None:
+    write(project / "pyproject.toml", '[tool.toon.schemas]\n"data/*.toon" = "schemas/user.json"\n')
+    write(project / "data" / "a.toon", BAD)
+    write(project / "data" / "b.toon", "# schema: ../schemas/open.json\n" + BAD)
+    write(project / "schemas" / "open.json", {})
+    r = run_toon("check", "--quiet", "pyproject.toml", cwd=project)
+    assert r.code == 1 and reported(r.out) == {"data/a.toon"}, r
+
+
+def test_a_deleted_schema_fails_the_files_that_use_it(project: Path) -> None:
+    write(project / "pyproject.toml", '[tool.toon.schemas]\n"data/*.toon" = "schemas/gone.json"\n')
+    write(project / "data" / "a.toon", GOOD)
+    # Whatever is named (here: nothing but an unrelated file), the mapped file fails.
+    r = run_toon("check", "--quiet", "good.toon", cwd=project)
+    assert r.code == 2
+    assert r.err.strip() == ("toon: error: schemas/gone.json: No such file or directory "
+                             "(the schema of data/a.toon)")
+
+
+def test_no_project_no_search_for_users(tmp_path: Path) -> None:
+    write(tmp_path / "s.json", SCHEMA)
+    write(tmp_path / "a.toon", "# schema: s.json\n" + BAD)
+    r = run_toon("check", "s.json", cwd=tmp_path)
+    assert r.code == 0 and "not in a project with a [tool.toon] table" in r.err
+
+
+def test_hook_mode_without_files_checks_only_the_project(project: Path) -> None:
+    r = run_toon("check", "--quiet", "--git-deleted", cwd=project)
+    assert (r.code, r.out, r.err) == (0, "", "")
+    assert run_toon("check", cwd=project).code == 2  # FILES are needed otherwise
+
+
+def test_files_that_cannot_be_schemas_never_walk_the_project(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`toon check one.toon` (and a staged package.json) read only what they name:
+    the walk for the users of a schema happens only for a file that can be one."""
+    from click.testing import CliRunner
+
+    import toon_tools.files
+    from toon_tools.cli.commands.check import check
+
+    write(project / "pyproject.toml", '[tool.toon.schemas]\n"data/*.toon" = "schemas/user.json"\n')
+    write(project / "data" / "a.toon", GOOD)
+    write(project / "package.json", {"name": "x", "dependencies": {"a": "1"}})
+    walks: list[str] = []
+    real_walk = toon_tools.files.walk_folder
+
+    def counting_walk(folder: str) -> list[str]:
+        walks.append(folder)
+        return real_walk(folder)
+
+    monkeypatch.setattr(toon_tools.files, "walk_folder", counting_walk)
+    monkeypatch.chdir(project)
+    runner = CliRunner()
+    for args in (["good.toon"], ["package.json", "good.toon"], ["data/a.toon"]):
+        assert runner.invoke(check, args, standalone_mode=False).return_value == 0
+    assert walks == []
+    write(project / "data" / "a.toon", BAD)
+    assert runner.invoke(check, ["schemas/user.json"], standalone_mode=False).return_value == 1
+    assert len(walks) == 1

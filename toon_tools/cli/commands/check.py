@@ -99,20 +99,61 @@ def check_file(item: tuple[str, str | None], indent_size: int = 2,
 
 
 def _with_schema_users(paths: list[str], named: list[str], cfg: Config,
-                       quiet: bool) -> list[str]:
-    """``paths`` (the TOON files to check) and, for each file ``named`` on the
-    command line that is a schema or a file a schema reaches by ``$ref``, the
-    TOON files under the project folder that use it. ``.json`` files are taken
-    for schemas only: they leave the list."""
-    toon = [p for p in paths if not p.endswith(".json")]
-    if not named:
+                       quiet: bool, deleted: list[str] | None = None) -> list[str]:
+    """``paths`` (the TOON files to check) and the TOON files of the project
+    that a change to a file ``named`` on the command line may break: the users
+    of a named schema (or of a file a schema reaches by ``$ref``), every file
+    the ``[tool.toon.schemas]`` table maps when the configuration file is
+    named, and the users of a schema that no longer exists: one the table names,
+    or one of the ``deleted`` files (the hooks pass only files that exist, so
+    the framework's hook asks git for the deletions). ``.json`` and
+    configuration files are never checked as TOON: they leave the list.
+
+    Users are looked for only inside a configured project (a ``[tool.toon]``
+    table or ``.toon.toml``: its folder bounds the walk), and only when some
+    named file can be a schema (:func:`~toon_tools.schema.mapping.may_be_schema`):
+    ``toon check one.toon`` and a staged package.json walk nothing."""
+    from ...schema.mapping import is_config_name, table_schemas
+
+    toon = [p for p in paths if not p.endswith(".json") and not is_config_name(p)]
+    if cfg.file is None:
+        if not quiet:
+            for p in named:
+                if p.endswith(".json"):
+                    warning(f"{p}: not in a project with a [tool.toon] table or .toon.toml: "
+                            "the TOON files that use it as a schema are not looked for")
+        return toon
+    from ...schema.mapping import may_be_schema
+
+    config_named = any(is_config_name(p) and os.path.exists(p)
+                       and os.path.samefile(p, cfg.file) for p in named)
+    changed = []
+    for p in named:
+        if p.endswith((".json", ".toon")) and not is_config_name(p):
+            try:
+                with open(p, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                continue  # reported when it is checked (a .toon) or not at all (a .json)
+            if may_be_schema(p, data, cfg):
+                changed.append(p)
+    gone = [str(s) for s in table_schemas(cfg) if not s.exists()]
+    gone += [p for p in deleted or () if p.endswith((".json", ".toon"))]
+    if not changed and not gone and not config_named:
+        if named and not quiet and any(p.endswith(".json") for p in named):
+            for p in named:
+                if p.endswith(".json"):
+                    warning(f"{p}: no TOON file uses it as a schema; nothing to check for it")
         return toon
     from ...files import walk_folder
-    from ...schema.mapping import read_head, users
+    from ...schema.mapping import mapped_by_table, read_head, users
 
-    candidates = [os.path.relpath(p) for p in walk_folder(str(cfg.root))
-                  if p.endswith(".toon") and not cfg.excluded(p)]
-    found = users(named, ((p, read_head(p)) for p in candidates), cfg)
+    candidates = [(rel, read_head(rel)) for rel in
+                  (os.path.relpath(p) for p in walk_folder(str(cfg.root))
+                   if p.endswith(".toon") and not cfg.excluded(p))]
+    found = users([*changed, *gone], candidates, cfg)
+    if config_named:
+        found += mapped_by_table(candidates, cfg)
     seen = {os.path.normpath(os.path.abspath(p)) for p in toon}
     for p in found:
         key = os.path.normpath(os.path.abspath(p))
@@ -126,8 +167,23 @@ def _with_schema_users(paths: list[str], named: list[str], cfg: Config,
     return toon
 
 
+def _deleted_in_index() -> list[str]:
+    """The files the git index deletes (relative to the working folder), or none
+    outside a git work tree."""
+    from pathlib import Path
+
+    from ...hooks.git import GitError, staged_changes, toplevel
+
+    try:
+        root = toplevel(Path.cwd())
+        _, deleted = staged_changes(root)
+    except GitError:
+        return []
+    return [os.path.relpath(root / d) for d in deleted]
+
+
 @click.command()
-@click.argument("files", nargs=-1, required=True, metavar="FILES...")
+@click.argument("files", nargs=-1, metavar="[FILES]...")
 @click.option("--schema", "-s", "schema", metavar="SCHEMA",
               type=click.Path(dir_okay=False, path_type=str),
               help="Validate every file against this JSON Schema (a .json or .toon file; "
@@ -136,17 +192,23 @@ def _with_schema_users(paths: list[str], named: list[str], cfg: Config,
 @click.option("--indent-size", "-i", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Spaces per indentation level the files must use.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the problems.")
+@click.option("--git-deleted", is_flag=True,
+              help="Also take the files the git index deletes for changed schemas: the "
+                   "TOON files that used a deleted schema are checked, and fail. For the "
+                   "pre-commit hook, which names only files that exist; FILES may then be "
+                   "empty.")
 @format_option
 @file_options
 def check(files: tuple[str, ...], schema: str | None, indent_size: int, quiet: bool,
-          output_format: str, force_exclude: bool) -> int:
+          git_deleted: bool, output_format: str, force_exclude: bool) -> int:
     """Validate TOON files (strict mode, spec v4.0).
 
     Folders are searched for *.toon files. Every file is checked even when an
     earlier one is bad; problems print as path:line:col: message. With a schema
     (--schema, a '# schema: path' first line, or [tool.toon.schemas]) each
     violation prints as path:line:col: message [schema path]. A .json file
-    given as FILE is taken for a schema: the TOON files that use it are checked.
+    given as FILE is taken for a schema: the TOON files that use it are checked
+    (so is pyproject.toml: the files its [tool.toon.schemas] maps).
     Exit 1 on any problem; 2 on an unreadable file or an unusable schema.
     """
     from functools import partial
@@ -155,29 +217,43 @@ def check(files: tuple[str, ...], schema: str | None, indent_size: int, quiet: b
     from ...parallel import CHECK, map_in_order
     from .._diagnostics import FORMATS
 
+    if not files and not git_deleted:
+        raise click.UsageError("Missing argument 'FILES...'.")
     paths, volume = find_files(files, force_exclude)
     cfg = load_config()
+    printer = FORMATS[output_format]
     if schema is not None:
-        from ...schema.validate import load_shared
+        from ...schema.validate import SchemaError, load_shared
 
-        load_shared(schema)  # SchemaError: exit 2 before any file is read
+        try:
+            load_shared(schema)  # exit 2 before any file is read
+        except SchemaError as e:
+            error(describe(e, schema))
+            if printer is not None:
+                printer([])  # a consumer of --format json always gets its document
+            return ERROR
         paths = [p for p in paths if not p.endswith(".json")]
     else:
-        # Files named one by one (the hooks name every staged file) may be schemas.
+        # Files named one by one (the hooks name every staged file) may be schemas,
+        # or the configuration whose table maps files to schemas.
         named = [p for p in paths if p in files and os.path.isfile(p)]
-        paths = _with_schema_users(paths, named, cfg, quiet)
-    printer = FORMATS[output_format]
+        paths = _with_schema_users(paths, named, cfg, quiet,
+                                   _deleted_in_index() if git_deleted else None)
     worst = OK
     bad = 0
     collected: list[Diagnostic] = []
     schema_errors: set[str] = set()
     work = partial(check_file, indent_size=indent_size, cfg=None if schema is not None else cfg)
-    for result in map_in_order(work, [(p, schema) for p in paths], CHECK, total_bytes=volume):
+    results = map_in_order(work, [(p, schema) for p in paths], CHECK, total_bytes=volume)
+    for path, result in zip(paths, results):
         if result.status == ERROR:
-            if not result.schema_error or result.error not in schema_errors:
-                error(result.error)  # an unusable schema is told once, not per file
-                if result.schema_error:
-                    schema_errors.add(result.error)
+            if not result.schema_error:
+                error(result.error)
+            elif result.error not in schema_errors:
+                # An unusable schema is told once, naming the first file it stops.
+                schema_errors.add(result.error)
+                error(f"{result.error} (the schema of {path})"
+                      if schema is None else result.error)
         elif result.status == FINDINGS:
             bad += 1
             if printer is None:
@@ -189,7 +265,8 @@ def check(files: tuple[str, ...], schema: str | None, indent_size: int, quiet: b
         printer(collected)
     checked = len(paths)
     if not paths:
-        warning("no .toon files to check")
+        if files or not quiet:  # the hook's run on a commit without TOON files is silent
+            warning("no .toon files to check")
     elif not quiet:
         plural = "s" * (checked != 1)
         if bad:
