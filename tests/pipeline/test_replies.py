@@ -6,10 +6,15 @@ a short positioned message, the one a re-ask shows the model."""
 
 from __future__ import annotations
 
+import datetime
+import enum
+import gc
 import json
+import weakref
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -393,3 +398,134 @@ def test_a_cut_anywhere_in_the_table_keeps_only_true_rows_and_merges_whole(at: i
     assert list(partial.rows) == ROWS[:len(partial.rows)]
     merged = merge_rows(partial, [*partial.rows, *ROWS[len(partial.rows):]])
     assert read_reply(merged, SCENES) == Accepted({"title": "Tides", "scenes": ROWS}, ())
+
+
+# ------------------------------------------------------------ model contracts (issue 13, item 5)
+
+class Mood(str, enum.Enum):
+    DARK = "dark"
+    LIGHT = "light"
+
+
+class Beat(BaseModel):
+    n: int
+    what: str
+
+
+class Where(BaseModel):
+    pts: list[int] = Field(min_length=2, max_length=2)
+
+
+class StrictScene(BaseModel):
+    """A strict model: only JSON mode takes a date or a tuple from TOON text."""
+
+    model_config = ConfigDict(strict=True)
+    when: datetime.date
+    pair: tuple[int, int]
+    beats: list[Beat]
+
+
+class CheckedScene(BaseModel):
+    """Problems only the model sees: a validator, a date's format."""
+
+    title: str
+    when: datetime.date
+    beats: list[Beat]
+
+    @field_validator("title")
+    @classmethod
+    def _no_x(cls, v: str) -> str:
+        if "x" in v:
+            raise ValueError("no x in titles")
+        return v
+
+
+class NestedScene(BaseModel):
+    """Every nested model and enum is a ``$ref`` in the model's JSON Schema."""
+
+    mood: Mood
+    where: Where
+    beats: list[Beat]
+
+
+def _model_shape(cls: type[BaseModel]) -> OutputShape:
+    return OutputShape.from_schema(cls.model_json_schema(), model=f"{__name__}:{cls.__name__}")
+
+
+STRICT_REPLY = "when: 2024-01-02\npair[2]: 1,2\nbeats[2]{n,what}:\n  1,a\n  2,b"
+STRICT_VALUE = {"when": "2024-01-02", "pair": [1, 2],
+                "beats": [{"n": 1, "what": "a"}, {"n": 2, "what": "b"}]}
+
+
+@pytest.mark.parametrize("content", [STRICT_REPLY, json.dumps(STRICT_VALUE)])
+def test_a_strict_model_reads_its_reply_as_json_gives_it(content: str) -> None:
+    # TOON has no other way to write a date or a tuple than JSON's: a text, a list.
+    assert read_reply(content, _model_shape(StrictScene)) == Accepted(STRICT_VALUE, ())
+
+
+def test_a_strict_model_still_refuses_a_number_given_as_text() -> None:
+    with pytest.raises(RejectedReply) as e:
+        read_reply(STRICT_REPLY.replace("  2,b", '  "2",b'), _model_shape(StrictScene))
+    assert e.value.for_model() == "beats/1/n: expected an integer, got a text"
+    assert (e.value.line, e.value.column) == (5, 3)
+
+
+def test_every_model_error_is_placed_at_its_value_in_the_reply() -> None:
+    text = "title: xylophone\nwhen: 2024-13-02\nbeats[1]{n,what}:\n  1,a"
+    with pytest.raises(RejectedReply) as e:
+        read_reply(text, _model_shape(CheckedScene))
+    (p1, m1), (p2, m2) = e.value.problems
+    assert (p1, m1) == ("/title", "title: Value error, no x in titles")
+    assert p2 == "/when" and m2.startswith("when: Input should be a valid date")
+    assert e.value.positions == ((1, 8), (2, 7))
+    assert (e.value.line, e.value.column) == (1, 8)
+    assert e.value.message == "title: Value error, no x in titles (and 1 more)"
+
+
+def test_a_json_reply_s_model_errors_are_told_without_a_position() -> None:
+    value = {"title": "box", "when": "2024-01-02", "beats": [{"n": 1, "what": "a"}]}
+    with pytest.raises(RejectedReply) as e:
+        read_reply(json.dumps(value), _model_shape(CheckedScene))
+    assert e.value.problems == (("/title", "title: Value error, no x in titles"),)
+    assert e.value.positions == ((None, None),)
+
+
+@pytest.mark.parametrize(("reply", "said", "at"), [
+    ("mood: dark\nwhere:\n  pts[2]: 1,2\nbeats[2]{n,what}:\n  1,a\n  q,b",
+     "beats/1/n: expected an integer, got a text", (6, 3)),
+    ("mood: grey\nwhere:\n  pts[2]: 1,2\nbeats[1]{n,what}:\n  1,a",
+     "mood: expected one of dark, light, got grey", (1, 7)),
+    ("mood: dark\nwhere:\n  pts[3]: 1,2,3\nbeats[1]{n,what}:\n  1,a",
+     "where/pts: expected 2 items, got 3", (3, 3)),
+])
+def test_a_reask_says_what_was_expected_through_a_ref(reply: str, said: str,
+                                                      at: tuple[int, int]) -> None:
+    with pytest.raises(RejectedReply) as e:
+        read_reply(reply, _model_shape(NestedScene))
+    assert e.value.for_model() == said
+    assert (e.value.line, e.value.column) == at
+
+
+def test_a_run_s_failure_line_joins_the_failing_fields_readably() -> None:
+    text = "title: xylophone\nwhen: 2024-13-02\nbeats[1]{n,what}:\n  1,a"
+    with pytest.raises(RejectedReply) as e:
+        read_reply(text, _model_shape(CheckedScene))
+    summary = e.value.summary()
+    assert summary.startswith("title: Value error, no x in titles; when: Input should be ")
+    assert "\n" not in summary and "\\n" not in summary
+    with pytest.raises(RejectedReply) as e:
+        read_reply("title: Dune\ntags[2]: sand,worm", THREE)
+    assert e.value.summary() == "tags: expected 3 items, got 2"
+
+
+def test_a_contract_s_validator_lives_no_longer_than_its_shape() -> None:
+    shape = OutputShape.from_schema({"type": "object", "properties": {"t": {"type": "integer"}}})
+    with pytest.raises(RejectedReply):
+        read_reply("t: x", shape)
+    gone = weakref.ref(shape)
+    del shape
+    gc.collect()
+    assert gone() is None
+    # A new shape (perhaps at the same address) gets its own validator.
+    other = OutputShape.from_schema({"type": "object", "properties": {"t": {"type": "string"}}})
+    assert read_reply("t: x", other).value == {"t": "x"}

@@ -32,11 +32,13 @@ reply (:func:`merge_rows`) against the contract like any other (issue 13, item 7
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..codec import (
     DEFAULT_MAX_DEPTH,
@@ -51,6 +53,9 @@ from ..codec import (
 from ..errors import Finding
 from ..schema.skeleton import fixed_count, resolve, schema_type
 from .shape import PLACEHOLDER, OutputShape
+
+if TYPE_CHECKING:
+    from ..schema.validate import Problem, Schema
 
 #: A RejectedReply's message is shown to the model on a re-ask: one short line.
 MAX_MESSAGE: Final = 100
@@ -109,6 +114,16 @@ class RejectedReply(Finding):
         if self.line is None or self.column is None:
             return self.message
         return f"{self.line}:{self.column}: {self.message}"
+
+    def summary(self) -> str:
+        """The rejection on one line, for a run's failure line and its state: the
+        failing fields joined by ``; `` (at most MAX_QUOTED, then how many more),
+        or :meth:`for_model`'s line."""
+        if not self.problems:
+            return self.for_model()
+        more = len(self.problems) - MAX_QUOTED
+        return "; ".join([m for _, m in self.problems[:MAX_QUOTED]]
+                         + ([f"and {more} more"] if more > 0 else []))
 
 
 class TruncatedReply(RejectedReply):
@@ -338,8 +353,8 @@ def _check(value: dict[str, Any], shape: OutputShape, text: str, warnings: list[
     _storable(out, text)
     problems = _problems(shape, out)
     if problems:
-        raise _contract_rejection(problems, out, text, located)
-    return _validated_model(shape, out) if shape.model else out
+        raise _contract_rejection([(p, m, _position(p, located)) for p, m in problems], text)
+    return _validated_model(shape, out, text, located) if shape.model else out
 
 
 def _conform(value: Any, node: Any, root: dict[str, Any], pointer: str, warnings: list[str],
@@ -392,8 +407,10 @@ def _allows_null(node: Any, root: dict[str, Any], depth: int = 0) -> bool:
         return True
     ref = node.get("$ref")
     if isinstance(ref, str):
-        target = _rule_node(root, ref[2:]) if ref.startswith("#/") else None
-        return _allows_null(target, root, depth + 1) if isinstance(target, dict) else False
+        # skeleton's resolve follows it; a target that is X-or-null reads as X there,
+        # so such a field's null is dropped as absent (it is optional: no loss).
+        target = resolve({"$ref": ref}, root)
+        return False if "$unresolved" in target else _allows_null(target, root, depth + 1)
     kind = node.get("type")
     if kind is not None:
         return kind == "null" or (isinstance(kind, list) and "null" in kind)
@@ -409,47 +426,72 @@ def _allows_null(node: Any, root: dict[str, Any], depth: int = 0) -> bool:
 
 def _problems(shape: OutputShape, value: dict[str, Any]) -> list[tuple[str, str]]:
     """``(pointer, message)`` per failing field, through the one validator."""
+    return [(p.pointer, _say(p, value, shape.schema)) for p in _validator(shape).problems(value)]
+
+
+#: A loaded validator per contract (loading checks the schema: done once per
+#: shape), keyed by the shape's id and dropped when the shape is collected, so an
+#: id reused later never finds another contract's validator.
+_SCHEMAS: dict[int, tuple[weakref.ref[OutputShape], Schema]] = {}
+
+
+def _validator(shape: OutputShape) -> Schema:
     from ..schema.validate import Schema
 
-    schema = _SCHEMAS.get(id(shape))
-    if schema is None or schema[0] is not shape:
-        schema = (shape, Schema.from_dict(shape.schema, base=shape.base))
-        _SCHEMAS[id(shape)] = schema
-    return [(p.pointer, _say(p.keyword, p.pointer, p.message, value, shape.schema, p.rule))
-            for p in schema[1].problems(value)]
+    held = _SCHEMAS.get(id(shape))
+    if held is not None and held[0]() is shape:
+        return held[1]
+    schema = Schema.from_dict(shape.schema, base=shape.base)
+    _SCHEMAS[id(shape)] = (weakref.ref(shape), schema)
+    weakref.finalize(shape, _SCHEMAS.pop, id(shape), None)
+    return schema
 
 
-#: A loaded validator per contract (loading checks the schema: done once).
-_SCHEMAS: dict[int, tuple[OutputShape, Any]] = {}
-
-
-def _validated_model(shape: OutputShape, value: dict[str, Any]) -> dict[str, Any]:
+def _validated_model(shape: OutputShape, value: dict[str, Any], text: str,
+                     located: Located | None) -> dict[str, Any]:
     """The artifact of a pydantic contract: the value the model validates, dumped
-    as JSON data (defaults filled in, values in the model's own form)."""
+    as JSON data (defaults filled in, values in the model's own form).
+
+    Validated as ``typed.decode_as`` validates a document, in pydantic's JSON
+    mode: a reply is JSON's data model (TOON's, §3), so a strict model takes
+    ``2024-01-02`` as a date and a list as a tuple, as it would from JSON. Every
+    pydantic error is placed by ``typed.violation`` at its value in the reply; a
+    JSON reply has no TOON positions, so its errors are told without one."""
+    from pydantic import ValidationError
+
+    from ..typed import violation
     from .spec import import_model
 
     assert shape.model is not None
     adapter = import_model(shape.model, shape.base)[1]
     try:
-        dumped = adapter.dump_python(adapter.validate_python(value), mode="json")
-    except Exception as e:  # pydantic.ValidationError: each error a field
-        errors = getattr(e, "errors", None)
-        if errors is None:
-            raise
-        problems = [("".join(f"/{_escape(str(p))}" for p in err.get("loc", ())),
-                     str(err.get("msg", "invalid")).rstrip("."))
-                    for err in errors()]
+        model = adapter.validate_json(json.dumps(value, ensure_ascii=False,
+                                                 separators=(",", ":")))
+    except ValidationError as e:
+        errors = e.errors(include_url=False)
+        if any(err["type"] == "json_invalid" for err in errors):
+            # Our JSON is valid: only pydantic's parser depth limit refuses it.
+            raise RejectedReply("nested too deep", text=text) from None
+        # The conformed value (a number read as a text, a list split from one
+        # text) with the reply's spans: pointers that are new fall back to their
+        # nearest ancestor in the text.
+        placed = dataclasses.replace(located, value=value) if located is not None \
+            else decode_located(encode(value))
+        found = [violation(placed, err) for err in errors]
         raise _contract_rejection(
-            [(p, f"{_path(p) + ': ' if p else ''}{m}") for p, m in problems], value, "",
-            None) from None
+            [(v.pointer, v.message, (v.line, v.column) if located is not None else (None, None))
+             for v in found], text) from None
+    dumped = adapter.dump_python(model, mode="json")
     return dumped if isinstance(dumped, dict) else value
 
 
-def _say(keyword: str, pointer: str, message: str, value: Any, root: dict[str, Any],
-         rule: str) -> str:
-    """A problem as the model reads it: ``path: what was expected, what came``."""
+def _say(problem: Problem, value: Any, root: dict[str, Any]) -> str:
+    """A problem as the model reads it: ``path: what was expected, what came``;
+    jsonschema's own message when the failing keyword cannot be found."""
+    keyword, pointer, message = problem.keyword, problem.pointer, problem.message
     got = _value_at(value, pointer)
-    node = _rule_node(root, rule)
+    holder = _subschema(problem, root)
+    node = holder.get(keyword) if holder is not None else None
     if keyword == "required":
         parent, _, key = pointer.rpartition("/")
         key = _unescape(key)
@@ -466,11 +508,9 @@ def _say(keyword: str, pointer: str, message: str, value: Any, root: dict[str, A
         expected = " or ".join(_KINDS.get(str(k), str(k)) for k in kinds)
         return f"{prefix}expected {expected}, got {_kind(got[0]) if got else 'nothing'}"
     if keyword in ("minItems", "maxItems") and got and isinstance(got[0], list):
-        parent_rule = rule.rpartition("/")[0]
-        parent = _rule_node(root, parent_rule)
         n = len(got[0])
-        if isinstance(parent, dict) and fixed_count(parent) is not None:
-            count = fixed_count(parent)
+        if holder is not None and fixed_count(holder) is not None:
+            count = fixed_count(holder)
             return f"{prefix}expected {count} {_plural('item', count or 0)}, got {n}"
         if keyword == "minItems" and isinstance(node, int):
             return f"{prefix}expected {node} or more items, got {n}"
@@ -488,16 +528,21 @@ _KINDS: Final = {"string": "a text", "integer": "an integer", "number": "a numbe
                  "null": "null"}
 
 
-def _rule_node(root: Any, rule: str) -> Any:
-    node = root
-    for part in rule.split("/") if rule else []:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
+def _subschema(problem: Problem, root: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema object that holds the failing keyword: the one jsonschema
+    reports when the problem carries it, else found from the problem's rule, the
+    keyword's place in the contract (``$defs/Beat/properties/n/type``, a ``$ref``
+    already followed), through skeleton's ``resolve``, the one walk of a schema.
+    None when the rule names another document (``age.json#/type``) or passes
+    through a ``$ref`` (older rules): the message is then jsonschema's own."""
+    held = getattr(problem, "schema", None)
+    if isinstance(held, dict):
+        return held
+    place, _, keyword = problem.rule.rpartition("/")
+    if keyword != problem.keyword or "#" in place or "$ref" in place.split("/"):
+        return None
+    node = resolve({"$ref": f"#/{place}" if place else "#"}, root)
+    return None if "$unresolved" in node else node
 
 
 def _value_at(value: Any, pointer: str) -> list[Any]:
@@ -546,15 +591,15 @@ def _position(pointer: str, located: Located | None) -> tuple[int | None, int | 
     return span.value.line, span.value.column
 
 
-def _contract_rejection(problems: list[tuple[str, str]], value: Any, text: str,
-                        located: Located | None) -> RejectedReply:
-    """One rejection that tells every failing field (the first is its message)."""
-    first = problems[0]
-    line, column = _position(first[0], located)
-    e = RejectedReply(first[1] + (f" (and {len(problems) - 1} more)" if len(problems) > 1
-                                  else ""), line=line, column=column, text=text or None)
-    e.problems = tuple((p, _one_line(m)) for p, m in problems)
-    e.positions = tuple(_position(p, located) for p, _ in problems)
+def _contract_rejection(problems: list[tuple[str, str, tuple[int | None, int | None]]],
+                        text: str) -> RejectedReply:
+    """One rejection that tells every failing field, ``(pointer, message, (line,
+    column))`` each (the first is its message and position)."""
+    pointer, message, (line, column) = problems[0]
+    e = RejectedReply(message + (f" (and {len(problems) - 1} more)" if len(problems) > 1
+                                 else ""), line=line, column=column, text=text or None)
+    e.problems = tuple((p, _one_line(m)) for p, m, _ in problems)
+    e.positions = tuple(at for _, _, at in problems)
     return e
 
 
