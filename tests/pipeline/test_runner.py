@@ -600,6 +600,19 @@ def test_a_schema_contract_drives_the_request_and_the_reask_quotes_only_failing_
     assert len(rejected) == 1 and rejected[0]["error"].startswith("mood: expected one of")
 
 
+def test_a_step_that_never_meets_its_contract_fails_on_one_readable_line(
+        tmp_path: Path, server: FakeLLM) -> None:
+    server.faults, server.contract_fault = ["contract", "contract"], _break_two_fields
+    _, state = _contract_run(tmp_path, server)
+    assert state.status == "failed"
+    assert state.error == ("step 'plan': no valid reply after 2 tries: mood: expected one of "
+                           "dark, light, got grey; scenes/3/title: expected a text, got null; "
+                           "scenes/4: no field 'pov'")
+    # The re-ask still tells each failing field on its own line.
+    said = server.requests[1]["body"]["messages"][-1]["content"]
+    assert "got grey\nscenes/3/title: expected a text, got null\n" in said
+
+
 def test_json_schema_warns_once_of_what_the_strict_schema_leaves_out(
         tmp_path: Path, server: FakeLLM) -> None:
     SCENES_SCHEMA["properties"]["title"]["maxLength"] = 80
@@ -674,6 +687,11 @@ def test_a_table_cut_short_is_completed_by_asking_only_for_the_missing_rows(
     assert [e.get("salvage") for e in events if e["event"] == "call_end"] == [None, 1]
     assert sorted(p.name for p in (tmp_path / "run" / "rejected").iterdir()) == ["plan-0-1.txt"]
     # Only the merged reply is cached, under the first ask's key: a re-run calls nothing.
+    cache = diskcache.Cache(str(tmp_path / "llm"))
+    (record,) = [cache[k] for k in cache.iterkeys()]
+    cache.close()
+    assert (record["attempts"], record["salvage_rounds"]) == (1, 1)
+    assert (record["prompt_tokens"], record["completion_tokens"]) == (22, 14)
     _, again = _salvage_run(tmp_path, server, [])
     assert again.status == "done" and len(server.requests) == 2
     assert again.steps["plan"].cache_hits == 1 and _scenes(tmp_path) == ROWS_1_TO_10

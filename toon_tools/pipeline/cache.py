@@ -31,6 +31,7 @@ class CachedReply(TypedDict, total=False):
     cached_tokens: int
     finish_reason: str | None
     attempts: int  # the try that was accepted (1: the first ask)
+    salvage_rounds: int  # follow-ups that completed a table cut short in that try
 
 
 class ReplyCache(Protocol):

@@ -670,9 +670,11 @@ class Runner:
                                         f"(the limit is {MAX_TOKENS_LIMIT:,})") from None
                     request = replace(request, params={**request.params, name: larger})
                 except RejectedReply as e:
-                    last = e.for_model()
+                    # The re-ask tells each failing field on its own line; the
+                    # step's error (state, events, the run's last line) is one line.
+                    last = e.summary()
                     self._keep_rejected(step, item, sample, attempt, content, last, part)
-                    reask, _ = self.messages(step, scope, error=last)
+                    reask, _ = self.messages(step, scope, error=e.for_model())
                     request = replace(request, messages=reask)
                 else:
                     if self.cache is not None:
@@ -682,7 +684,8 @@ class Runner:
                             "prompt_tokens": sum(r.prompt_tokens for r in replies),
                             "completion_tokens": sum(r.completion_tokens for r in replies),
                             "cached_tokens": sum(r.cached_tokens for r in replies),
-                            "finish_reason": replies[-1].finish_reason, "attempts": attempt}
+                            "finish_reason": replies[-1].finish_reason, "attempts": attempt,
+                            "salvage_rounds": len(replies) - 1}
                         # Durable before the call counts as done; in the pool, since an
                         # SQLite commit would otherwise stall every other call's progress.
                         await asyncio.get_running_loop().run_in_executor(
