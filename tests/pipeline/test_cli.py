@@ -200,3 +200,22 @@ def test_an_offline_run_meets_a_typed_contract(tmp_path: Path) -> None:
 
     artifact = decode((tmp_path / "run" / "scene.toon").read_text())
     jsonschema.validate(artifact, json.loads((tmp_path / "scene.json").read_text()))
+
+
+def test_status_shows_reasks_and_salvages_beside_the_calls(tmp_path: Path,
+                                                         server: FakeLLM) -> None:
+    from .test_runner import CONTRACT, SCENES_SCHEMA
+
+    (tmp_path / "scene.json").write_text(json.dumps(SCENES_SCHEMA))
+    server.contract, server.numbered_rows, server.items = SCENES_SCHEMA, True, 10
+    server.faults = ["cut:5"]  # type: ignore[list-item]
+    f = tmp_path / "p.toon"
+    f.write_text(CONTRACT.replace("name: scenes", f"name: scenes\nprovider: openai\n"
+                                  f"base_url: \"{server.url}\"\ntimeout: 5\n"
+                                  "params:\n  max_tokens: 100"))
+    assert _run(tmp_path, f).code == 0
+    status = run_toon("pipeline", "status", str(tmp_path / "run"))
+    assert status.code == 0, status.err
+    header, row = status.out.splitlines()[:2]
+    assert header.split()[:6] == ["step", "state", "calls", "cached", "reasks", "salvages"]
+    assert row.split()[:6] == ["plan", "done", "2", "0", "0", "1"]

@@ -136,12 +136,15 @@ def _usd(value: Any) -> str:
 def _print_status(steps: dict[str, Any], status: str, used: int, used_usd: float | None) -> None:
     """The status table; the step column as wide as the longest step id."""
     width = max([4, *(len(escape(sid)) for sid in steps)])
-    click.echo(f"{'step':<{width}}  {'state':<9} {'calls':>5} {'cached':>6} {'tokens':>9} "
-               f"{'cost':>10} {'seconds':>8}")
+    click.echo(f"{'step':<{width}}  {'state':<9} {'calls':>5} {'cached':>6} {'reasks':>6} "
+               f"{'salvages':>8} {'tokens':>9} {'cost':>10} {'seconds':>8}")
     for sid, s in steps.items():
         tokens = s.get("prompt_tokens", 0) + s.get("completion_tokens", 0)
+        # reasks: whole replies asked again; salvages: follow-ups that asked for
+        # the missing rows of a table cut short (older state files have neither).
         click.echo(f"{escape(sid):<{width}}  {escape(str(s.get('state'))):<9} "
-                   f"{s.get('calls', 0):>5} {s.get('cache_hits', 0):>6} {tokens:>9,} "
+                   f"{s.get('calls', 0):>5} {s.get('cache_hits', 0):>6} "
+                   f"{s.get('reasks', 0):>6} {s.get('salvages', 0):>8} {tokens:>9,} "
                    f"{_usd(s.get('cost_usd')):>10} {s.get('seconds', 0.0):>8.2f}")
     cost = f", {_usd(used_usd)}" if used_usd else ""
     click.echo(f"run {escape(status)}, {used:,} tokens used by new calls{cost}")
@@ -211,7 +214,7 @@ def graph(file: str) -> int:
 @click.argument("run_dir")
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON, not a table.")
 def status(run_dir: str, as_json: bool) -> int:
-    """Steps, state, calls, cache hits, tokens, cost and time of a run folder.
+    """Steps, state, calls, cache hits, re-asks, salvages, tokens, cost and time of a run folder.
 
     Exits 0 for a finished run, 1 for a failed, stopped or unfinished one, with
     the failing step, item and error."""
