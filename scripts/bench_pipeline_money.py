@@ -10,6 +10,10 @@
    and what a re-run with no budget pays again (target: 0 calls, 0 tokens).
 3. The first failure in a 40-item fan-out: calls sent after it (target: none
    beyond those already in flight) and seconds from it to the run's end.
+4. A table cut short at max_tokens (issue 13, item 7): the tokens a salvage
+   spends (follow-ups for the missing rows alone) against the baseline, the
+   same step with salvage off (the whole call asked again with doubled
+   max_tokens), for 10 and 100 rows. Usage is characters / 4 (FakeLLM).
 
     python scripts/bench_pipeline_money.py
 """
@@ -21,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -30,6 +35,7 @@ from toon_tools.pipeline.cache import DiskReplyCache  # noqa: E402
 from toon_tools.pipeline.providers import OpenAIProvider  # noqa: E402
 from toon_tools.pipeline.replies import RejectedReply, read_reply  # noqa: E402
 from toon_tools.pipeline.runner import Runner  # noqa: E402
+from toon_tools.codec import encode  # noqa: E402
 from toon_tools.pipeline.spec import parse_pipeline  # noqa: E402
 from toon_tools.tokens import count_tokens  # noqa: E402
 
@@ -41,6 +47,16 @@ FANOUT = {"name": "fanout", "inputs": ["topic"], "params": {"max_tokens": 16}, "
      "output": {"required": ["parts[]"]}},
     {"id": "parts", "needs": ["outline"], "foreach": "outline.parts",
      "prompt": "Write about {{ item }}", "output": {"required": ["text"]}}]}
+SCENES: dict[str, Any] = {
+    "type": "object", "required": ["title", "mood", "scenes"],
+    "properties": {
+        "title": {"type": "string", "description": "The book's title"},
+        "mood": {"enum": ["dark", "light"]},
+        "year": {"type": "integer"},
+        "scenes": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["title", "pov"],
+            "properties": {"title": {"type": "string", "description": "A short title"},
+                           "pov": {"type": "string"}}}}}}
 # Two replies a small model gave (the second cut off mid-list).
 BAD = ["Sure! Here is a title and some tags for your article about tide pools:\n\n"
        "**Title:** Life Between the Tides\n**Tags:** ecology, ocean, rock pools",
@@ -117,6 +133,51 @@ def first_failure(server: FakeLLM) -> None:
           f"failed; the run ended {wall:.2f} s after it started (calls take 50 ms)")
 
 
+def cut_table_run(rows: int, cut_row: int, salvage: bool) -> tuple[int, int, int, int, int]:
+    """One run of a step whose reply of ``rows`` scenes is cut by max_tokens in the
+    middle of row ``cut_row``: its calls, prompt and reply tokens, the limit, and
+    the salvage follow-ups."""
+    server = FakeLLM()
+    try:
+        server.contract, server.numbered_rows, server.items = SCENES, True, rows
+        server.usage_by_length = True
+        # The limit falls in the middle of row cut_row of the whole reply.
+        lines = encode(server.value_for({"messages": [{"content": "Reply with only"}]})).split("\n")
+        header = next(i for i, x in enumerate(lines) if "]{" in x)
+        limit = (len("\n".join(lines[:header + cut_row])) + len(lines[header + cut_row]) // 2) // 4
+        spec = {"name": "scenes", "inputs": ["topic"], "params": {"max_tokens": limit},
+                "steps": [{"id": "plan", "prompt": "Plan a novel about {{ inputs.topic }}",
+                           "max_reasks": 3, "output": {"schema": SCENES}}]}
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            p = parse_pipeline(spec, root / "p.toon")
+            cache = DiskReplyCache(root / "llm")
+            runner = Runner(p, {"topic": "tides"}, OpenAIProvider(server.url, "k", backoff=0.01),
+                            cache=cache, run_dir=root / "run", salvage=salvage)
+            state = runner.run()
+            cache.close()
+        assert state.status == "done", state.error
+        s = state.steps["plan"]
+        return s.calls, s.prompt_tokens, s.completion_tokens, limit, s.salvages
+    finally:
+        server.close()
+
+
+def cut_table() -> None:
+    print("4. a table cut short at max_tokens: salvage (the missing rows alone) vs the "
+          "baseline, salvage off (the whole call again, max_tokens doubled)")
+    print(f"   {'case':<40}{'calls':>6}{'prompt':>8}{'reply':>7}{'total':>7}{'follow-ups':>12}")
+    for rows, cut in ((10, 5), (100, 43)):
+        totals = {}
+        for salvage in (False, True):
+            calls, prompt, reply, limit, rounds = cut_table_run(rows, cut, salvage)
+            totals[salvage] = prompt + reply
+            name = f"{rows} rows, cut in row {cut}, {'salvage' if salvage else 'baseline'}"
+            print(f"   {name:<40}{calls:>6}{prompt:>8}{reply:>7}{prompt + reply:>7}{rounds:>12}")
+        print(f"   max_tokens {limit}: salvage / baseline = {totals[True] / totals[False]:.2f} "
+              "of the tokens")
+
+
 def main() -> None:
     reask_growth()
     for measure in (budget_stop, first_failure):
@@ -125,6 +186,7 @@ def main() -> None:
             measure(server)
         finally:
             server.close()
+    cut_table()
 
 
 if __name__ == "__main__":
