@@ -18,10 +18,11 @@ The rules, in order:
    texts takes one string split on commas, ``tags: a, b, c``; an optional field
    given as null, as strict json-schema replies give it, is absent; the skeleton's
    ``<text>`` copied back is refused), then validated by the one validator
-   (``toon_tools.schema.validate``; a pydantic model's by pydantic, whose dump is
-   the artifact). Every failing field is told, each at its position in the TOON
-   text; a re-ask quotes them alone (``scenes/3/title: ...``). Other fields are
-   kept, declared ones first.
+   (``toon_tools.schema.validate``; a pydantic model's then by pydantic in JSON
+   mode, as ``typed.decode_as`` validates, whose dump is the artifact). Every
+   failing field is told, each at its position in the TOON text; a re-ask quotes
+   them alone (``scenes/3/title: ...``), a run's error joins them with ``; ``.
+   Other fields are kept, declared ones first.
 
 A reply whose last field is a table (§9.3) cut short, at the token limit or
 mid-row, keeps its complete rows (:attr:`RejectedReply.partial`, a
