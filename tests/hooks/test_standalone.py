@@ -318,3 +318,30 @@ def test_an_unusable_staged_schema_is_exit_2_once(git_repo: Path) -> None:
     (problem,) = report.problems
     assert problem.error.path == "schemas/s.json" and problem.error.exit_code == 2
     assert "not a valid schema" in problem.error.message
+
+
+def test_a_staged_mapping_change_rechecks_the_files_it_maps(git_repo: Path) -> None:
+    _schema_repo(git_repo)
+    (git_repo / "schemas" / "tight.json").write_text(TIGHT)
+    (git_repo / "pyproject.toml").write_text(
+        '[tool.toon.schemas]\n"data/*.toon" = "schemas/tight.json"\n')
+    git(git_repo, "add", ".")
+    report = run(git_repo)
+    (problem,) = report.problems
+    assert (problem.error.path, problem.error.line, problem.error.column) == ("data/a.toon", 1, 5)
+    assert report.exit_code == 1
+
+
+@pytest.mark.parametrize("how", [("rm", "-q"), ("rm", "-q", "--cached")])
+def test_a_deleted_schema_fails_the_files_that_still_use_it(git_repo: Path,
+                                                            how: tuple[str, ...]) -> None:
+    _schema_repo(git_repo)
+    (git_repo / "other.toon").write_text("# schema: schemas/s.json\nid: 1\n")
+    git(git_repo, "add", ".")
+    git(git_repo, "commit", "-qm", "other")
+    git(git_repo, *how, "schemas/s.json")  # --cached: the work tree keeps it, the commit not
+    report = run(git_repo)
+    (problem,) = report.problems  # told once, for the first file it stops
+    assert problem.error.path == "schemas/s.json" and problem.error.exit_code == 2
+    assert "(the schema of data/a.toon)" in problem.error.message
+    assert report.exit_code == 2

@@ -543,3 +543,48 @@ def test_schemas_mean_the_same_on_both_routes(framework: Path) -> None:
     assert code != 0 and expected in out, out
     standalone = run(repo, "toon", "hooks", "run", check=False)
     assert standalone.returncode == 1 and expected in standalone.stdout, standalone.stdout
+
+
+def _commit_all(repo: Path) -> None:
+    """Stage everything and commit, staging what the twin hook made, once."""
+    run(repo, "git", "add", "-A")
+    code, out = commit(repo)
+    if code != 0:
+        run(repo, "git", "add", "-A")
+        code, out = commit(repo)
+    assert code == 0, out
+
+
+def _both_routes_refuse(repo: Path, expected: str, code_wanted: int) -> None:
+    code, out = commit(repo)
+    assert code != 0 and expected in out, out
+    standalone = run(repo, "toon", "hooks", "run", check=False)
+    assert standalone.returncode == code_wanted, standalone.stdout + standalone.stderr
+    assert expected in standalone.stdout + standalone.stderr
+
+
+def test_a_stricter_mapping_and_a_deleted_schema_fail_on_both_routes(framework: Path) -> None:
+    """The same real repository: a change to [tool.toon.schemas] re-checks the
+    files it maps, and a deleted schema fails the files still using it, through
+    the pre-commit framework and through the standalone hook alike."""
+    repo = framework
+    (repo / "pyproject.toml").write_text(
+        '[tool.toon.schemas]\n"data/*.toon" = "schemas/open.json"\n')
+    (repo / "schemas").mkdir()
+    (repo / "schemas" / "open.json").write_text('{"type": "object"}')
+    (repo / "schemas" / "tight.json").write_text(
+        '{"type": "object", "properties": {"id": {"type": "integer", "minimum": 1}}}')
+    (repo / "data").mkdir()
+    (repo / "data" / "a.toon").write_text("id: 0\n")
+    _commit_all(repo)
+    # (a) Only pyproject.toml is staged: the file it now maps to a stricter schema fails.
+    (repo / "pyproject.toml").write_text(
+        '[tool.toon.schemas]\n"data/*.toon" = "schemas/tight.json"\n')
+    run(repo, "git", "add", "pyproject.toml")
+    _both_routes_refuse(
+        repo, "data/a.toon:1:5: 0 is less than the minimum of 1 [properties/id/minimum]", 1)
+    run(repo, "git", "checkout", "HEAD", "--", "pyproject.toml")
+    # (b) Only a deletion is staged: the framework names no file, the hook still runs.
+    run(repo, "git", "rm", "-q", "schemas/open.json")
+    _both_routes_refuse(repo, "schemas/open.json: No such file or directory "
+                              "(the schema of data/a.toon)", 2)

@@ -20,6 +20,7 @@ prints.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,7 +112,7 @@ def run(start: Path, *, only_twins: bool = False) -> HookReport:
     staged = _Staged.read(root, cfg, present)
     worktree_twins = _verdicts(staged, report)
     if not only_twins:
-        _schema_verdicts(staged, cfg, present, report)
+        _schema_verdicts(staged, cfg, present, deleted, report)
     if report.problems:
         return report  # nothing written, nothing staged
     stage = {} if only_twins else _format(staged, report)
@@ -218,16 +219,18 @@ def _verdicts(staged: _Staged, report: HookReport) -> dict[str, bytes | None]:
 class _IndexReader:
     """Bytes of files as this commit holds them: the index for a tracked file, the
     work tree otherwise (as the framework route sees them, with unstaged changes
-    stashed). What schemas and their ``$ref`` siblings are read from."""
+    stashed). What schemas and their ``$ref`` siblings are read from. A file the
+    commit deletes is gone, even if ``git rm --cached`` left it in the work tree."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, deleted: Iterable[str] = ()) -> None:
         self.root = root
+        self.deleted = frozenset(deleted)
         self._cache: dict[str, bytes] = {}
 
     def many(self, rels: list[str]) -> dict[str, bytes]:
         from .git import index_blobs
 
-        wanted = [r for r in rels if r not in self._cache]
+        wanted = [r for r in rels if r not in self._cache and r not in self.deleted]
         self._cache.update(index_blobs(self.root, wanted, missing_ok=True))
         for r in wanted:
             if r not in self._cache:
@@ -246,31 +249,51 @@ class _IndexReader:
         return found
 
 
-def _schema_verdicts(staged: _Staged, cfg: Config, present: list[str],
+def _schema_verdicts(staged: _Staged, cfg: Config, present: list[str], deleted: list[str],
                      report: HookReport) -> None:
     """Validate the staged sources against their schemas ('# schema:' first line,
-    else [tool.toon.schemas]), and, when a staged file is a schema or a file one
-    reaches by $ref, every file that uses it (as ``toon check`` does when the
-    framework names that file). Schemas are read as the commit holds them."""
+    else [tool.toon.schemas]), and every other file this commit may break, as
+    ``toon check`` does when the framework names the staged files: the users of
+    a staged file that can be a schema (or that a schema reaches by $ref), of a
+    deleted one, and of a schema the table names that the commit does not hold;
+    every file the table maps when the configuration file is staged. Users are
+    looked for only in a configured project, as on the framework's route.
+    Schemas are read as the commit holds them."""
     from ..codec import ToonDecodeError
-    from ..schema.mapping import schema_of, users
+    from ..schema.mapping import (mapped_by_table, may_be_schema, schema_of, table_schemas,
+                                  users)
     from ..schema.validate import Schema, SchemaError
     from .git import known_files
 
     root = staged.root
-    read = _IndexReader(root)
+    read = _IndexReader(root, deleted)
     contents = {p: staged.blobs[p] for p in staged.sources}
-    known = [p for p in known_files(root, "*.toon")
-             if p not in contents and not cfg.excluded(root / p)]
-    if known and present:
-        heads = read.many(known)
-        brought = users([root / p for p in present],
-                        [(str(root / p), heads[p]) for p in known if p in heads], cfg, read=read)
-        rels = [r for r in (_rel(Path(b), root) for b in brought) if r is not None]
-        contents.update(read.many(rels))
+    if cfg.file is not None:
+        config_rel = _rel(Path(os.path.abspath(cfg.file)), root)
+        config_staged = config_rel is not None and config_rel in present
+        possible = [p for p in present if p.endswith((".json", ".toon"))
+                    and not cfg.excluded(root / p)]
+        data = read.many(possible)
+        changed: list[Path] = [root / p for p in possible
+                               if p in data and may_be_schema(root / p, data[p], cfg)]
+        changed += [root / p for p in deleted if p.endswith((".json", ".toon"))]
+        for listed in table_schemas(cfg):
+            rel = _rel(listed, root)
+            if not (listed.exists() if rel is None else read.many([rel])):
+                changed.append(listed)
+        if changed or config_staged:
+            known = [p for p in known_files(root, "*.toon")
+                     if p not in contents and not cfg.excluded(root / p)]
+            heads = read.many(known)
+            candidates = [(str(root / p), heads[p]) for p in known if p in heads]
+            brought = users(changed, candidates, cfg, read=read)
+            if config_staged:
+                brought += mapped_by_table(candidates, cfg)
+            rels = [r for r in (_rel(Path(b), root) for b in brought) if r is not None]
+            contents.update(read.many(rels))
     loaded: dict[Path, Schema | None] = {}
-    for p, data in contents.items():
-        schema_path = schema_of(str(root / p), data, cfg)
+    for p, data_ in contents.items():
+        schema_path = schema_of(str(root / p), data_, cfg)
         if schema_path is None:
             continue
         if schema_path not in loaded:
@@ -278,13 +301,15 @@ def _schema_verdicts(staged: _Staged, cfg: Config, present: list[str],
                 loaded[schema_path] = Schema.load(schema_path, read=read)
             except SchemaError as e:
                 loaded[schema_path] = None
-                report.problems.append(Problem(_relative_error(e, root)))
+                told = _relative_error(e, root)
+                told.message = f"{told.message} (the schema of {p})"  # once, for its first user
+                report.problems.append(Problem(told))
         schema = loaded[schema_path]
         if schema is None:
             continue
-        source = data.decode("utf-8", "replace")
+        source = data_.decode("utf-8", "replace")
         try:
-            violations = schema.check_text(data)
+            violations = schema.check_text(data_)
         except ToonDecodeError as e:
             if p not in staged.sources:  # a staged one is reported by _verdicts
                 report.problems.append(Problem(
