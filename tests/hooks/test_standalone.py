@@ -323,6 +323,8 @@ def test_an_unusable_staged_schema_is_exit_2_once(git_repo: Path) -> None:
 def test_a_staged_mapping_change_rechecks_the_files_it_maps(git_repo: Path) -> None:
     _schema_repo(git_repo)
     (git_repo / "schemas" / "tight.json").write_text(TIGHT)
+    git(git_repo, "add", ".")
+    git(git_repo, "commit", "-qm", "a stricter schema, used by nothing yet")
     (git_repo / "pyproject.toml").write_text(
         '[tool.toon.schemas]\n"data/*.toon" = "schemas/tight.json"\n')
     git(git_repo, "add", ".")
