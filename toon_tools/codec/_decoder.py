@@ -72,19 +72,37 @@ class _Rec:
 
 class SpanLog:
     """What a located decode writes down as it goes, kept cheap so that locating
-    costs little more than decoding: one tuple per value (its parent's index, its
-    key or index, its :data:`SpanRecord` fields) and one per row of cells (the
-    row's index, line, column and the cell texts the decoder split anyway).
-    Pointer strings and cell positions are worked out only by :meth:`expand`."""
+    costs little more than decoding: a record per container (:class:`_Rec`), a
+    primitive in slots of the line it stands on (at most one per line; lists made
+    once, so logging one allocates nothing), and a tuple per row of cells (the
+    cell texts the decoder split anyway). Pointer strings and cell positions are
+    worked out only by :meth:`expand`."""
 
     def __init__(self) -> None:
-        self.values: list[_Rec] = []  # parents before children
+        self.values: list[_Rec] = []  # containers, parents before children
+        # By line index: the primitive's container (None: the root), its key or
+        # index (None: no primitive on that line), key start and end, start, end.
+        self.leaf_parent: list[_Rec | None] = []
+        self.leaf_key: list[Any] = []
+        self.leaf_ks: list[int] = []
+        self.leaf_ke: list[int] = []
+        self.leaf_start: list[int] = []
+        self.leaf_end: list[int] = []
         # (row's record, line index, start, cells, pointer suffixes or None for
         # indexes, nested groups)
         self.cells: list[tuple[_Rec, int, int, list[str], list[str] | None,
                                list[tuple[str, int, int]]]] = []
         self.line_numbers: list[int] = []
         self.indents: list[int] = []
+
+    def lines(self, n: int) -> None:
+        """Make the per-line slots for a document of ``n`` lines."""
+        self.leaf_parent = [None] * n
+        self.leaf_key = [None] * n
+        self.leaf_ks = [0] * n
+        self.leaf_ke = [0] * n
+        self.leaf_start = [0] * n
+        self.leaf_end = [0] * n
 
     def expand(self) -> dict[str, SpanRecord]:
         """JSON pointer -> span of every value."""
@@ -112,6 +130,27 @@ class SpanLog:
                           numbers[rec.end_i], end_col)
             else:
                 out[p] = (0, 0, 0, line, base + rec.start, numbers[rec.end_i], end_col)
+        leaf_key = self.leaf_key
+        for i in range(len(leaf_key)):
+            name: Any = leaf_key[i]
+            if name is None:
+                continue
+            owner = self.leaf_parent[i]
+            if owner is None:
+                p = ""
+            elif isinstance(name, int):
+                p = f"{owner.ptr}/{name}"
+            else:
+                p = owner.ptr + "/" + pointer_token(name)
+            line = numbers[i]
+            base = indents[i] + 1
+            ks = self.leaf_ks[i]
+            start = base + self.leaf_start[i]
+            end = base + self.leaf_end[i]
+            if ks >= 0:
+                out[p] = (line, base + ks, base + self.leaf_ke[i], line, start, line, end)
+            else:
+                out[p] = (0, 0, 0, line, start, line, end)
         for row_rec, i, start, cells, names, groups in self.cells:
             line = numbers[i]
             col = indents[i] + start + 1
@@ -276,6 +315,7 @@ def decode_text(
     parser.log = spans
     if spans is not None:
         spans.line_numbers, spans.indents = parser.line_numbers, parser.indents
+        spans.lines(len(parser.line_numbers))
     return parser.parse()
 
 
@@ -519,8 +559,14 @@ class _Parser:
         """Log the primitive ``key`` of the container ``parent`` (None: the root):
         ``size`` characters at ``start`` of line ``i``'s content, its key (if
         ``ks >= 0``) from ``ks`` to ``ke``."""
-        assert self.log is not None
-        self.log.values.append(_Rec(parent, key, i, ks, ke, start, i, start + size))
+        log = self.log
+        assert log is not None
+        log.leaf_parent[i] = parent
+        log.leaf_key[i] = key
+        log.leaf_ks[i] = ks
+        log.leaf_ke[i] = ke
+        log.leaf_start[i] = start
+        log.leaf_end[i] = start + size
 
     def _open(self, parent: _Rec | None, key: str | int, ks: int, ke: int, i: int,
               start: int) -> _Rec:
