@@ -203,3 +203,15 @@ def test_the_rule_names_where_the_keyword_is_through_refs(tmp_path: Path) -> Non
     assert [v.rule for v in found] == [
         "age.json#/type", "$defs/pos/minimum", "common/defs.json#/$defs/name/maxLength",
         "properties/plain/minimum"]
+
+
+def test_the_fast_verdict_never_hides_a_problem(tmp_path: Path) -> None:
+    """jsonschema-rs (when installed) only says 'valid'; sibling $refs resolve for
+    it as for jsonschema, and what it cannot take (an integer past 64 bits) goes
+    to jsonschema."""
+    write(tmp_path / "n.json", {"type": "integer", "maximum": 5})
+    schema = Schema.load(write(tmp_path / "s.json", {"properties": {"a": {"$ref": "n.json"}}}))
+    assert schema.check_text("a: 5\n") == []
+    assert [v.rule for v in schema.check_text("a: 6\n")] == ["n.json#/maximum"]
+    (big,) = schema.check_text("a: 99999999999999999999999999999\n")
+    assert big.message == "99999999999999999999999999999 is greater than the maximum of 5"
