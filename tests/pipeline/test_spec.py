@@ -13,8 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.cli.conftest import run_toon
-from toon_tools.codec import decode, encode
-from toon_tools.pipeline.locate import Locator
+from toon_tools.codec import decode_located, encode
 from toon_tools.pipeline.spec import (
     PIPELINE_FIELDS,
     STEP_FIELDS,
@@ -23,6 +22,7 @@ from toon_tools.pipeline.spec import (
     load_pipeline,
     lookup,
     parse_pipeline,
+    position,
     render,
 )
 
@@ -64,16 +64,16 @@ BAD_FILES = [
     (STEP + "    python: nocolon\n", "5:13: step 's': 'python': expected 'module:function', "
                                     "got \"nocolon\""),
     (STEP + "    python: m:f\n", "5:5: step 's' needs exactly one of 'prompt' or 'python'"),
-    ("steps[1]:\n  - id: s\n    system: x\n", "2:3: step 's' needs exactly one of 'prompt' or 'python'"),
+    ("steps[1]:\n  - id: s\n    system: x\n", "2:5: step 's' needs exactly one of 'prompt' or 'python'"),
     # the steps themselves
-    ("steps[1]:\n  - 3\n", "2:3: steps[0]: expected an object, got 3"),
-    ("steps[1]:\n  - prompt: x\n", "2:3: steps[0]: no 'id'"),
+    ("steps[1]:\n  - 3\n", "2:5: steps[0]: expected an object, got 3"),
+    ("steps[1]:\n  - prompt: x\n", "2:5: steps[0]: no 'id'"),
     ("steps[1]:\n  - id: items\n    prompt: x\n", "2:9: steps[0]: 'id': 'items' is reserved "
                                                   "(inputs, item and items name template values)"),
     ("steps[2]:\n  - id: a\n    prompt: x\n  - id: a\n    prompt: y\n",
      "4:9: steps[1]: step id 'a' is used twice"),
-    ("steps[2]{id,prompt}:\n  a,x\n  b,{{ c }}\n", "3:3: step 'b': unknown template variable '{{ c }}'"),
-    ("steps[1]{id,prompt,colour}:\n  a,x,red\n", "1:20: step 'a': unknown key 'colour'"),
+    ("steps[2]{id,prompt}:\n  a,x\n  b,{{ c }}\n", "3:5: step 'b': unknown template variable '{{ c }}'"),
+    ("steps[1]{id,prompt,colour}:\n  a,x,red\n", "2:7: step 'a': unknown key 'colour'"),
     # dependencies and templates
     ("steps[2]:\n  - id: a\n    needs[1]: b\n    prompt: x\n  - id: b\n    needs[1]: a\n"
      "    prompt: y\n", "3:15: dependency cycle: a -> b -> a"),
@@ -234,18 +234,18 @@ def test_the_error_is_a_configuration_error_with_its_position(tmp_path: Path) ->
     (("list", 1, "y", "inner", "deep"), True, (9, 15)),
     (("list", 1, "nope"), True, (6, 5)),  # the item's first field, where it has no such key
     (("list", 1, "y"), False, (7, 5)),
-    (("list", 0), False, (4, 3)),
+    (("list", 0), False, (4, 5)),
     (("list", 5, "x"), False, (3, 1)),  # no such item: the deepest part found
     (("my key",), True, (10, 11)),
-    (("rows", 1, "b"), True, (13, 3)),
-    (("rows", 1, "b"), False, (11, 11)),
+    (("rows", 1, "b"), True, (13, 5)),  # a cell has no key of its own: the cell
+    (("rows", 1, "b"), False, (13, 5)),
     (("nothing",), False, None),
 ])
-def test_the_locator_finds_keys_and_values(keys: tuple[str | int, ...], value: bool,
-                                           where: tuple[int, int] | None) -> None:
+def test_errors_are_placed_at_keys_and_values(keys: tuple[str | int, ...], value: bool,
+                                             where: tuple[int, int] | None) -> None:
     text = ("# comment\na: 1\nlist[2]:\n  - x: 1\n  # comment\n  - x: 2\n    y:\n      inner:\n"
             "        deep: 3\n\"my key\": v\nrows[2]{a,b}:\n  1,2\n  3,4\n")
-    assert Locator(text).position(keys, value=value) == where
+    assert position(decode_located(text), keys, value=value) == where
 
 
 def test_render_and_lookup_share_one_dotted_lookup() -> None:
@@ -277,7 +277,8 @@ def test_only_a_positioned_pipeline_error_escapes(steps: list[dict[str, object]]
                                                   top: dict[str, object]) -> None:
     text = encode({**top, "steps": [*base, *steps]})
     try:
-        parse_pipeline(decode(text), Path("p.toon"), text)
+        located = decode_located(text)
+        parse_pipeline(located.value, Path("p.toon"), located)
     except PipelineError as e:
         assert e.path == "p.toon" and e.message
         lines = text.split("\n")

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import Finding, ToolError
-from .locate import Keys, Locator
 
 if TYPE_CHECKING:
+    from ..codec import Located
     from .prices import Price
     from .shape import OutputShape
 
@@ -425,24 +425,49 @@ def _grammar_problem(step: Step, mode: str) -> str | None:
 
 # ---------------------------------------------------------------- loading
 
+#: A path of keys and indexes into the pipeline file, from its root.
+Keys = tuple[str | int, ...]
+
+
+def position(located: Located, keys: Keys, *, value: bool = False) -> tuple[int, int] | None:
+    """Line and column of the last key of ``keys`` (of its value with ``value=True``,
+    an array's first item; list items and table cells have no key, so their value),
+    or of the deepest part of the path that exists; None for the root, or when not
+    even the first part exists."""
+    from ..codec import json_pointer
+
+    pointer = json_pointer(keys)
+    found, span = located.find(pointer)
+    if not found:
+        return None  # the whole file, or nothing in it: the file alone is named
+    if value and found == pointer:
+        first = located.spans.get(pointer + "/0")
+        if first is not None and span.key is not None:  # an array: at its first item
+            span = first
+        r = span.value
+    else:
+        r = span.key or span.value
+    return r.line, r.column
+
+
 class _Source:
     """The pipeline file being validated: builds errors at a key's position."""
 
-    def __init__(self, path: Path, text: str | None) -> None:
+    def __init__(self, path: Path, located: Located | None) -> None:
         self.path = path
-        self.locator = Locator(text) if text is not None else None
+        self.located = located
 
     def error_at(self, keys: Keys, message: str, *, value: bool = False) -> PipelineError:
         """A PipelineError (returned, for the caller to raise) at ``keys``'s key, or at
         its value with ``value=True``; JSON files name only the file."""
-        where = self.locator.position(keys, value=value) if self.locator else None
+        where = position(self.located, keys, value=value) if self.located else None
         line, column = where if where else (None, None)
         return PipelineError(message, path=str(self.path), line=line, column=column)
 
 
 def load_pipeline(path: str | Path) -> Pipeline:
     """Read, decode and validate a pipeline file (``.json``: JSON, else TOON)."""
-    from ..codec import ToonDecodeError, decode
+    from ..codec import ToonDecodeError, decode_located
 
     path = Path(path)
     try:
@@ -460,10 +485,10 @@ def load_pipeline(path: str | Path) -> Pipeline:
             raise PipelineError(e.message, path=e.path, line=e.line, column=e.column) from None
         return parse_pipeline(raw, path)
     try:
-        raw = decode(data)
+        located = decode_located(data)  # positions for every error below
     except ToonDecodeError as e:
         raise PipelineError(e.msg, path=str(path), line=e.line, column=e.column) from None
-    return parse_pipeline(raw, path, data.decode("utf-8", "replace"))
+    return parse_pipeline(located.value, path, located)
 
 
 def _checked(source: _Source, fields: Mapping[str, Field], raw: dict[str, Any], at: Keys,
@@ -486,10 +511,10 @@ def _checked(source: _Source, fields: Mapping[str, Field], raw: dict[str, Any], 
     return out
 
 
-def parse_pipeline(raw: Any, path: Path, text: str | None = None) -> Pipeline:
-    """Validate decoded pipeline data; ``text`` (the TOON source) lets errors carry
-    the line and column of what they refuse."""
-    source = _Source(path, text)
+def parse_pipeline(raw: Any, path: Path, located: Located | None = None) -> Pipeline:
+    """Validate decoded pipeline data; ``located`` (its located decode, for a TOON
+    source) lets errors carry the line and column of what they refuse."""
+    source = _Source(path, located)
     if not isinstance(raw, dict):
         raise source.error_at((), "a pipeline is an object with 'steps'")
     top = _checked(source, _PIPELINE_BY_KEY, raw, (), "")
