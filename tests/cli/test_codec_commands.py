@@ -76,6 +76,7 @@ def test_missing_input_is_exit_2(tmp_path: Path) -> None:
 def test_output_into_missing_folder_is_exit_2(tmp_path: Path) -> None:
     r = run_toon("encode", "-o", str(tmp_path / "no" / "such" / "out.toon"), stdin="{}")
     assert r.code == 2 and "No such file or directory" in r.err
+    assert ".tmp" not in r.err  # the output is named, not the temporary file beside it
 
 
 def test_read_only_output_is_refused_and_kept(tmp_path: Path) -> None:

@@ -116,3 +116,18 @@ def read_bytes(path: str) -> bytes:
             return fh.read()
     except OSError as e:
         fail(os_error_message(path, e))
+
+
+def write_output(path: str, text: str) -> None:
+    """Write a command's result to stdout for ``-``, else atomically to ``path``
+    (a temporary file renamed); OSError becomes a CliError naming ``path``."""
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from ..files import atomic_write
+
+    try:
+        atomic_write(path, text)
+    except OSError as e:  # name the output, not the temporary file beside it
+        fail(describe(OSError(e.errno, e.strerror, path)))

@@ -6,12 +6,10 @@ A folder that is not a repository is an environment error (exit 2), raised as
 
 from __future__ import annotations
 
-import sys
 
 import click
 
-from ...files import atomic_write
-from .._output import ERROR, OK, describe, error
+from .._output import OK, write_output
 
 
 @click.command()
@@ -27,13 +25,5 @@ def checkpoint(repo: str, output: str, task_files: tuple[str, ...], commits: int
     from ...codec import encode
     from ...convert.checkpoint import DEFAULT_TASK_FILES, checkpoint as snapshot
 
-    text = encode(snapshot(repo, task_files or DEFAULT_TASK_FILES, commits)) + "\n"
-    if output == "-":
-        sys.stdout.write(text)
-        return OK
-    try:
-        atomic_write(output, text)
-    except OSError as e:  # name the output, not the temporary file beside it
-        error(describe(OSError(e.errno, e.strerror, output)))
-        return ERROR
+    write_output(output, encode(snapshot(repo, task_files or DEFAULT_TASK_FILES, commits)) + "\n")
     return OK

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 
-from ...files import atomic_write
-from .._output import FINDINGS, describe, fail, os_error_message, read_bytes
+from .._output import FINDINGS, describe, fail, read_bytes, write_output
 
 DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|"}
 _SYMBOLS = {symbol: name for name, symbol in DELIMITERS.items()}
@@ -38,15 +36,7 @@ output_option = click.option(
 
 
 def _write(output: str, text: str) -> None:
-    data = text + "\n" if text else ""
-    if output == "-":
-        sys.stdout.write(data)
-        sys.stdout.flush()
-        return
-    try:
-        atomic_write(output, data)
-    except OSError as e:
-        fail(os_error_message(output, e))
+    write_output(output, text + "\n" if text else "")
 
 
 def _source_name(path: str) -> str:

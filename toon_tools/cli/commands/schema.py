@@ -3,13 +3,12 @@ has, and show what a schema asks for as TOON (issue 13, item 6)."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import click
 
 from .._files import find_files
-from .._output import ERROR, OK, describe, error, fail, os_error_message
+from .._output import ERROR, OK, describe, error, fail, write_output
 
 if TYPE_CHECKING:
     from ...schema.infer import Shape
@@ -112,7 +111,7 @@ def infer(files: tuple[str, ...], output: str, title: str | None, closed: bool,
         return worst
     text = json.dumps(document_schema(whole, title=title, closed=closed), indent=2,
                       ensure_ascii=False) + "\n"
-    _write(output, text)
+    write_output(output, text)
     return OK
 
 
@@ -143,15 +142,3 @@ def skeleton(schema_file: str) -> int:
     click.echo(render_skeleton({} if contents is True else contents))
     return OK
 
-
-def _write(output: str, text: str) -> None:
-    if output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    from ...files import atomic_write
-
-    try:
-        atomic_write(output, text)
-    except OSError as e:
-        fail(os_error_message(output, e))
