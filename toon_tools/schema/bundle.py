@@ -21,13 +21,12 @@ there and valid; a reference it still cannot follow is a SchemaError naming it.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .validate import SchemaError
+from .validate import SchemaError, read_document
 
 #: Keywords whose values are data, not subschemas: a ``$ref`` inside one is not a reference.
 _DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples"})
@@ -148,7 +147,7 @@ class _Bundler:
     def place(self, path: Path, ref: str) -> tuple[str, dict[str, str]]:
         if path in self.placed:
             return self.placed[path]
-        contents = _read(path, ref)
+        contents = read_document(path, str(path))
         name = self.fresh(path.stem or "schema")
         hoisted: dict[str, str] = {}
         self.placed[path] = (name, hoisted)
@@ -174,13 +173,3 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
-def _read(path: Path, ref: str) -> Any:
-    try:
-        data = path.read_bytes()
-        if path.suffix == ".toon":
-            from ..codec import decode
-
-            return decode(data)
-        return json.loads(data)
-    except (OSError, ValueError) as e:  # ToonDecodeError and JSONDecodeError are ValueErrors
-        raise SchemaError(f"cannot resolve $ref {ref!r}: {e}", path=str(path)) from None

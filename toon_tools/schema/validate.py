@@ -102,7 +102,7 @@ class Schema:
         ``$ref`` to other files resolve relative to it. SchemaError otherwise.
         ``read`` reads a file's bytes (the standalone hook reads the git index)."""
         path = Path(path)
-        contents = _read_document(path, str(path), read)
+        contents = read_document(path, str(path), read)
         return cls.from_dict(contents, base=path, _name=str(path), _read=read)
 
     @classmethod
@@ -434,8 +434,9 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def _read_document(path: Path, name: str, read: Callable[[Path], bytes] | None = None) -> Any:
-    """A schema file's data: TOON for ``*.toon``, JSON otherwise."""
+def read_document(path: Path, name: str, read: Callable[[Path], bytes] | None = None) -> Any:
+    """A schema file's data: TOON for ``*.toon``, JSON otherwise (through the one
+    JSON reader); a SchemaError naming ``name``, with a position, if it cannot be."""
     try:
         data = read(path) if read is not None else path.read_bytes()
     except IsADirectoryError:
@@ -450,13 +451,14 @@ def _read_document(path: Path, name: str, read: Callable[[Path], bytes] | None =
         except ToonDecodeError as e:
             raise SchemaError(f"not a valid TOON schema: {e.msg}", path=name, line=e.line,
                               column=e.column) from None
+    from ..convert.json_toon import read_json
+    from ..convert.registry import ConversionError
+
     try:
-        return json.loads(data)
-    except UnicodeDecodeError:
-        raise SchemaError("not a valid JSON schema: not UTF-8 text", path=name) from None
-    except json.JSONDecodeError as e:
-        raise SchemaError(f"not a valid JSON schema: {e.msg}", path=name, line=e.lineno,
-                          column=e.colno) from None
+        return read_json(data, name)
+    except ConversionError as e:
+        raise SchemaError(f"not a valid JSON schema: {e.message}", path=name, line=e.line,
+                          column=e.column) from None
 
 
 class _Retriever:
@@ -514,7 +516,7 @@ class _Retriever:
             raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
         self.tried.append(path)
         try:
-            contents = _read_document(path, str(path), self.read)
+            contents = read_document(path, str(path), self.read)
         except SchemaError as e:
             self.failures[uri] = e
             raise NoSuchResource(ref=uri) from None  # type: ignore[call-arg]
