@@ -215,3 +215,14 @@ def test_the_fast_verdict_never_hides_a_problem(tmp_path: Path) -> None:
     assert [v.rule for v in schema.check_text("a: 6\n")] == ["n.json#/maximum"]
     (big,) = schema.check_text("a: 99999999999999999999999999999\n")
     assert big.message == "99999999999999999999999999999 is greater than the maximum of 5"
+
+
+def test_the_metaschema_check_follows_the_draft_whichever_validator_says_it() -> None:
+    """jsonschema-rs vouches for a valid schema; an invalid one is still refused,
+    by the draft its $schema names (2020-12 without one)."""
+    draft7 = "http://json-schema.org/draft-07/schema#"
+    Schema.from_dict({"$schema": draft7, "items": [{"type": "string"}]})  # tuple form: draft 7
+    for bad in ({"items": [{"type": "string"}]}, {"type": "objekt"},
+                {"$schema": draft7, "minLength": -1}):
+        with pytest.raises(SchemaError, match="not a valid schema"):
+            Schema.from_dict(bad)

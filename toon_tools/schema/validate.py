@@ -132,7 +132,8 @@ class Schema:
                               path=name)
         validator_cls = known or Draft202012Validator
         try:
-            validator_cls.check_schema(schema)  # type: ignore[arg-type]
+            if not _meta_valid(schema):
+                validator_cls.check_schema(schema)  # type: ignore[arg-type]
         except MetaError as e:
             worst = best_match([e]) if e.context else e  # type: ignore[list-item]
             where = _pointer(worst.absolute_path) or "the root"
@@ -226,6 +227,20 @@ class Schema:
         found = [Violation.at(located, p.pointer, p.message, p.rule, on_key=p.on_key)
                  for p in self.problems(located.value)]
         return sorted(found, key=lambda v: (v.line, v.column))
+
+
+def _meta_valid(schema: Mapping[str, Any] | bool) -> bool:
+    """jsonschema-rs's word that ``schema`` meets its draft's metaschema (about
+    250x faster than jsonschema's check, which a pipeline pays per step). It reads
+    the draft from ``$schema`` as jsonschema does, 2020-12 without one. False when
+    it cannot say: jsonschema then checks the schema and words the error."""
+    try:
+        import jsonschema_rs
+
+        return bool(jsonschema_rs.meta.is_valid(schema if isinstance(schema, (dict, bool))
+                                                else dict(schema)))
+    except Exception:  # not installed, or a draft it does not know
+        return False
 
 
 def _fast_validator(schema: Mapping[str, Any] | bool, base: Path | None,
