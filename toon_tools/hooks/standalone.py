@@ -260,8 +260,7 @@ def _schema_verdicts(staged: _Staged, cfg: Config, present: list[str], deleted: 
     looked for only in a configured project, as on the framework's route.
     Schemas are read as the commit holds them."""
     from ..codec import ToonDecodeError
-    from ..schema.mapping import (mapped_by_table, may_be_schema, schema_of, table_schemas,
-                                  users)
+    from ..schema.mapping import rechecked, schema_of
     from ..schema.validate import Schema, SchemaError
     from .git import known_files
 
@@ -270,27 +269,21 @@ def _schema_verdicts(staged: _Staged, cfg: Config, present: list[str], deleted: 
     contents = {p: staged.blobs[p] for p in staged.sources}
     if cfg.file is not None:
         config_rel = _rel(Path(os.path.abspath(cfg.file)), root)
-        config_staged = config_rel is not None and config_rel in present
         possible = [p for p in present if p.endswith((".json", ".toon"))
                     and not cfg.excluded(root / p)]
         data = read.many(possible)
-        changed: list[Path] = [root / p for p in possible
-                               if p in data and may_be_schema(root / p, data[p], cfg)]
-        changed += [root / p for p in deleted if p.endswith((".json", ".toon"))]
-        for listed in table_schemas(cfg):
-            rel = _rel(listed, root)
-            if not (listed.exists() if rel is None else read.many([rel])):
-                changed.append(listed)
-        if changed or config_staged:
+
+        def candidates() -> list[tuple[str, bytes]]:
             known = [p for p in known_files(root, "*.toon")
                      if p not in contents and not cfg.excluded(root / p)]
             heads = read.many(known)
-            candidates = [(str(root / p), heads[p]) for p in known if p in heads]
-            brought = users(changed, candidates, cfg, read=read)
-            if config_staged:
-                brought += mapped_by_table(candidates, cfg)
-            rels = [r for r in (_rel(Path(b), root) for b in brought) if r is not None]
-            contents.update(read.many(rels))
+            return [(str(root / p), heads[p]) for p in known if p in heads]
+
+        brought = rechecked([(root / p, data[p]) for p in possible if p in data],
+                            [root / p for p in deleted], config_rel in present, cfg,
+                            candidates, read) or []
+        rels = [r for r in (_rel(Path(b), root) for b in brought) if r is not None]
+        contents.update(read.many(rels))
     loaded: dict[Path, Schema | None] = {}
     for p, data_ in contents.items():
         schema_path = schema_of(str(root / p), data_, cfg)

@@ -203,5 +203,32 @@ def users(changed: Iterable[str | os.PathLike[str]],
     return found
 
 
+def rechecked(changed: Iterable[tuple[str | os.PathLike[str], bytes]],
+              deleted: Iterable[str | os.PathLike[str]], config_changed: bool, cfg: Config,
+              candidates: Callable[[], list[tuple[str, bytes]]],
+              read: Callable[[Path], bytes] | None = None) -> list[str] | None:
+    """The TOON files that a commit's other changes may break, the one rule of
+    both hook routes (and of ``toon check`` naming files): the users of a
+    ``changed`` file (path, content) that can be a schema or that a schema
+    reaches by ``$ref``; of a ``deleted`` one; and every file the table maps
+    when the configuration changed. ``candidates`` lists the project's TOON files with their first
+    bytes; it is asked only when something calls for it, and None is returned
+    when nothing did (no walk done). ``read`` reads schemas as the commit holds
+    them."""
+    schemas: list[str | os.PathLike[str]] = [
+        p for p, data in changed if not is_config_name(p) and may_be_schema(p, data, cfg)]
+    schemas += [p for p in deleted if os.fspath(p).endswith((".json", ".toon"))]
+    # A table schema missing before this change breaks only its users, which say
+    # so when they are checked: no walk for it (a new mapping to a missing file
+    # is a changed configuration, which re-checks every mapped file).
+    if not schemas and not config_changed:
+        return None
+    listed = candidates()
+    found = users(schemas, listed, cfg, read=read)
+    if config_changed:
+        found += mapped_by_table(listed, cfg)
+    return found
+
+
 def _norm(path: Path) -> Path:
     return Path(os.path.normpath(os.path.abspath(path)))

@@ -100,31 +100,23 @@ def check_file(item: tuple[str, str | None], indent_size: int = 2,
 
 def _with_schema_users(paths: list[str], named: list[str], cfg: Config,
                        quiet: bool, deleted: list[str] | None = None) -> list[str]:
-    """``paths`` (the TOON files to check) and the TOON files of the project
-    that a change to a file ``named`` on the command line may break: the users
-    of a named schema (or of a file a schema reaches by ``$ref``), every file
-    the ``[tool.toon.schemas]`` table maps when the configuration file is
-    named, and the users of a schema that no longer exists: one the table names,
-    or one of the ``deleted`` files (the hooks pass only files that exist, so
-    the framework's hook asks git for the deletions). ``.json`` and
-    configuration files are never checked as TOON: they leave the list.
-
-    Users are looked for only inside a configured project (a ``[tool.toon]``
-    table or ``.toon.toml``: its folder bounds the walk), and only when some
-    named file can be a schema (:func:`~toon_tools.schema.mapping.may_be_schema`):
+    """``paths`` (the TOON files to check) and the TOON files of the project that
+    a change to the files ``named`` on the command line may break
+    (:func:`~toon_tools.schema.mapping.rechecked`, as the standalone hook decides
+    it). ``.json`` and configuration files are never checked as TOON: they leave
+    the list. Users are looked for only inside a configured project (a
+    ``[tool.toon]`` table or ``.toon.toml``: its folder bounds the walk):
     ``toon check one.toon`` and a staged package.json walk nothing."""
-    from ...schema.mapping import is_config_name, table_schemas
+    from ...schema.mapping import is_config_name, read_head, rechecked
 
     toon = [p for p in paths if not p.endswith(".json") and not is_config_name(p)]
+    named_json = [p for p in named if p.endswith(".json")]
     if cfg.file is None:
         if not quiet:
-            for p in named:
-                if p.endswith(".json"):
-                    warning(f"{p}: not in a project with a [tool.toon] table or .toon.toml: "
-                            "the TOON files that use it as a schema are not looked for")
+            for p in named_json:
+                warning(f"{p}: not in a project with a [tool.toon] table or .toon.toml: "
+                        "the TOON files that use it as a schema are not looked for")
         return toon
-    from ...schema.mapping import may_be_schema
-
     config_named = any(is_config_name(p) and os.path.exists(p)
                        and os.path.samefile(p, cfg.file) for p in named)
     changed = []
@@ -132,28 +124,18 @@ def _with_schema_users(paths: list[str], named: list[str], cfg: Config,
         if p.endswith((".json", ".toon")) and not is_config_name(p):
             try:
                 with open(p, "rb") as fh:
-                    data = fh.read()
+                    changed.append((p, fh.read()))
             except OSError:
-                continue  # reported when it is checked (a .toon) or not at all (a .json)
-            if may_be_schema(p, data, cfg):
-                changed.append(p)
-    gone = [str(s) for s in table_schemas(cfg) if not s.exists()]
-    gone += [p for p in deleted or () if p.endswith((".json", ".toon"))]
-    if not changed and not gone and not config_named:
-        if named and not quiet and any(p.endswith(".json") for p in named):
-            for p in named:
-                if p.endswith(".json"):
-                    warning(f"{p}: no TOON file uses it as a schema; nothing to check for it")
-        return toon
-    from ...files import walk_folder
-    from ...schema.mapping import mapped_by_table, read_head, users
+                pass  # reported when it is checked (a .toon) or not at all (a .json)
 
-    candidates = [(rel, read_head(rel)) for rel in
-                  (os.path.relpath(p) for p in walk_folder(str(cfg.root))
-                   if p.endswith(".toon") and not cfg.excluded(p))]
-    found = users([*changed, *gone], candidates, cfg)
-    if config_named:
-        found += mapped_by_table(candidates, cfg)
+    def candidates() -> list[tuple[str, bytes]]:
+        from ...files import walk_folder
+
+        return [(rel, read_head(rel)) for rel in
+                (os.path.relpath(p) for p in walk_folder(str(cfg.root))
+                 if p.endswith(".toon") and not cfg.excluded(p))]
+
+    found = rechecked(changed, deleted or (), config_named, cfg, candidates) or []
     seen = {os.path.normpath(os.path.abspath(p)) for p in toon}
     for p in found:
         key = os.path.normpath(os.path.abspath(p))
@@ -161,9 +143,8 @@ def _with_schema_users(paths: list[str], named: list[str], cfg: Config,
             seen.add(key)
             toon.append(p)
     if not found and not quiet:
-        for p in named:
-            if p.endswith(".json"):
-                warning(f"{p}: no TOON file uses it as a schema; nothing to check for it")
+        for p in named_json:
+            warning(f"{p}: no TOON file uses it as a schema; nothing to check for it")
     return toon
 
 
