@@ -23,8 +23,10 @@ from toon_tools.codec import encode
 from toon_tools.errors import Finding
 from toon_tools.pipeline.replies import (
     Accepted,
+    Partial,
     RejectedReply,
     TruncatedReply,
+    cut_table,
     merge_rows,
     read_reply,
     read_rows,
@@ -398,6 +400,105 @@ def test_a_cut_anywhere_in_the_table_keeps_only_true_rows_and_merges_whole(at: i
     assert list(partial.rows) == ROWS[:len(partial.rows)]
     merged = merge_rows(partial, [*partial.rows, *ROWS[len(partial.rows):]])
     assert read_reply(merged, SCENES) == Accepted({"title": "Tides", "scenes": ROWS}, ())
+
+
+def _rows_text(rows: list[dict[str, Any]], header: bool = True) -> str:
+    text = encode({"scenes": rows})
+    return text if header else "\n".join(x.strip() for x in text.split("\n")[1:])
+
+
+@pytest.mark.parametrize(("content", "finish", "rows", "warnings"), [
+    # The model starts over from row 1 (the whole table, or cut on its way).
+    (_rows_text(ROWS), "stop", ROWS[4:],
+     ("scenes: rows 1-4, which had arrived, were written again: dropped",)),
+    (_rows_text(ROWS[:7]) + "\n  title 8,po", "length", ROWS[4:7],
+     ("scenes: rows 1-4, which had arrived, were written again: dropped",)),
+    (_rows_text(ROWS[2:], header=False), "stop", ROWS[4:],  # from row 3, bare rows
+     ("scenes: rows 3-4, which had arrived, were written again: dropped",)),
+    # It starts over with other rows; the continuity row placed what follows it.
+    (_rows_text([{"title": f"other {i}", "pov": "x"} for i in range(1, 4)] + ROWS[3:]),
+     "stop", ROWS[4:], ("scenes: 4 rows up to row 4 (shown for continuity) were written "
+                        "again: dropped",)),
+    # Rows that arrived, never reaching row 4: nothing can be placed.
+    (_rows_text(ROWS[:3]), "length", [],
+     ("scenes: the rows sent could not be placed after row 4: none kept",)),
+    (_rows_text(ROWS[:6]), "stop", ROWS[4:6],  # 6 rows as asked, but from row 1
+     ("scenes: rows 1-4, which had arrived, were written again: dropped",)),
+])
+def test_a_follow_up_that_starts_over_keeps_only_the_rows_after_those_held(
+        content: str, finish: str, rows: list[Any], warnings: tuple[str, ...]) -> None:
+    partial = _partial(_cut(4, "  tit"), "length")
+    got, said = read_rows(content, SCENES, partial, partial.rows, finish_reason=finish)
+    assert (got, tuple(said)) == (rows, warnings)
+    if got:
+        merged = read_reply(merge_rows(partial, [*partial.rows, *got]), SCENES).value
+        assert merged["scenes"] == ROWS[:4 + len(got)]
+
+
+def test_rows_that_cannot_be_placed_with_confidence_are_not_merged() -> None:
+    # Rows 2 and 3 are alike: "B,B,C" may repeat row 3 or rows 2-3 before row 4.
+    a, b, c = ({"title": x, "pov": x} for x in "ABC")
+    partial = Partial("scenes", 6, (a, b, b), {"title": "T"})
+    got, said = read_rows(_rows_text([b, b, c]) + "\n", SCENES, partial, list(partial.rows),
+                          finish_reason="length")
+    assert (got, said) == ([], ["scenes: the rows sent could not be placed after row 3: "
+                                "none kept"])
+    # Complete, the count places them: rows 2-3 again, then rows 4-6.
+    got, _ = read_rows(_rows_text([b, b, c, a, a]), SCENES, partial, list(partial.rows),
+                       finish_reason="stop")
+    assert got == [c, a, a]
+
+
+_CELLS = st.tuples(st.integers(0, 3), st.sampled_from(["a", "b", "c,d", ""]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(table=st.lists(_CELLS, min_size=2, max_size=12, unique=True), data=st.data())
+def test_a_follow_up_from_any_row_up_to_the_first_missing_merges_to_the_true_table(
+        table: list[tuple[int, str]], data: st.DataObject) -> None:
+    # Distinct rows (a table whose rows repeat cannot tell a restart from a repeat).
+    true = [{"title": t, "pov": str(n)} for n, t in table]
+    held = data.draw(st.integers(1, len(true) - 1))
+    start = data.draw(st.integers(0, held))  # 0-based: where the follow-up starts
+    partial = Partial("scenes", len(true), tuple(true[:held]), {"title": "T"})
+    header = data.draw(st.booleans())
+    cut = data.draw(st.integers(start + 1, len(true)))  # the follow-up may stop short
+    body = _rows_text(true[start:cut], header)
+    finish = "stop" if cut == len(true) else "length"
+    got, _ = read_rows(body + ("\n" if finish == "length" else ""), SCENES, partial,
+                       list(partial.rows), finish_reason=finish)
+    rows = [*partial.rows, *got]
+    assert rows == true[:len(rows)]  # never a wrong row
+    if cut == len(true):
+        assert read_reply(merge_rows(partial, rows), SCENES).value == {"title": "T",
+                                                                        "scenes": true}
+    else:
+        assert len(rows) == max(held, cut)
+
+
+@pytest.mark.parametrize(("items", "declared", "message"), [
+    ({"maxItems": 10}, 100, "scenes: declared 100 rows; the contract allows at most 10"),
+    ({"minItems": 10, "maxItems": 10}, 12, "scenes: declared 12 rows; the contract asks for "
+                                            "exactly 10"),
+    ({"minItems": 5}, 3, "scenes: declared 3 rows; the contract asks for at least 5"),
+])
+@pytest.mark.parametrize("finish", ["length", "stop"])
+def test_a_declared_count_the_contract_cannot_accept_is_refused_not_salvaged(
+        items: dict[str, int], declared: int, message: str, finish: str) -> None:
+    schema = {**SCENES.schema, "properties": {**SCENES.schema["properties"], "scenes": {
+        **SCENES.schema["properties"]["scenes"], **items}}}
+    shape = OutputShape.from_schema(schema)
+    content = _cut(2, "  tit").replace("scenes[10]", f"scenes[{declared}]")
+    with pytest.raises(RejectedReply) as e:
+        read_reply(content, shape, finish_reason=finish)
+    assert not isinstance(e.value, TruncatedReply) and e.value.partial is None
+    assert (e.value.message, e.value.line, e.value.column) == (message, 2, 8)
+    assert cut_table(content, shape, length=finish == "length") is None
+    # A count the contract accepts is salvaged as before.
+    fine = content.replace(f"scenes[{declared}]", "scenes[10]")
+    with pytest.raises(RejectedReply) as e:
+        read_reply(fine, shape, finish_reason=finish)
+    assert e.value.partial is not None and e.value.partial.declared == 10
 
 
 # ------------------------------------------------------------ model contracts (issue 13, item 5)

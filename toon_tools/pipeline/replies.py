@@ -135,8 +135,11 @@ def read_reply(content: str, shape: OutputShape, *, finish_reason: str | None = 
     """The artifact a reply holds for ``shape`` (a dict, declared fields first),
     or :class:`RejectedReply`."""
     if finish_reason == "length":
+        found = _cut(content, shape, length=True)
+        if isinstance(found, RejectedReply):
+            raise found
         cut = TruncatedReply("the reply was cut off at the token limit (finish_reason: length)")
-        cut.partial = cut_table(content, shape, length=True)
+        cut.partial = found
         raise cut
     text = extract(content)
     if not text:
@@ -148,7 +151,10 @@ def read_reply(content: str, shape: OutputShape, *, finish_reason: str | None = 
         try:
             located = _read_toon(text, shape, warnings)
         except RejectedReply as e:
-            e.partial = cut_table(content, shape, length=False)
+            found = _cut(content, shape, length=False)
+            if isinstance(found, RejectedReply):
+                raise found from None
+            e.partial = found
             raise
         value = located.value
     if not isinstance(value, dict):
@@ -661,8 +667,18 @@ def cut_table(content: str, shape: OutputShape, *, length: bool) -> Partial | No
 
     Also None when the table is not one of the contract's fields, no row came
     back whole, a row before the last is broken, what precedes the table does
-    not decode, or a required field that should have preceded it is missing
-    (no continuation could then make the reply whole)."""
+    not decode, a required field that should have preceded it is missing (no
+    continuation could then make the reply whole), or its ``[N]`` is a count
+    the contract cannot accept (:func:`read_reply` refuses that reply)."""
+    found = _cut(content, shape, length=length)
+    return found if isinstance(found, Partial) else None
+
+
+def _cut(content: str, shape: OutputShape, *, length: bool) -> Partial | RejectedReply | None:
+    """:func:`cut_table`, or the refusal of a table cut short whose ``[N]`` the
+    contract cannot accept: the model's N is never trusted to size follow-ups
+    (``rows[100]`` against ``maxItems: 10`` would buy 8 of them), so the reply
+    is re-asked with the count it must keep, at its header."""
     text = extract(content)
     if not text or text.startswith("{"):
         return None
@@ -684,7 +700,7 @@ def cut_table(content: str, shape: OutputShape, *, length: bool) -> Partial | No
     rows, broken = _rows(lines[at], row_lines, unterminated)
     if broken is not None and broken < len(row_lines) - 1:
         return None  # a row broken before the last: not a cut, a mistake to tell
-    if not rows or len(rows) >= declared or (broken is None and not length):
+    if broken is None and not length:
         return None
     try:
         head = decode("\n".join(lines[:at])) if at else {}
@@ -694,7 +710,30 @@ def cut_table(content: str, shape: OutputShape, *, length: bool) -> Partial | No
     required = required if isinstance(required, list) else []
     if not isinstance(head, dict) or any(r not in head for r in required if r != key):
         return None
+    refused = _count_refused(resolve(props[key], shape.schema), key, declared)
+    if refused is not None:
+        return RejectedReply(refused, line=at + 1, column=m.start("n") + 1, text=text)
+    if not rows or len(rows) >= declared:
+        return None
     return Partial(key, declared, tuple(rows), head)
+
+
+def _count_refused(table: dict[str, Any], key: str, declared: int) -> str | None:
+    """Why the contract's array ``table`` cannot hold ``declared`` rows, or None."""
+    fixed = fixed_count(table)
+    if fixed is not None:
+        return None if declared == fixed else (
+            f"{key}: declared {declared} rows; the contract asks for exactly {fixed}")
+    low, high = table.get("minItems"), table.get("maxItems")
+    if _count(high) and declared > high:
+        return f"{key}: declared {declared} rows; the contract allows at most {high}"
+    if _count(low) and declared < low:
+        return f"{key}: declared {declared} rows; the contract asks for at least {low}"
+    return None
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def salvage_prompt(shape: OutputShape, partial: Partial, rows: Sequence[dict[str, Any]]) -> str:
@@ -727,10 +766,13 @@ def rows_shape(shape: OutputShape, key: str, count: int) -> OutputShape:
 
 def read_rows(content: str, shape: OutputShape, partial: Partial, rows: Sequence[dict[str, Any]],
               *, finish_reason: str | None) -> tuple[list[dict[str, Any]], list[str]]:
-    """The complete rows a follow-up brought (its own header, or bare rows in the
-    order the prompt showed), at most the missing ones; and what was corrected:
-    the continuity row written again, rows beyond those asked. A row cut mid-way,
-    and under ``length`` a last row with no line break after it, is dropped."""
+    """The rows a follow-up brought that come after ``rows`` (its own header, or
+    bare rows in the order the prompt showed), at most the missing ones; and
+    what was corrected: rows that had arrived written again (the continuity row,
+    or a model starting over), rows beyond those asked. A row cut mid-way, and
+    under ``length`` a last row with no line break after it, is dropped. Rows
+    that cannot be placed after ``rows`` with confidence (:func:`_placed`) are
+    not kept at all: the round adds none, rather than a guess."""
     warnings: list[str] = []
     text = extract(content)
     lines = [x for x in text.split("\n") if x.strip() and not x.lstrip().startswith("#")]
@@ -742,17 +784,70 @@ def read_rows(content: str, shape: OutputShape, partial: Partial, rows: Sequence
         header = _row_lines(shape, partial.key, rows[-1])[0]
         body = ["  " + x.lstrip(" ") for x in lines]
     unterminated = finish_reason == "length" and bool(body) and _unterminated(content, body[-1])
-    got, _ = _rows(header, body, unterminated)
-    if got and got[0] == rows[-1]:
-        got = got[1:]
-        warnings.append(f"{partial.key}: row {len(rows)}, shown for continuity, was written "
-                        "again: dropped")
-    wanted = partial.declared - len(rows)
+    got, broken = _rows(header, body, unterminated)
+    if not got:
+        return got, warnings
+    held, key = len(rows), partial.key
+    wanted = partial.declared - held
+    whole = broken is None and finish_reason != "length"
+    skip = _placed(rows, got, wanted if whole else None)
+    if skip is None:
+        warnings.append(f"{key}: the rows sent could not be placed after row {held}: "
+                        "none kept")
+        return [], warnings
+    if skip == 1:
+        warnings.append(f"{key}: row {held}, shown for continuity, was written again: dropped")
+    elif skip > 1 and skip <= held and _same(got[:skip], rows[held - skip:]):
+        warnings.append(f"{key}: rows {held - skip + 1}-{held}, which had arrived, were "
+                        "written again: dropped")
+    elif skip > 1:
+        warnings.append(f"{key}: {skip} rows up to row {held} (shown for continuity) were "
+                        "written again: dropped")
+    got = got[skip:]
     if len(got) > wanted:
-        warnings.append(f"{partial.key}: {len(got) - wanted} more rows than the {wanted} asked: "
+        warnings.append(f"{key}: {len(got) - wanted} more rows than the {wanted} asked: "
                         "dropped")
         got = got[:wanted]
     return got, warnings
+
+
+def _placed(held: Sequence[dict[str, Any]], got: Sequence[dict[str, Any]],
+            wanted: int | None) -> int | None:
+    """How many of the rows ``got`` lead with rows already ``held`` (rows that
+    come before the first missing one), or None when that is not clear.
+
+    Models often start a continuation over, from row 1 or later, or write the
+    row shown for continuity again. The readings, each a number of rows to skip:
+    none, when the first row is not one held; after each copy of the last held
+    row (the continuity row), when what precedes it is the held rows' tail (a
+    restart from a held row) or holds no held row at all (a restart that wrote
+    other rows). A follow-up that came back whole with ``wanted`` rows after
+    one reading's skip is placed by its count; otherwise a copy of the
+    continuity row wins over none, and two readings left are a guess: None."""
+    keys = [_row_key(r) for r in held]
+    seen = set(keys)
+    sent = [_row_key(r) for r in got]
+    readings = [] if sent[0] in seen else [0]
+    for j, row in enumerate(sent):
+        if row != keys[-1]:
+            continue
+        before = sent[:j]
+        if (j < len(keys) and before == keys[len(keys) - 1 - j:-1]) \
+                or not any(b in seen for b in before):
+            readings.append(j + 1)
+    if wanted is not None and len(sent) - wanted in readings:
+        return len(sent) - wanted
+    left = [r for r in readings if r] or readings
+    return left[0] if len(left) == 1 else None
+
+
+def _row_key(row: dict[str, Any]) -> str:
+    """A row as a comparable value (cells in any order; 1 and 1.0 kept apart)."""
+    return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _same(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> bool:
+    return [_row_key(r) for r in a] == [_row_key(r) for r in b]
 
 
 def merge_rows(partial: Partial, rows: Sequence[dict[str, Any]]) -> str:
