@@ -724,16 +724,16 @@ def _count_refused(table: dict[str, Any], key: str, declared: int) -> str | None
     if fixed is not None:
         return None if declared == fixed else (
             f"{key}: declared {declared} rows; the contract asks for exactly {fixed}")
-    low, high = table.get("minItems"), table.get("maxItems")
-    if _count(high) and declared > high:
+    low, high = _count(table.get("minItems")), _count(table.get("maxItems"))
+    if high is not None and declared > high:
         return f"{key}: declared {declared} rows; the contract allows at most {high}"
-    if _count(low) and declared < low:
+    if low is not None and declared < low:
         return f"{key}: declared {declared} rows; the contract asks for at least {low}"
     return None
 
 
-def _count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def salvage_prompt(shape: OutputShape, partial: Partial, rows: Sequence[dict[str, Any]]) -> str:
