@@ -224,3 +224,26 @@ def test_files_that_cannot_be_schemas_never_walk_the_project(
     write(project / "data" / "a.toon", BAD)
     assert runner.invoke(check, ["schemas/user.json"], standalone_mode=False).return_value == 1
     assert len(walks) == 1
+
+
+def test_a_pattern_that_is_no_regex_is_an_unusable_schema(project: Path) -> None:
+    write(project / "p.json", {"properties": {"name": {"pattern": "[unclosed"}}})
+    r = run_toon("check", "--schema", "p.json", "good.toon", cwd=project)
+    assert r.code == 2 and r.out == ""
+    assert r.err.startswith("toon: error: p.json") and "not a valid schema" in r.err
+
+
+def test_an_ecma_262_pattern_works_end_to_end(project: Path) -> None:
+    write(project / "p.json", {"properties": {"name": {"pattern": "^\\p{L}+$"}}})
+    write(project / "digits.toon", "name: Ada1\n")
+    r = run_toon("check", "--schema", "p.json", "good.toon", "digits.toon", cwd=project)
+    assert r.code == 1, r.err
+    assert r.out.startswith("digits.toon:1:7: ") and "[properties/name/pattern]" in r.out
+    assert reported(r.out) == {"digits.toon"}
+
+
+def test_a_first_line_naming_a_nul_byte_is_an_unusable_schema(project: Path) -> None:
+    write(project / "nul.toon", "# schema: a\0b.json\na: 1\n")
+    r = run_toon("check", "nul.toon", cwd=project)
+    assert r.code == 2 and "internal error" not in r.err
+    assert "nul.toon" in r.err or "b.json" in r.err

@@ -10,8 +10,10 @@ skips, unless TOON_REQUIRE_SCHEMA_SUITE=1.
 Skipped, as issue 13 allows:
 - remote references: refRemote.json and every case whose schema names the suite's
   remote server (http://localhost:1234): toon check never fetches over the network;
-- ``optional/`` (format assertion, bignum, ecmascript regex, ...): the
-  format-assertion vocabulary is not claimed, ``format`` is an annotation.
+- ``optional/`` (format assertion, bignum, ...): the format-assertion
+  vocabulary is not claimed, ``format`` is an annotation. Two optional files
+  run when jsonschema-rs gives the verdict, as it claims them: ECMA-262
+  patterns (``optional/ecmascript-regex``, ``optional/non-bmp-regex``).
 Draft-7 cases get ``$schema`` draft 7 added (as a draft-7 schema file says it);
 boolean schemas mean the same in both drafts.
 """
@@ -26,13 +28,15 @@ from typing import Any
 
 import pytest
 
-from toon_tools.codec import encode
+from toon_tools.codec import decode, encode
 from toon_tools.schema.validate import Schema
 
 SUITE = os.environ.get("JSON_SCHEMA_TEST_SUITE")
 DRAFTS = {"draft2020-12": None, "draft7": "http://json-schema.org/draft-07/schema#"}
 REMOTE = "localhost:1234"
 FAST = importlib.util.find_spec("jsonschema_rs") is not None
+#: Optional files whose rules the verdict claims (jsonschema-rs's ECMA-262 regexes).
+OPTIONAL = ("ecmascript-regex", "non-bmp-regex") if FAST else ()
 
 if not SUITE or not Path(SUITE).is_dir():
     if os.environ.get("TOON_REQUIRE_SCHEMA_SUITE"):
@@ -44,13 +48,16 @@ if not SUITE or not Path(SUITE).is_dir():
 
 def _cases(draft: str) -> list[Any]:
     out = []
-    for file in sorted((Path(SUITE) / draft).glob("*.json")):  # type: ignore[arg-type]
+    folder = Path(SUITE) / draft  # type: ignore[arg-type]
+    files = sorted(folder.glob("*.json")) + [folder / "optional" / f"{n}.json" for n in OPTIONAL]
+    for file in files:
         if file.stem == "refRemote":
             continue
         for case in json.loads(file.read_text(encoding="utf-8")):
             if REMOTE in json.dumps(case["schema"]):
                 continue
-            out.append(pytest.param(draft, case, id=f"{draft}/{file.stem}/{case['description']}"))
+            name = file.relative_to(folder).with_suffix("").as_posix()
+            out.append(pytest.param(draft, case, id=f"{draft}/{name}/{case['description']}"))
     return out
 
 
@@ -60,13 +67,14 @@ def test_verdicts_through_toon_agree_with_the_suite(draft: str, case: dict[str, 
     if DRAFTS[draft] and isinstance(schema, dict) and "$schema" not in schema:
         schema = {**schema, "$schema": DRAFTS[draft]}
     checker = Schema.from_dict(schema)
-    # With jsonschema-rs installed, its verdict decides for every valid document:
-    # the suite must run through it, not around it.
+    # With jsonschema-rs installed, its verdict decides: the suite must run
+    # through it, not around it.
     assert (checker._fast is not None) == FAST
     wrong = []
     for test in case["tests"]:
         text = encode(test["data"])
         violations = checker.check_text(text)
+        assert checker.is_valid(decode(text)) is (not violations)
         if (not violations) != test["valid"]:
             wrong.append((test["description"], text, [v.message for v in violations]))
     assert not wrong

@@ -226,3 +226,106 @@ def test_the_metaschema_check_follows_the_draft_whichever_validator_says_it() ->
                 {"$schema": draft7, "minLength": -1}):
         with pytest.raises(SchemaError, match="not a valid schema"):
             Schema.from_dict(bad)
+
+
+# ---------------------------------------------- jsonschema-rs is the authority
+
+def test_a_pattern_that_cannot_compile_is_not_a_valid_schema() -> None:
+    with pytest.raises(SchemaError, match=r"not a valid schema: at /properties/a/pattern"):
+        Schema.from_dict({"properties": {"a": {"pattern": "[unclosed"}}})
+
+
+def test_an_ecma_pattern_python_cannot_compile_is_checked_by_its_own_rules() -> None:
+    """``\\p{L}`` is ECMA-262 (u flag), not Python: the verdict and the message
+    come from jsonschema-rs; jsonschema's re.error never surfaces."""
+    pytest.importorskip("jsonschema_rs")
+    schema = Schema.from_dict({"properties": {"a": {"pattern": "^\\p{L}+$"},
+                                              "n": {"type": "integer"}}})
+    assert schema.check_text("a: Ünïcode\n") == []
+    found = schema.check_text('a: "1"\nn: x\n')
+    assert [(v.pointer, v.line, v.column, v.rule) for v in found] == [
+        ("/a", 1, 4, "properties/a/pattern"), ("/n", 2, 4, "properties/n/type")]
+    assert "does not match" in found[0].message
+    assert not schema.is_valid({"a": "1"})
+
+
+def test_one_fields_verdict_does_not_depend_on_another() -> None:
+    """19.99 is a multiple of 0.01 (jsonschema-rs; Python's float arithmetic says
+    not): never reported, whether or not another field fails."""
+    pytest.importorskip("jsonschema_rs")
+    schema = Schema.from_dict({"properties": {"price": {"type": "number", "multipleOf": 0.01},
+                                              "qty": {"type": "integer"}}})
+    assert schema.check_text("price: 19.99\nqty: 1\n") == []
+    assert [v.pointer for v in schema.check_text("price: 19.99\nqty: one\n")] == ["/qty"]
+
+
+def test_pattern_classes_are_ecma_262s() -> None:
+    """\\d is ASCII digits in ECMA-262 (Python's str \\d takes any Unicode digit)."""
+    pytest.importorskip("jsonschema_rs")
+    schema = Schema.from_dict({"properties": {"code": {"pattern": "^\\d+$"}}})
+    (v,) = schema.check_text('code: "٣٤"\n')
+    assert (v.pointer, v.rule) == ("/code", "properties/code/pattern")
+    assert schema.check_text('code: "34"\n') == []
+
+
+def test_a_false_subschema_is_placed_at_the_offending_key_or_item() -> None:
+    pytest.importorskip("jsonschema_rs")
+    (v,) = Schema.from_dict({"patternProperties": {"^_": False}}).check_text(
+        "a: 2\n_secret: 1\n")
+    assert (v.pointer, v.line, v.column, v.end_column) == ("/_secret", 2, 1, 8)
+    (v,) = Schema.from_dict({"properties": {"x": False}}).check_text("a: 1\nx: 1\n")
+    assert (v.pointer, v.line, v.column) == ("/x", 2, 1)
+    (v,) = Schema.from_dict({"prefixItems": [True, False]}).check_text("[2]: 1,2\n")
+    assert (v.pointer, v.line, v.column) == ("/1", 1, 8)
+    (v,) = Schema.from_dict({"dependentSchemas": {"a": False}}).check_text("b: 1\na: 1\n")
+    assert (v.pointer, v.line, v.column) == ("/a", 2, 1)
+
+
+def test_extra_keys_match_each_pattern_on_its_own() -> None:
+    """Joining patterns with '|' broke an inline flag (``(?i)``, only legal at
+    the start) and renumbered backreferences."""
+    schema = Schema.from_dict({"patternProperties": {"^a": {}, "(?i)^b": {}},
+                               "additionalProperties": False})
+    assert [v.pointer for v in schema.check_text("a: 1\nB: 2\nc: 3\n")] == ["/c"]
+    schema = Schema.from_dict({"patternProperties": {"^(x)y$": {}, "^(a)\\1$": {}},
+                               "additionalProperties": False})
+    assert [v.pointer for v in schema.check_text("aa: 1\nzz: 2\n")] == ["/zz"]
+
+
+def test_is_valid_and_problems_always_agree() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    rules = st.sampled_from([
+        {"type": "integer"}, {"multipleOf": 0.01}, {"pattern": "^\\d+$"}, {"minimum": 0},
+        {"pattern": "^\\s$"}, False, {"not": True}, {"enum": [1, "1", 19.99]}])
+    schemas = st.fixed_dictionaries({"properties": st.dictionaries(
+        st.sampled_from(["a", "b"]), rules, max_size=2)}, optional={
+        "additionalProperties": st.just(False),
+        "patternProperties": st.dictionaries(st.sampled_from(["^_", "(?i)^B", "^(c)\\1$"]),
+                                             rules, max_size=2)})
+    values = st.one_of(st.sampled_from([19.99, 0.07, 1, -1, 2.5, "12", "٣٤", "\u00a0", "x",
+                                        True, None]))
+    instances = st.dictionaries(st.sampled_from(["a", "b", "_c", "B", "cc", "d"]), values,
+                                max_size=4)
+
+    @settings(max_examples=80, deadline=None)
+    @given(schemas, instances)
+    def agree(schema: dict[str, object], instance: dict[str, object]) -> None:
+        loaded = Schema.from_dict(schema)
+        assert loaded.is_valid(instance) is (loaded.problems(instance) == [])
+
+    agree()
+
+
+def test_a_schema_path_with_a_nul_byte_is_a_schema_error(tmp_path: Path) -> None:
+    with pytest.raises(SchemaError) as e:
+        Schema.load(tmp_path / "a\0b.json")
+    assert e.value.path is not None and e.value.path.endswith("a\0b.json")
+
+
+def test_a_missing_sibling_is_named_relative_to_the_schema(tmp_path: Path) -> None:
+    schema = write(tmp_path / "s.json", {"properties": {"a": {"$ref": "sub/gone.json"}}})
+    with pytest.raises(SchemaError) as e:
+        Schema.load(schema.resolve())
+    assert str(tmp_path) not in e.value.message and "sub/gone.json" in e.value.message

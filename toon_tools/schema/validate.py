@@ -1,11 +1,16 @@
-"""JSON Schema for TOON files: loading a schema (a JSON or a TOON file, ``$ref``
+r"""JSON Schema for TOON files: loading a schema (a JSON or a TOON file, ``$ref``
 to sibling files resolved offline) and validating decoded documents, with every
 problem placed at its line:col in the TOON text.
 
-The validator is jsonschema's (draft 2020-12 or draft 7, chosen by ``$schema``;
-2020-12 when there is none); this module only loads, resolves and positions.
-jsonschema and referencing are imported when a schema is first loaded, never at
-import time.
+The verdict is jsonschema-rs's (draft 2020-12 or draft 7, chosen by ``$schema``;
+2020-12 when there is none): it follows the specification where Python's
+jsonschema cannot (``pattern`` is an ECMA-262 regex, so ``\d`` is ASCII and
+``\p{L}`` works; ``multipleOf: 0.01`` holds for 19.99). jsonschema words the
+problems it finds: each one jsonschema also finds (the same instance path and
+keyword) is told in jsonschema's words, any other in jsonschema-rs's, and a
+problem only jsonschema sees is not one. Without jsonschema-rs, jsonschema
+alone decides. This module only loads, resolves and positions; both libraries
+are imported when a schema is first loaded, never at import time.
 
 What is asserted is what the drafts assert: ``format`` is an annotation (as in
 draft 2020-12's format-annotation vocabulary and draft 7's default), remote
@@ -18,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -90,7 +96,7 @@ class Schema:
         self._documents = documents
         self._places: dict[int, str] | None = None
         #: jsonschema-rs's validator for the same schema, when it is installed and
-        #: accepts it: the verdict for a valid document (most of them), ~20x sooner.
+        #: knows the draft: the verdict (see the module's docstring).
         self._fast: Any = None
 
     # ---------------------------------------------------------------- loading
@@ -149,31 +155,73 @@ class Schema:
         validator = validator_cls(schema, registry=retriever.registry())
         loaded = cls(schema, validator, name, tuple(retriever.files),
                      tuple(retriever.documents))
-        loaded._fast = _fast_validator(schema, base, retriever)
+        loaded._fast = _fast_validator(schema, base, retriever, name)
         return loaded
 
     # ------------------------------------------------------------- validating
 
     def problems(self, value: Any) -> list[Problem]:
-        """Every way ``value`` breaks the schema, one per leaf problem, in the
-        order jsonschema finds them (document order within each keyword)."""
+        """Every way ``value`` breaks the schema, one per leaf problem: those
+        jsonschema words in the order it finds them (document order within each
+        keyword), then those only jsonschema-rs words. Empty exactly when
+        :meth:`is_valid` is true."""
+        verdict = self._fast_errors(value)
+        if verdict is None:  # jsonschema alone decides
+            return self._worded(value, None)
+        if not verdict:
+            return []
+        # Each of jsonschema-rs's errors, by (instance path, keyword), is worded
+        # by the jsonschema error with the same key when there is one.
+        wanted = Counter(_fast_key(e) for e in verdict)
+        try:
+            out = self._worded(value, wanted)
+        except re.error:  # a pattern Python cannot compile (\p{L}): rs words it all
+            out, wanted = [], Counter(_fast_key(e) for e in verdict)
+        for e in verdict:
+            key = _fast_key(e)
+            if wanted[key] > 0:
+                wanted[key] -= 1
+                out.extend(_fast_problems(e))
+        return out
+
+    def _worded(self, value: Any, wanted: Counter[tuple[tuple[Any, ...], str]] | None
+                ) -> list[Problem]:
+        """jsonschema's problems of ``value``; with ``wanted``, only those of its
+        errors whose (instance path, keyword) it still counts, each taken off."""
         from referencing.exceptions import Unresolvable
 
-        if self._fast is not None:
-            try:
-                if self._fast.is_valid(value):
-                    return []
-            except Exception:  # e.g. an integer past 64 bits: jsonschema decides
-                pass
         out: list[Problem] = []
         missing_seen: dict[tuple[str, str], int] = {}
         try:
             for error in self._validator.iter_errors(value):
+                if wanted is not None:
+                    key = (tuple(error.absolute_path), str(error.validator))
+                    if wanted[key] <= 0:
+                        continue
+                    wanted[key] -= 1
                 leaf = _leaf(error)
-                out.extend(_problems(leaf, self._rule(leaf), missing_seen))
+                out.extend(_problems(leaf, self._rule(leaf), missing_seen,
+                                     self._fast is not None))
         except Unresolvable as e:
             raise SchemaError(_unresolvable(e), path=self.name) from None
+        except re.error as e:
+            if wanted is not None:
+                raise
+            # Only without jsonschema-rs (which refuses such a schema at load).
+            raise SchemaError(f"a pattern Python cannot use: {e}", path=self.name) from None
         return out
+
+    def _fast_errors(self, value: Any) -> list[Any] | None:
+        """jsonschema-rs's errors of ``value`` ([] when valid), or None when it
+        cannot judge (not installed, or an integer past 64 bits)."""
+        if self._fast is None:
+            return None
+        try:
+            if self._fast.is_valid(value):
+                return []
+            return list(self._fast.iter_errors(value))
+        except Exception:  # e.g. an integer past 64 bits: jsonschema decides
+            return None
 
     def _rule(self, error: ValidationError) -> str:
         """Where the failing keyword is written: its path in this schema
@@ -201,17 +249,24 @@ class Schema:
         return f"{place}/{keyword}" if place else keyword
 
     def is_valid(self, value: Any) -> bool:
+        """Whether ``value`` meets the schema: the same verdict as
+        :meth:`problems` (jsonschema-rs's, else jsonschema's)."""
         from referencing.exceptions import Unresolvable
 
         if self._fast is not None:
             try:
-                return bool(self._fast.is_valid(value))
+                if self._fast.is_valid(value):
+                    return True
             except Exception:  # e.g. an integer past 64 bits: jsonschema decides
                 pass
+            else:
+                return False
         try:
             return bool(self._validator.is_valid(value))
         except Unresolvable as e:
             raise SchemaError(_unresolvable(e), path=self.name) from None
+        except re.error as e:
+            raise SchemaError(f"a pattern Python cannot use: {e}", path=self.name) from None
 
     def check_text(self, text: str | bytes, *, indent_size: int = 2) -> list[Violation]:
         """Decode ``text`` strictly (ToonDecodeError as :func:`~toon_tools.codec.decode`
@@ -244,13 +299,14 @@ def _meta_valid(schema: Mapping[str, Any] | bool) -> bool:
 
 
 def _fast_validator(schema: Mapping[str, Any] | bool, base: Path | None,
-                    retriever: _Retriever) -> Any:
-    """jsonschema-rs's validator for ``schema``, or None (not installed, or it
-    refuses the schema). It only says valid or not: every problem of an invalid
-    document still comes from jsonschema, so messages and paths are one
-    validator's. It resolves ``$ref`` through the same offline retriever, and
-    treats ``format`` as an annotation, as jsonschema does here; the official
-    test suite (tests/schema/test_suite.py) holds both to the same verdicts."""
+                    retriever: _Retriever, name: str | None = None) -> Any:
+    """jsonschema-rs's validator for ``schema``, or None (not installed, or a
+    draft it does not know: jsonschema alone decides). A schema it cannot
+    compile (a ``pattern`` that is no ECMA-262 regex) is a SchemaError: its
+    metaschema check does not look at formats. It resolves ``$ref`` through
+    the same offline retriever, and treats ``format`` as an annotation, as
+    jsonschema does here; the official test suite (tests/schema/test_suite.py)
+    holds both to the same verdicts."""
     try:
         import jsonschema_rs
     except ImportError:
@@ -270,8 +326,56 @@ def _fast_validator(schema: Mapping[str, Any] | bool, base: Path | None,
         options["base_uri"] = base.resolve().as_uri() + ("/" if base.is_dir() else "")
     try:
         return jsonschema_rs.validator_for(schema, **options)  # type: ignore[arg-type]
-    except Exception:  # anything it does not accept: jsonschema alone decides
+    except jsonschema_rs.ValidationError as e:
+        if type(e.kind).__name__ == "Referencing":  # a draft it does not know
+            return None
+        where = _pointer(e.instance_path) or "the root"
+        raise SchemaError(f"not a valid schema: at {where}: {e.message}", path=name) from None
+    except Exception:  # anything else it does not accept: jsonschema alone decides
         return None
+
+
+def _fast_key(error: Any) -> tuple[tuple[Any, ...], str]:
+    """(instance path, keyword) of a jsonschema-rs error, to find jsonschema's
+    wording of it. A false subschema has no keyword: jsonschema reports it at
+    the enclosing value, without the key, so it is always rs's to word."""
+    path = error.schema_path
+    if type(error.kind).__name__ == "FalseSchema" or not path or \
+            not isinstance(path[-1], str):
+        return (tuple(error.instance_path), "$false")
+    return (tuple(error.instance_path), path[-1])
+
+
+def _fast_problems(error: Any) -> list[Problem]:
+    """The problems of a jsonschema-rs error that jsonschema does not word."""
+    path = list(error.instance_path)
+    where = list(error.schema_path)
+    rule = "/".join(str(p) for p in where)
+    kind = error.kind
+    name = type(kind).__name__
+    keyword = str(where[-1]) if where else ""
+    if name in ("AdditionalProperties", "UnevaluatedProperties"):
+        head = "Additional" if name == "AdditionalProperties" else "Unevaluated"
+        return [Problem(_pointer([*path, k]),
+                        f"{head} properties are not allowed ({k!r} was unexpected)",
+                        rule, keyword, on_key=True) for k in kind.unexpected]
+    if name == "Required":
+        return [Problem(_pointer([*path, kind.property]), error.message, rule, keyword)]
+    if name == "PropertyNames":
+        inner = kind.error
+        if isinstance(inner.instance, str):
+            return [Problem(_pointer([*path, inner.instance]), inner.message, rule,
+                            keyword, on_key=True)]
+    if name == "FalseSchema":
+        parent = where[-2] if len(where) > 1 else None
+        if parent == "dependentSchemas" and isinstance(where[-1], str):
+            # The key that brought the false schema in is what is wrong.
+            return [Problem(_pointer([*path, where[-1]]), error.message, rule, "false",
+                            on_key=True)]
+        # A key properties/patternProperties refuses: the key is what is wrong.
+        on_key = parent in ("properties", "patternProperties") and bool(path)
+        return [Problem(_pointer(path), error.message, rule, "false", on_key=on_key)]
+    return [Problem(_pointer(path), error.message, rule, keyword)]
 
 
 @lru_cache(maxsize=64)
@@ -316,7 +420,7 @@ def _index_places(node: Any, prefix: str, places: dict[int, str]) -> None:
 
 
 def _problems(error: ValidationError, rule: str,
-              missing_seen: dict[tuple[str, str], int]) -> list[Problem]:
+              missing_seen: dict[tuple[str, str], int], ecma: bool = False) -> list[Problem]:
     """The problems one jsonschema error stands for, each pointing at what is
     wrong: the value, or the key itself (one problem per extra key)."""
     path = list(error.absolute_path)
@@ -346,7 +450,7 @@ def _problems(error: ValidationError, rule: str,
         return [Problem(pointer, error.message, rule, keyword)]
     if keyword == "additionalProperties" and isinstance(instance, Mapping) \
             and isinstance(error.schema, Mapping):
-        extras = _additional(instance, error.schema)
+        extras = _additional(instance, error.schema, ecma)
         if extras:
             patterns = error.schema.get("patternProperties")
             out = []
@@ -372,13 +476,34 @@ def _problems(error: ValidationError, rule: str,
     return [Problem(pointer, _render(error), rule, keyword)]
 
 
-def _additional(instance: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+def _additional(instance: Mapping[str, Any], schema: Mapping[str, Any],
+                ecma: bool = False) -> list[str]:
     """The keys additionalProperties covers: in neither properties nor a
-    patternProperties regex (as jsonschema decides), in document order."""
+    patternProperties regex, in document order. Each pattern is matched on its
+    own (joined by '|', an inline flag breaks and backreferences renumber), as
+    the verdict matches it: ECMA-262 through jsonschema-rs when ``ecma``."""
     properties = schema.get("properties", {})
-    patterns = "|".join(schema.get("patternProperties", {}))
-    return [k for k in instance
-            if k not in properties and not (patterns and re.search(patterns, k))]
+    patterns = [p for p in schema.get("patternProperties", {}) if isinstance(p, str)]
+    matches = _ecma_search if ecma else _python_search
+    return [k for k in instance if k not in properties
+            and not any(matches(p, k) for p in patterns)]
+
+
+@lru_cache(maxsize=256)
+def _ecma_matcher(pattern: str) -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for({"pattern": pattern})
+
+
+def _ecma_search(pattern: str, text: str) -> bool:
+    """Whether the ECMA-262 regex ``pattern`` matches somewhere in ``text``, as
+    jsonschema-rs matches ``pattern`` and ``patternProperties``."""
+    return bool(_ecma_matcher(pattern).is_valid(text))
+
+
+def _python_search(pattern: str, text: str) -> bool:
+    return re.search(pattern, text) is not None
 
 
 #: Longest rendering of a value quoted in a message before it is shortened.
@@ -458,6 +583,8 @@ def read_document(path: Path, name: str, read: Callable[[Path], bytes] | None = 
         raise SchemaError("is a directory, not a schema file", path=name) from None
     except OSError as e:
         raise SchemaError(e.strerror or str(e), path=name) from None
+    except ValueError as e:  # a name no file can have (a NUL byte in it)
+        raise SchemaError(f"cannot be read: {e}", path=name) from None
     if path.suffix == ".toon":
         from ..codec import ToonDecodeError, decode
 
@@ -494,6 +621,16 @@ class _Retriever:
         self.validator_cls = validator_cls
         self.failures: dict[str, SchemaError] = {}
         self._cache: dict[str, Resource[Any]] = {}
+
+    def relative(self, name: str) -> str:
+        """A file named in a message: relative to the schema's folder, as the
+        ``$ref`` said it (whichever folder the check runs from, or the hook)."""
+        if self.folder is None:
+            return name
+        try:
+            return Path(os.path.relpath(name, self.folder)).as_posix()
+        except ValueError:  # another drive
+            return name
 
     def registry(self) -> Registry[Any]:
         from referencing import Registry
@@ -572,7 +709,7 @@ class _Retriever:
                     raise SchemaError(f"{failure.message} (reached by $ref {ref!r} from "
                                       f"{name or 'the schema'})", path=failure.path,
                                       line=failure.line, column=failure.column) from None
-                where = f"{failure.path}: " if failure.path else ""
+                where = f"{self.relative(failure.path)}: " if failure.path else ""
                 raise SchemaError(f"$ref {ref!r}: {where}{failure.message}", path=name) from None
 
 
