@@ -52,3 +52,31 @@ def test_a_schema_the_table_names_always_can_be_one(tmp_path: Path) -> None:
     assert may_be_schema(tmp_path / "open.json", b"{}", cfg) is True
     assert may_be_schema(tmp_path / "other.json", b"{}", cfg) is False
     assert may_be_schema(tmp_path / "notes.txt", b"type: object", cfg) is False
+
+
+@pytest.mark.parametrize("content", [
+    {"patternProperties": {"^_": False}},
+    {"properties": {"x": False}},
+    {"allOf": [False]}, {"anyOf": [False]}, {"oneOf": [{"title": "t"}, False]},
+    {"prefixItems": [True, False]},
+    {"dependentSchemas": {"a": False}},
+    {"not": True}, {"contains": True},
+    {"properties": {"a": {"items": [False]}}},  # draft 7's tuple form, nested
+])
+def test_a_false_subschema_anywhere_asserts(tmp_path: Path, content: object) -> None:
+    assert may_be_schema(tmp_path / "s.json", json.dumps(content).encode(),
+                         load_config(tmp_path)) is True
+
+
+def test_not_false_accepts_everything(tmp_path: Path) -> None:
+    assert may_be_schema(tmp_path / "s.json", b'{"not": false, "title": "open"}',
+                         load_config(tmp_path)) is False
+
+
+def test_a_file_too_deep_to_read_may_be_a_schema(tmp_path: Path) -> None:
+    """Read through the project's one JSON reader: a nesting past the parser's
+    stack is a read failure (it may be a broken schema), not a RecursionError."""
+    deep = b"[" * 100_000
+    assert may_be_schema(tmp_path / "deep.json", deep, load_config(tmp_path)) is True
+    assert may_be_schema(tmp_path / "big.json", b'{"n": 1' + b"0" * 5000 + b"}",
+                         load_config(tmp_path)) is True  # past the digit limit: unreadable

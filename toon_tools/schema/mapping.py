@@ -82,10 +82,18 @@ _NUMERIC = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximu
                       "minProperties", "maxProperties", "minContains", "maxContains"})
 _REFS = frozenset({"$ref", "$dynamicRef", "$recursiveRef"})
 #: Subschema keywords whose value ``false`` (or, for ``not`` and ``contains``, any
-#: object: ``not: {}`` refuses everything, ``contains: {}`` wants an item) asserts.
+#: schema but ``not: false``: ``not: {}`` and ``not: true`` refuse everything,
+#: ``contains: true`` wants an item) asserts.
 _FALSE_ASSERTS = frozenset({"additionalProperties", "unevaluatedProperties",
-                            "unevaluatedItems", "items", "additionalItems", "prefixItems",
+                            "unevaluatedItems", "items", "additionalItems",
                             "propertyNames", "contains", "not", "then", "else"})
+#: Keywords whose value is a list of subschemas: a ``false`` among them asserts.
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems", "items"})
+#: Keywords whose value maps names to subschemas: a ``false`` among them asserts
+#: (``properties: {x: false}`` refuses the key x; a false ``$defs`` entry is one
+#: a ``$ref`` may reach).
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas",
+                          "dependencies", "$defs", "definitions"})
 
 
 def is_config_name(path: str | os.PathLike[str]) -> bool:
@@ -120,14 +128,16 @@ def may_be_schema(path: str | os.PathLike[str], data: bytes, cfg: Config) -> boo
         data = data[3:]
     try:
         if name.endswith(".json"):
-            import json
+            from ..convert.json_toon import read_json
 
-            value = json.loads(data)
+            value = read_json(data, name)
         else:
             from ..codec import decode
 
             value = decode(data)
-    except ValueError:  # ToonDecodeError and JSONDecodeError (UnicodeDecodeError too)
+    except Exception:
+        # Any failure to read it (not JSON or TOON, not UTF-8, nested too deep):
+        # it may be a broken schema, which its users must report.
         return True
     return value is False or _asserts(value)
 
@@ -149,7 +159,13 @@ def _asserts(value: object) -> bool:
 
 def _asserting(key: str, value: object) -> bool:
     """Whether ``key: value`` is an asserting JSON Schema keyword (drafts 7 and
-    2020-12) with a value of its shape."""
+    2020-12) with a value of its shape. A ``false`` subschema asserts wherever a
+    subschema keyword holds it (directly, in its list or in its map)."""
+    if key in _SCHEMA_LISTS and isinstance(value, list) and any(v is False for v in value):
+        return True
+    if key in _SCHEMA_MAPS and isinstance(value, dict) and \
+            any(v is False for v in value.values()):
+        return True
     if key == "type":
         return (value in _TYPES if isinstance(value, str) else
                 isinstance(value, list) and bool(value) and all(v in _TYPES for v in value))
@@ -169,7 +185,9 @@ def _asserting(key: str, value: object) -> bool:
         return isinstance(value, dict) and any(isinstance(v, (list, dict))
                                                for v in value.values())
     if key in _FALSE_ASSERTS:
-        return value is False or (key in ("not", "contains") and isinstance(value, dict))
+        if key in ("not", "contains"):
+            return value is not False and isinstance(value, (bool, dict))
+        return value is False
     return False
 
 
