@@ -37,8 +37,10 @@ class FakeLLM:
     Tables cut short (a salvage's story): with ``numbered_rows``, the rows of a
     contract's tables are numbered (``title 3,pov 3``); "cut:K" ends the reply in
     the middle of the K-th row of its table (finish_reason "length"), "cutstop:K"
-    the same with finish_reason "stop"; a prompt that asks for "rows A-B of N"
-    is answered with those rows alone, or, under "echo", with row A-1 only.
+    the same with finish_reason "stop", "overcut:K" like "cut:K" with a header
+    that declares ten times the rows; a prompt that asks for "rows A-B of N" is
+    answered with those rows alone, under "echo" with row A-1 only, under
+    "restart" with rows 1-N (a model that starts the table over).
     ``usage_by_length`` reports tokens as characters / 4 and cuts a reply at
     max_tokens * 4 characters, as a real limit would."""
 
@@ -121,12 +123,20 @@ class FakeLLM:
             return "parts: \"not valid toon", "stop"
         if fault == "length":
             return text[: len(text) // 2], "length"
-        if fault and fault.startswith(("cut:", "cutstop:")):
+        if fault and fault.startswith(("cut:", "cutstop:", "overcut:")):
             lines = text.split("\n")
             header = next(i for i, x in enumerate(lines) if "]{" in x)
+            if fault.startswith("overcut:"):  # the header claims ten times the rows
+                n = len(next(v for v in value.values() if _is_table(v)))
+                lines[header] = lines[header].replace(f"[{n}]", f"[{10 * n}]", 1)
             row = header + int(fault.partition(":")[2])
             cut = "\n".join(lines[:row] + [lines[row][: len(lines[row]) // 2]])
-            return cut, "length" if fault.startswith("cut:") else "stop"
+            return cut, "stop" if fault.startswith("cutstop:") else "length"
+        if fault == "restart":
+            asked = ROWS_ASKED.search(body["messages"][-1]["content"])
+            assert asked is not None, "restart answers a salvage"
+            key, rows = next((k, v) for k, v in value.items() if _is_table(v))
+            return encode({key: _numbered(rows[:1] * int(asked.group(3)), 1)}), "stop"
         if fault == "echo":
             asked = ROWS_ASKED.search(body["messages"][-1]["content"])
             assert asked is not None, "echo answers a salvage"

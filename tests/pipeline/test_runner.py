@@ -646,12 +646,13 @@ def test_a_contract_the_grammar_cannot_express_is_refused_before_any_call(
 
 # ---------------------------------------------------------------- a table cut short (issue 13, item 7)
 
-def _salvage_run(tmp_path: Path, server: FakeLLM, faults: list[str],
-                 **options: Any) -> tuple[Runner, Any]:
-    (tmp_path / "scene.json").write_text(json.dumps(SCENES_SCHEMA))
-    server.contract, server.numbered_rows, server.items = SCENES_SCHEMA, True, 10
+def _salvage_run(tmp_path: Path, server: FakeLLM, faults: list[str], reasks: int = 1,
+                 schema: dict[str, Any] = SCENES_SCHEMA, **options: Any) -> tuple[Runner, Any]:
+    (tmp_path / "scene.json").write_text(json.dumps(schema))
+    server.contract, server.numbered_rows, server.items = schema, True, 10
     server.faults = faults
     text = CONTRACT.replace("name: scenes", "name: scenes\nparams:\n  max_tokens: 100")
+    text = text.replace("max_reasks: 1", f"max_reasks: {reasks}")
     return _run(tmp_path, server, text=text, **options)
 
 
@@ -711,9 +712,9 @@ def test_each_follow_up_that_adds_rows_earns_another(tmp_path: Path, server: Fak
         "plan-0-1.s1.txt", "plan-0-1.txt"]
 
 
-def test_a_follow_up_that_adds_no_row_fails_the_step_with_declared_and_found(
+def test_a_follow_up_that_adds_no_row_with_no_reask_left_fails_with_declared_and_found(
         tmp_path: Path, server: FakeLLM) -> None:
-    _, state = _salvage_run(tmp_path, server, ["cut:5", "echo"])
+    _, state = _salvage_run(tmp_path, server, ["cut:5", "echo"], reasks=0)
     assert state.status == "failed" and state.failed_step == "plan"
     error = state.steps["plan"].error
     assert error == ("the reply was cut short in scenes: declared 10 rows, found 4 after "
@@ -789,3 +790,49 @@ def test_under_toon_grammar_a_follow_up_sends_the_grammar_of_the_missing_rows(
     assert "mood" in first and "mood" not in follow
     assert '"scenes[" ( "6]{title,pov}:" f2{6} )' in follow
     assert _scenes(tmp_path) == ROWS_1_TO_10
+
+
+def test_a_follow_up_that_adds_no_row_falls_back_to_a_reask_while_reasks_remain(
+        tmp_path: Path, server: FakeLLM) -> None:
+    _, state = _salvage_run(tmp_path, server, ["cut:5", "echo"])
+    assert state.status == "done", state.error
+    assert _scenes(tmp_path) == ROWS_1_TO_10
+    first, follow, again = (r["body"] for r in server.requests)
+    # As with salvage off: the cut reply asked again whole, with twice the max_tokens.
+    assert (again["messages"], again["max_tokens"]) == (first["messages"], 200)
+    stats = state.steps["plan"]
+    assert (stats.calls, stats.salvages, stats.reasks, stats.rejected) == (3, 1, 1, 2)
+    events = _events(tmp_path)
+    assert [e["error"] for e in events if e["event"] == "rejected"] == [
+        "the reply was cut off at the token limit (finish_reason: length)",
+        "0 of rows 5-10 came back whole"]
+    assert [e["message"] for e in events if e["event"] == "warning"][-1] == (
+        "the reply was cut short in scenes: declared 10 rows, found 4 after 1 follow-up "
+        "(the last added none); asking again")
+    assert [(e["attempt"], e.get("salvage")) for e in events if e["event"] == "call_start"] \
+        == [(1, None), (1, 1), (2, None)]
+    assert sorted(p.name for p in (tmp_path / "run" / "rejected").iterdir()) == [
+        "plan-0-1.s1.txt", "plan-0-1.txt"]
+
+
+def test_a_follow_up_that_starts_the_table_over_merges_the_true_table(
+        tmp_path: Path, server: FakeLLM) -> None:
+    _, state = _salvage_run(tmp_path, server, ["cut:5", "restart"])
+    assert state.status == "done", state.error
+    assert _scenes(tmp_path) == ROWS_1_TO_10
+    assert (state.steps["plan"].calls, state.steps["plan"].salvages) == (2, 1)
+    warnings = [e["message"] for e in _events(tmp_path) if e["event"] == "warning"]
+    assert warnings == ["scenes: rows 1-4, which had arrived, were written again: dropped"]
+
+
+def test_a_declared_count_beyond_the_contract_is_reasked_not_salvaged(
+        tmp_path: Path, server: FakeLLM) -> None:
+    bounded = {**SCENES_SCHEMA, "properties": {**SCENES_SCHEMA["properties"], "scenes": {
+        **SCENES_SCHEMA["properties"]["scenes"], "maxItems": 10}}}
+    _, state = _salvage_run(tmp_path, server, ["overcut:5"], schema=bounded)
+    assert state.status == "done", state.error
+    stats = state.steps["plan"]
+    assert (stats.calls, stats.salvages, stats.reasks) == (2, 0, 1)
+    reask = server.requests[1]["body"]["messages"][-1]["content"]
+    assert "scenes: declared 100 rows; the contract allows at most 10" in reask
+    assert "rows 5-" not in reask and _scenes(tmp_path) == ROWS_1_TO_10

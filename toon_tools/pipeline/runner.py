@@ -10,7 +10,8 @@
   keeps its complete rows, and a follow-up asks for the missing rows alone
   ("rows 5-10 of 10", the last row shown for continuity), round after round
   while each adds a row (at most MAX_SALVAGE_ROUNDS); the merged reply is then
-  read like any other. Every follow-up is a call: reserved, paid, counted, an
+  read like any other. A salvage that stalls falls back to a re-ask, as with
+  salvage off, while re-asks remain. Every follow-up is a call: reserved, paid, counted, an
   event (``salvage``). With no complete row, the whole call is asked again with
   twice the max_tokens, as before.
 - An accepted reply is cached under the key of the step's first ask: the sha256
@@ -647,6 +648,7 @@ class Runner:
                 reply = await self._call(step, request, item, attempt)
                 replies = [reply]  # this try's calls: the reply, then any follow-ups
                 content, part = reply.content, ""
+                kept = False  # the reply is in rejected/ already (a salvage that gave up)
                 try:
                     try:
                         value = self._read(step, reply.content, reply.finish_reason, item, attempt)
@@ -656,12 +658,25 @@ class Runner:
                             raise
                         self._keep_rejected(step, item, sample, attempt, reply.content,
                                             e.for_model())
-                        content, part = await self._salvage(step, scope, sample, item, attempt,
-                                                            request, partial, replies), ".merged"
+                        kept = True
+                        try:
+                            merged = await self._salvage(step, scope, sample, item, attempt,
+                                                         request, partial, replies)
+                        except SalvageError as failed:
+                            if attempt > step.max_reasks:
+                                raise
+                            # A re-ask remains: the reply is asked again as it would
+                            # be with salvage off (its rows paid for are not kept).
+                            self.event("warning", step=step.id,
+                                       item=item.index if item else None, attempt=attempt,
+                                       message=f"{failed}; asking again")
+                            raise e from None
+                        content, part, kept = merged, ".merged", False
                         value = self._read(step, content, "stop", item, attempt)
                 except TruncatedReply as e:
                     last = str(e)
-                    self._keep_rejected(step, item, sample, attempt, reply.content, last)
+                    if not kept:
+                        self._keep_rejected(step, item, sample, attempt, reply.content, last)
                     name, limit = _max_tokens(request.params)
                     name = name if limit is not None else _limit_name(request.model)
                     larger = min(2 * (limit or max(reply.completion_tokens, 128)), MAX_TOKENS_LIMIT)
@@ -673,7 +688,8 @@ class Runner:
                     # The re-ask tells each failing field on its own line; the
                     # step's error (state, events, the run's last line) is one line.
                     last = e.summary()
-                    self._keep_rejected(step, item, sample, attempt, content, last, part)
+                    if not kept:
+                        self._keep_rejected(step, item, sample, attempt, content, last, part)
                     reask, _ = self.messages(step, scope, error=e.for_model())
                     request = replace(request, messages=reask)
                 else:
@@ -706,7 +722,9 @@ class Runner:
         """Ask for the rows of ``partial``'s table still missing until they are all
         there: the merged reply's text. Each round is a call (appended to
         ``replies``) and a ``salvage`` event; a round that adds no row, or
-        MAX_SALVAGE_ROUNDS of them, fails the step (SalvageError)."""
+        MAX_SALVAGE_ROUNDS of them, ends the salvage (SalvageError): the reply
+        is then re-asked as with salvage off while re-asks remain, and the step
+        fails with it only when none do."""
         shape = step.shape
         assert shape is not None
         stats = self.state.steps[step.id]
