@@ -149,3 +149,20 @@ def test_excluded_is_relative_to_the_config_files_folder(tmp_path: Path,
     assert cfg.excluded("../gen/a.toon")            # relative to the working folder
     assert not cfg.excluded("gen/a.toon")           # that is sub/gen/a.toon: not anchored there
     assert not cfg.excluded("/somewhere/else/gen/a.toon")  # outside the root: never excluded
+
+
+def test_a_reader_gives_the_bytes_and_decides_which_files_exist(tmp_path: Path) -> None:
+    """The hooks load the configuration as the git index holds it: ``read`` gives
+    each file's bytes (None: no such file), whatever the disk says."""
+    write(tmp_path / "pyproject.toml", '[tool.toon.schemas]\n"*.toon" = "disk.json"\n')
+    write(tmp_path / ".toon.toml", 'exclude = ["disk"]\n')
+    staged = {tmp_path / "pyproject.toml":
+              b'[project]\nname = "x"\n[tool.toon.schemas]\n"*.toon" = "staged.json"\n'}
+    cfg = load_config(tmp_path, env={}, read=lambda p: staged.get(p))
+    assert cfg.file == tmp_path / "pyproject.toml"  # the .toon.toml is not in the index
+    assert cfg["schemas"] == {"*.toon": "staged.json"}
+    assert cfg["exclude"] == []
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(tmp_path, env={}, read=lambda p: b"[tool.toon\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(tmp_path, env={}, read=lambda p: b"\xff = 1\n")

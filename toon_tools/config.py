@@ -212,17 +212,26 @@ class Config:
         return path if path.is_absolute() else self.root / path
 
 
-def find_config_file(start: Path) -> tuple[Path, Mapping[str, Any]] | None:
+#: Reads a file's bytes for :func:`load_config`; None when there is no such file.
+Reader = Callable[[Path], bytes | None]
+
+
+def find_config_file(start: Path, read: Reader | None = None
+                     ) -> tuple[Path, Mapping[str, Any]] | None:
     """The nearest ``.toon.toml``, or pyproject.toml with a [tool.toon] table,
-    walking up from ``start``; None if there is none."""
+    walking up from ``start``; None if there is none. ``read`` gives the files'
+    bytes (the hooks read them as the git index holds them); by default, the disk."""
     start = start.resolve()
+    read = read or _read_file
     for folder in (start, *start.parents):
         dot = folder / ".toon.toml"
-        if dot.is_file():
-            return dot, _read_toml(dot)
+        data = read(dot)
+        if data is not None:
+            return dot, _parse_toml(dot, data)
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
-            table = _read_toml(pyproject).get("tool", {}).get("toon")
+        data = read(pyproject)
+        if data is not None:
+            table = _parse_toml(pyproject, data).get("tool", {}).get("toon")
             if table is not None:
                 if not isinstance(table, dict):
                     raise ConfigError(f"{pyproject}: [tool.toon] must be a table")
@@ -230,14 +239,23 @@ def find_config_file(start: Path) -> tuple[Path, Mapping[str, Any]] | None:
     return None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_file(path: Path) -> bytes | None:
+    """A regular file's bytes (following links); None if there is none."""
+    if not path.is_file():
+        return None
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+        return path.read_bytes()
     except OSError as e:
         raise ConfigError(f"{path}: {e.strerror}") from None
+
+
+def _parse_toml(path: Path, data: bytes) -> dict[str, Any]:
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
 
 
 def _flatten(table: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -253,14 +271,18 @@ def _flatten(table: Mapping[str, Any], where: str) -> dict[str, Any]:
     return flat
 
 
-def load_config(start: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Resolve every setting: environment over config file over default."""
+def load_config(start: Path | None = None, env: Mapping[str, str] | None = None, *,
+                read: Reader | None = None) -> Config:
+    """Resolve every setting: environment over config file over default. ``read``
+    gives the config files' bytes (None: no such file) instead of the disk: the
+    standalone hook reads them from the git index, as the framework's route sees
+    them, and HEAD's table is read the same way (toon_tools.hooks.config_view)."""
     env = os.environ if env is None else env
     cfg = Config()
     for s in SETTINGS:
         cfg.values[s.key] = s.default
         cfg.origins[s.key] = "default"
-    found = find_config_file(start or Path.cwd())
+    found = find_config_file(start or Path.cwd(), read)
     if found is not None:
         path, table = found
         cfg.file = path
