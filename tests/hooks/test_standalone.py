@@ -347,3 +347,53 @@ def test_a_deleted_schema_fails_the_files_that_still_use_it(git_repo: Path,
     assert problem.error.path == "schemas/s.json" and problem.error.exit_code == 2
     assert "(the schema of data/a.toon)" in problem.error.message
     assert report.exit_code == 2
+
+
+def test_the_schemas_table_is_read_as_the_index_holds_it(git_repo: Path) -> None:
+    _schema_repo(git_repo)
+    (git_repo / "schemas" / "tight.json").write_text(TIGHT)
+    git(git_repo, "add", ".")
+    git(git_repo, "commit", "-qm", "a stricter schema, used by nothing yet")
+    open_ = (git_repo / "pyproject.toml").read_text()
+    tight = '[tool.toon.schemas]\n"data/*.toon" = "schemas/tight.json"\n'
+    # A staged stricter mapping, the work tree reverted: the staged one holds.
+    (git_repo / "pyproject.toml").write_text(tight)
+    git(git_repo, "add", "pyproject.toml")
+    (git_repo / "pyproject.toml").write_text(open_)
+    (problem,) = run(git_repo).problems
+    assert (problem.error.path, problem.error.line, problem.error.column) == ("data/a.toon", 1, 5)
+    # The reverse: the stricter mapping only in the work tree, a staged data file.
+    git(git_repo, "add", "pyproject.toml")
+    (git_repo / "pyproject.toml").write_text(tight)
+    (git_repo / "data" / "b.toon").write_text("id: 0\n")
+    git(git_repo, "add", "data/b.toon")
+    report = run(git_repo)
+    assert report.problems == [] and report.exit_code == 0
+
+
+def test_only_a_change_to_the_schemas_table_rechecks_the_files_it_maps(git_repo: Path) -> None:
+    _schema_repo(git_repo)
+    (git_repo / "schemas" / "s.json").write_text(TIGHT)  # data/a.toon breaks it
+    git(git_repo, "commit", "-qam", "tight, past the hook")
+    table = (git_repo / "pyproject.toml").read_text()
+    (git_repo / "pyproject.toml").write_text('[project]\nversion = "2"\n\n' + table)
+    git(git_repo, "add", "pyproject.toml")
+    assert run(git_repo).problems == []  # a version bump re-checks nothing
+    (git_repo / "pyproject.toml").write_text(table + '"other/*.toon" = "schemas/s.json"\n')
+    git(git_repo, "add", "pyproject.toml")
+    (problem,) = run(git_repo).problems  # the table changed: every mapped file
+    assert problem.error.path == "data/a.toon"
+
+
+def test_the_schemas_table_without_a_head_is_changed(tmp_path: Path, git_repo: Path) -> None:
+    from toon_tools.config import load_config
+    from toon_tools.hooks.config_view import schemas_changed
+
+    _schema_repo(git_repo)
+    assert not schemas_changed(git_repo, load_config(git_repo, env={}))
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    git(fresh, "init", "-q")
+    (fresh / ".toon.toml").write_text('[schemas]\n"*.toon" = "s.json"\n')
+    git(fresh, "add", ".toon.toml")
+    assert schemas_changed(fresh, load_config(fresh, env={}))

@@ -6,6 +6,8 @@ files in one ``git cat-file --batch``, validates them, formats them, renders
 their Markdown twins and stages the results in one ``update-index``. Unstaged
 edits are never touched: a file's work-tree copy is formatted only when it is
 identical to the staged one, and a work-tree twin follows its work-tree source.
+The configuration too is read as the index holds it (hooks/config_view.py), as
+the framework's route reads it once pre-commit has stashed unstaged changes.
 
 Nothing is written or staged while any file has a problem (an invalid document,
 a file we did not write in a twin's place). The verdicts are those of the
@@ -102,11 +104,14 @@ def run(start: Path, *, only_twins: bool = False) -> HookReport:
     twin and budget the staged ``.toon`` files (only twin them with
     ``only_twins``, for ``toon twins --add``). GitError or ConfigError (exit 2)
     if the repository or its configuration cannot be read."""
-    from ..config import load_config
+    from .config_view import staged_config
     from .git import head_tree, index_tree, merging, stage_blobs, staged_changes, toplevel
 
     root = toplevel(start)
-    cfg = load_config(root)
+    # The configuration as the commit holds it, as on the framework's route (where
+    # pre-commit stashes unstaged changes): an unstaged edit to the table is not
+    # what is being committed.
+    cfg = staged_config(root)
     present, deleted = staged_changes(root)
     report = HookReport()
     staged = _Staged.read(root, cfg, present)
@@ -256,12 +261,14 @@ def _schema_verdicts(staged: _Staged, cfg: Config, present: list[str], deleted: 
     ``toon check`` does when the framework names the staged files: the users of
     a staged file that can be a schema (or that a schema reaches by $ref), of a
     deleted one, and of a schema the table names that the commit does not hold;
-    every file the table maps when the configuration file is staged. Users are
+    every file the table maps when the staged configuration's table differs
+    from HEAD's. Users are
     looked for only in a configured project, as on the framework's route.
     Schemas are read as the commit holds them."""
     from ..codec import ToonDecodeError
     from ..schema.mapping import rechecked, schema_of
     from ..schema.validate import Schema, SchemaError
+    from .config_view import schemas_changed
     from .git import known_files
 
     root = staged.root
@@ -279,8 +286,11 @@ def _schema_verdicts(staged: _Staged, cfg: Config, present: list[str], deleted: 
             heads = read.many(known)
             return [(str(root / p), heads[p]) for p in known if p in heads]
 
+        # A staged configuration re-checks the files its table maps only when the
+        # table is not HEAD's (a version bump in pyproject.toml re-checks nothing).
+        config_changed = config_rel in present and schemas_changed(root, cfg)
         brought = rechecked([(root / p, data[p]) for p in possible if p in data],
-                            [root / p for p in deleted], config_rel in present, cfg,
+                            [root / p for p in deleted], config_changed, cfg,
                             candidates, read) or []
         rels = [r for r in (_rel(Path(b), root) for b in brought) if r is not None]
         contents.update(read.many(rels))
