@@ -588,3 +588,51 @@ def test_a_stricter_mapping_and_a_deleted_schema_fail_on_both_routes(framework: 
     run(repo, "git", "rm", "-q", "schemas/open.json")
     _both_routes_refuse(repo, "schemas/open.json: No such file or directory "
                               "(the schema of data/a.toon)", 2)
+
+
+def _routes(repo: Path) -> tuple[int, str, int, str]:
+    """The framework's toon-check (stashing unstaged changes, as at a commit) and
+    the standalone hook, on what is staged: (code, output) of each."""
+    fw = run(repo, "pre-commit", "run", "toon-check", check=False)
+    sa = run(repo, "toon", "hooks", "run", check=False)
+    return fw.returncode, fw.stdout + fw.stderr, sa.returncode, sa.stdout + sa.stderr
+
+
+def test_both_routes_read_the_staged_schemas_table_and_only_its_changes_recheck(
+        framework: Path) -> None:
+    """One real repository: the schemas table is read as the index holds it on
+    both routes, whatever the work tree says, and a pyproject.toml change re-checks
+    the mapped files only when [tool.toon.schemas] differs from HEAD's."""
+    repo = framework
+    open_ = '[tool.toon.schemas]\n"data/*.toon" = "schemas/open.json"\n'
+    tight = '[tool.toon.schemas]\n"data/*.toon" = "schemas/tight.json"\n'
+    (repo / "pyproject.toml").write_text(open_)
+    (repo / "schemas").mkdir()
+    (repo / "schemas" / "open.json").write_text('{"type": "object"}')
+    (repo / "schemas" / "tight.json").write_text(
+        '{"type": "object", "properties": {"id": {"type": "integer", "minimum": 1}}}')
+    (repo / "data").mkdir()
+    (repo / "data" / "a.toon").write_text("id: 0\n")
+    _commit_all(repo)
+    violation = "data/a.toon:1:5: 0 is less than the minimum of 1 [properties/id/minimum]"
+    # (a) The stricter mapping is staged, the work tree back to the open one: both refuse.
+    (repo / "pyproject.toml").write_text(tight)
+    run(repo, "git", "add", "pyproject.toml")
+    (repo / "pyproject.toml").write_text(open_)
+    fw, fw_out, sa, sa_out = _routes(repo)
+    assert fw == 1 and violation in fw_out, fw_out
+    assert sa == 1 and violation in sa_out, sa_out
+    # The stricter mapping committed past the hooks: data/a.toon breaks it.
+    (repo / "pyproject.toml").write_text(tight)
+    run(repo, "git", "commit", "-qam", "tight", "--no-verify")
+    # A version bump leaves the table as HEAD has it: nothing is re-checked.
+    (repo / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "2"\n\n' + tight)
+    run(repo, "git", "add", "pyproject.toml")
+    fw, fw_out, sa, sa_out = _routes(repo)
+    assert (fw, sa) == (0, 0), fw_out + sa_out
+    # (b) The open mapping is staged, the work tree back to the stricter one: both pass.
+    (repo / "pyproject.toml").write_text(open_)
+    run(repo, "git", "add", "pyproject.toml")
+    (repo / "pyproject.toml").write_text(tight)
+    fw, fw_out, sa, sa_out = _routes(repo)
+    assert (fw, sa) == (0, 0), fw_out + sa_out

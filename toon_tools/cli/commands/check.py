@@ -117,8 +117,17 @@ def _with_schema_users(paths: list[str], named: list[str], cfg: Config,
                 warning(f"{p}: not in a project with a [tool.toon] table or .toon.toml: "
                         "the TOON files that use it as a schema are not looked for")
         return toon
+    # A named configuration file re-checks every file its table maps only when the
+    # table differs from HEAD's (the standalone hook's rule): a version bump in
+    # pyproject.toml re-checks nothing. Outside git, or before a first commit: it does.
     config_named = any(is_config_name(p) and os.path.exists(p)
                        and os.path.samefile(p, cfg.file) for p in named)
+    if config_named:
+        from pathlib import Path
+
+        from ...hooks.config_view import schemas_changed
+
+        config_named = schemas_changed(Path.cwd(), cfg)
     changed = []
     for p in named:
         if p.endswith((".json", ".toon")) and not is_config_name(p):
