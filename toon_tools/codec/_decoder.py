@@ -70,6 +70,16 @@ class _Rec:
         self.ptr = ""  # its JSON pointer, once expanded
 
 
+def _child_pointer(parent: _Rec | None, key: str | int) -> str:
+    """The JSON pointer of ``key`` in the container ``parent`` (None: the root itself),
+    once the parent's own pointer is known."""
+    if parent is None:
+        return ""
+    if isinstance(key, int):
+        return f"{parent.ptr}/{key}"
+    return parent.ptr + "/" + pointer_token(key)
+
+
 class SpanLog:
     """What a located decode writes down as it goes, kept cheap so that locating
     costs little more than decoding: a record per container (:class:`_Rec`), a
@@ -109,14 +119,7 @@ class SpanLog:
         numbers, indents = self.line_numbers, self.indents
         out: dict[str, SpanRecord] = {}
         for rec in self.values:
-            parent = rec.parent
-            key = rec.key
-            if parent is None:
-                p = ""
-            elif isinstance(key, int):
-                p = f"{parent.ptr}/{key}"
-            else:
-                p = parent.ptr + "/" + pointer_token(key)
+            p = _child_pointer(rec.parent, rec.key)
             rec.ptr = p
             i = rec.i
             if i < 0:  # the empty document
@@ -135,13 +138,7 @@ class SpanLog:
             name: Any = leaf_key[i]
             if name is None:
                 continue
-            owner = self.leaf_parent[i]
-            if owner is None:
-                p = ""
-            elif isinstance(name, int):
-                p = f"{owner.ptr}/{name}"
-            else:
-                p = owner.ptr + "/" + pointer_token(name)
+            p = _child_pointer(self.leaf_parent[i], name)
             line = numbers[i]
             base = indents[i] + 1
             ks = self.leaf_ks[i]
