@@ -15,7 +15,6 @@ stderr in every format, and exit 2.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +57,8 @@ class Diagnostic:
 
 
 def _print_json(diagnostics: Sequence[Diagnostic]) -> None:
+    import json  # only for --format json: `toon check` starts without it
+
     click.echo(json.dumps([d.as_dict() for d in diagnostics], indent=2, ensure_ascii=False))
 
 
