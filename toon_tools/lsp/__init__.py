@@ -1,0 +1,1 @@
+"""The TOON language server (``toon lsp``): analysis in plain modules, pygls only in server.py."""
