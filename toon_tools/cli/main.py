@@ -41,6 +41,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
                  "Run multi-step LLM pipelines whose artifacts are TOON."),
     "schema": ("toon_tools.cli.commands.schema:schema",
                "Infer a JSON Schema from TOON files, or print a schema's TOON skeleton."),
+    "lsp": ("toon_tools.cli.commands.lsp:lsp", "Run the TOON language server over stdio (for editors)."),
+    "completion": ("toon_tools.cli.commands.completion:completion",
+                   "Print the shell completion script for bash, zsh or fish."),
 }
 
 

@@ -18,6 +18,7 @@ import click
 
 from .._diagnostics import Diagnostic, format_option
 from .._files import file_options, find_files
+from .._watch import watch_option
 from .._output import ERROR, FINDINGS, OK, describe, error, warning
 
 if TYPE_CHECKING:
@@ -189,6 +190,7 @@ def _deleted_in_index() -> list[str]:
                    "empty.")
 @format_option
 @file_options
+@watch_option
 def check(files: tuple[str, ...], schema: str | None, indent_size: int, quiet: bool,
           git_deleted: bool, output_format: str, force_exclude: bool) -> int:
     """Validate TOON files (strict mode, spec v4.0).

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .._files import file_options
+from .._watch import watch_option
 from .._output import ERROR, FINDINGS, OK, describe, diagnostic, error, escape
 
 
@@ -23,6 +24,7 @@ from .._output import ERROR, FINDINGS, OK, describe, diagnostic, error, escape
               help="Pass over invalid .toon files silently (the pre-commit hooks pass this: "
                    "toon check reports them).")
 @file_options
+@watch_option
 def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool,
           skip_invalid: bool, force_exclude: bool) -> int:
     """Regenerate the Markdown twins of .toon files, and remove orphaned twins.
