@@ -2,19 +2,32 @@
 
 A command collects :class:`Diagnostic` values; a format turns them into text.
 ``text`` prints each one as it comes (``path:line:col: message [rule]`` and a
-caret line); ``json`` prints one document at the end, a list of objects with
-``path, line, column, end_line, end_column, severity, code, message`` (issue 14),
-plus a finding's own keys (``rule`` and ``pointer`` for a schema violation,
-``declared`` and ``found`` for an array cut short). Exit codes never depend on
-the format. New formats (github, sarif) add a renderer to :data:`FORMATS`.
+caret line); the machine formats print one document on stdout at the end, and
+everything meant for a person (summaries, warnings, one-line errors) goes to
+stderr, so stdout parses (issue 14):
 
-Errors that stop a file from being checked at all (unreadable file, unusable
-schema) are not findings: they stay one-line ``toon: error:`` messages on
-stderr in every format, and exit 2.
+- ``json``: a list of objects with ``path, line, column, end_line, end_column,
+  severity, code, message``, plus a finding's own keys (``rule`` and ``pointer``
+  for a schema violation, ``declared`` and ``found`` for an array cut short);
+- ``github``: one GitHub Actions workflow command per finding,
+  ``::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message``,
+  escaped as the runner unescapes them (actions/toolkit ``command.ts``);
+- ``sarif``: a SARIF 2.1.0 log with one run, for code scanning
+  (``github/codeql-action/upload-sarif``).
+
+Exit codes never depend on the format. Errors that stop a file from being
+checked at all (unreadable file, unusable schema) are not findings: they stay
+one-line ``toon: error:`` messages on stderr in every format, and exit 2; the
+machine formats still print their (possibly empty) document.
+
+Positions are 1-based and columns count code points (SARIF ``columnKind``
+``unicodeCodePoints``); ``end_column`` is one past the last character, so a
+finding about a whole file (a token budget) is the empty range at 1:1.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +36,34 @@ import click
 
 from ._output import diagnostic
 
+#: What each finding code means: SARIF ``rules[].shortDescription``.
+RULES: dict[str, str] = {
+    "decode": "The file is not a valid TOON document (strict decoding, spec v4.0).",
+    "count": "An array has a different number of items than its declared [N] (spec §14.1).",
+    "schema": "The document violates its JSON Schema.",
+    "format": "The file is not in canonical form: toon fmt would reformat it.",
+    "twin-missing": "The TOON file has no Markdown twin: toon twins would create it.",
+    "twin-stale": "The Markdown twin is out of date with its TOON source.",
+    "twin-orphaned": "The Markdown twin's source is gone: toon twins would remove it.",
+    "twin-conflict": "A file that is not this source's twin stands where its twin goes.",
+    "file-budget": "The file has more tokens than the per-file budget.",
+    "total-budget": "The files together have more tokens than the budget.",
+}
+#: Our severities -> GitHub workflow commands and SARIF levels.
+_GITHUB_LEVEL = {"error": "error", "warning": "warning"}
+_SARIF_LEVEL = {"error": "error", "warning": "warning"}
+
+#: The OASIS schema's own id (errata 01, the one GitHub links to).
+SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
+                "sarif-schema-2.1.0.json")
+INFORMATION_URI = "https://pypi.org/project/toon-tools/"
+
 
 @dataclass(frozen=True)
 class Diagnostic:
     """One finding in one file; positions are 1-based, ``end_column`` one past
-    the last character. ``rule`` (a schema path) is shown in brackets."""
+    the last character. ``rule`` (a schema path) is shown in brackets.
+    ``severity`` is "error", "warning" or "info"."""
 
     path: str
     line: int
@@ -42,7 +78,7 @@ class Diagnostic:
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "path": self.path, "line": self.line, "column": self.column,
+            "path": posix(self.path), "line": self.line, "column": self.column,
             "end_line": self.end_line, "end_column": self.end_column,
             "severity": self.severity, "code": self.code, "message": self.message}
         if self.rule is not None:
@@ -52,29 +88,182 @@ class Diagnostic:
 
     def text(self, source: str | None) -> str:
         """``path:line:col: message [rule]`` and, with ``source``, the line and a caret."""
-        message = f"{self.message} [{self.rule}]" if self.rule else self.message
-        return diagnostic(self.path, self.line, self.column, message, source)
+        return diagnostic(self.path, self.line, self.column, self.full_message, source)
+
+    @property
+    def full_message(self) -> str:
+        return f"{self.message} [{self.rule}]" if self.rule else self.message
 
 
-def _print_json(diagnostics: Sequence[Diagnostic]) -> None:
-    import json  # only for --format json: `toon check` starts without it
+def whole_file(path: str, message: str, code: str) -> Diagnostic:
+    """A finding about a whole file (line 1, the empty range at column 1)."""
+    return Diagnostic(path, 1, 1, 1, 1, message, code)
 
-    click.echo(json.dumps([d.as_dict() for d in diagnostics], indent=2, ensure_ascii=False))
+
+def posix(path: str) -> str:
+    """``path`` with the platform's separators as ``/`` (a no-op on POSIX, where
+    a backslash is part of a name)."""
+    if os.sep != "/":
+        path = path.replace(os.sep, "/")
+    if os.altsep and os.altsep != "/":
+        path = path.replace(os.altsep, "/")
+    return path
 
 
-#: Format name -> what prints the collected diagnostics at the end (None: each
-#: file's text report is printed as it comes).
-FORMATS: dict[str, Callable[[Sequence[Diagnostic]], None] | None] = {
-    "text": None,
-    "json": _print_json,
+def _dumps(doc: object) -> str:
+    import json  # only for the machine formats: `toon check` starts without it
+
+    # ensure_ascii=False keeps names readable; an undecodable name (a surrogate
+    # escape) is written as its \udcXX JSON escape, which reads back the same.
+    return (json.dumps(doc, indent=2, ensure_ascii=False)
+            .encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+# ------------------------------------------------------------------- json
+
+
+def render_json(diagnostics: Sequence[Diagnostic]) -> str:
+    return _dumps([d.as_dict() for d in diagnostics])
+
+
+# ----------------------------------------------------------------- github
+
+
+def github_data(text: str) -> str:
+    """A workflow command's message, escaped as the runner unescapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def github_property(text: str) -> str:
+    """A workflow command's property value: also ``:`` and ``,``, which end it."""
+    return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _printable(text: str) -> str:
+    """``text`` encodable as UTF-8: an undecodable byte in a name (a surrogate
+    escape) as its ``\\udcXX`` spelling."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def render_github(diagnostics: Sequence[Diagnostic]) -> str:
+    """One ``::error …::message`` line per finding (severity error, warning,
+    anything else notice); empty for none."""
+    lines = []
+    for d in diagnostics:
+        props = (("file", posix(d.path)), ("line", str(d.line)), ("col", str(d.column)),
+                 ("endLine", str(d.end_line)), ("endColumn", str(d.end_column)),
+                 ("title", f"toon {d.code}"))
+        shown = ",".join(f"{k}={github_property(_printable(v))}" for k, v in props)
+        level = _GITHUB_LEVEL.get(d.severity, "notice")
+        lines.append(f"::{level} {shown}::{github_data(_printable(d.full_message))}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ sarif
+
+
+def artifact_location(path: str) -> dict[str, str]:
+    """SARIF ``artifactLocation``: a relative path as a percent-encoded relative
+    URI against ``%SRCROOT%`` (the working folder); an absolute one as a file URI."""
+    from urllib.parse import quote
+
+    if os.path.isabs(path):
+        from pathlib import Path
+
+        return {"uri": Path(path).as_uri()}
+    # The bytes of the name, so an undecodable one keeps them; ':' is encoded,
+    # so a first segment never reads as a scheme.
+    return {"uri": quote(os.fsencode(posix(path)), safe="/"), "uriBaseId": "%SRCROOT%"}
+
+
+def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
+    """A SARIF 2.1.0 log: one run of toon-tools, a rule per code found."""
+    from pathlib import Path
+
+    from .. import __version__
+
+    index: dict[str, int] = {}
+    rules: list[dict[str, Any]] = []
+    results = []
+    for d in diagnostics:
+        if d.code not in index:
+            index[d.code] = len(rules)
+            rules.append({"id": d.code,
+                          "shortDescription": {"text": RULES.get(d.code, d.code)},
+                          "helpUri": INFORMATION_URI})
+        region = {"startLine": d.line, "startColumn": d.column,
+                  "endLine": d.end_line, "endColumn": d.end_column}
+        result: dict[str, Any] = {
+            "ruleId": d.code, "ruleIndex": index[d.code],
+            "level": _SARIF_LEVEL.get(d.severity, "note"),
+            "message": {"text": d.full_message},
+            "locations": [{"physicalLocation": {"artifactLocation": artifact_location(d.path),
+                                                "region": region}}]}
+        bag = dict(d.extra)
+        if d.rule is not None:
+            bag["rule"] = d.rule
+        if bag:
+            result["properties"] = bag
+        results.append(result)
+    root = Path.cwd().as_uri()
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "toon-tools", "version": __version__,
+                                "semanticVersion": __version__,
+                                "informationUri": INFORMATION_URI, "rules": rules}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": root.rstrip("/") + "/"}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
+    return _dumps(sarif_log(diagnostics))
+
+
+# ------------------------------------------------------------ the option
+
+
+def _printer(render: Callable[[Sequence[Diagnostic]], str]
+             ) -> Callable[[Sequence[Diagnostic]], None]:
+    def echo(diagnostics: Sequence[Diagnostic]) -> None:
+        text = render(diagnostics)
+        if text:
+            click.echo(text)
+
+    return echo
+
+
+#: Format name -> what renders the collected diagnostics as one document.
+RENDERERS: dict[str, Callable[[Sequence[Diagnostic]], str]] = {
+    "json": render_json,
+    "github": render_github,
+    "sarif": render_sarif,
 }
 
+#: Format name -> what prints the collected diagnostics on stdout at the end
+#: (None: text, each file's report printed as it comes).
+FORMATS: dict[str, Callable[[Sequence[Diagnostic]], None] | None] = {
+    "text": None, **{name: _printer(render) for name, render in RENDERERS.items()}}
 
-def format_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--format text|json`` (default text)."""
-    return click.option(
-        "--format", "output_format", type=click.Choice(list(FORMATS)), default="text",
-        show_default=True,
-        help="text: path:line:col: message with a caret, as found; json: one JSON list of "
-             "{path, line, column, end_line, end_column, severity, code, message} on stdout "
-             "at the end. Exit codes are the same.")(command)
+FORMAT_HELP = (
+    "text: path:line:col: message with a caret, as found; json: one JSON list of "
+    "{path, line, column, end_line, end_column, severity, code, message}; github: GitHub "
+    "Actions ::error workflow commands (annotations); sarif: SARIF 2.1.0 for code "
+    "scanning. Machine formats print only their document on stdout, at the end; "
+    "summaries go to stderr. Exit codes are the same.")
+
+
+def format_option(command: Callable[..., Any] | None = None, *, extra_help: str = ""
+                  ) -> Any:
+    """``--format text|json|github|sarif`` (default text), as ``output_format``.
+    ``@format_option`` or ``@format_option(extra_help=...)``."""
+    def decorate(cmd: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--format", "output_format", type=click.Choice(list(FORMATS)), default="text",
+            show_default=True, help=FORMAT_HELP + (" " + extra_help if extra_help else ""))(cmd)
+
+    return decorate if command is None else decorate(command)
