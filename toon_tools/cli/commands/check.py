@@ -11,15 +11,17 @@ the pre-commit framework's route).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import click
 
-from .._diagnostics import Diagnostic, format_option
+from .._diagnostics import Diagnostic, formats_option
 from .._files import file_options, find_files
+from .._stdin import STDIN, read_stdin, reads_stdin, stdin_option
 from .._watch import watch_option
-from .._output import ERROR, FINDINGS, OK, describe, error, warning
+from .._output import ERROR, FINDINGS, OK, describe, error, escape, warning
 
 if TYPE_CHECKING:
     from ...codec import ToonDecodeError
@@ -58,14 +60,22 @@ def check_file(item: tuple[str, str | None], indent_size: int = 2,
                cfg: Config | None = None) -> FileResult:
     """Check one file: ``item`` is (path, the --schema given or None). Without
     --schema, ``cfg`` decides the file's schema (first line, then the table)."""
-    from ...codec import ToonDecodeError, decode
-
     path, forced = item
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as e:
         return FileResult(ERROR, error=describe(e, path))
+    return check_data(path, data, forced, indent_size, cfg)
+
+
+def check_data(path: str, data: bytes, forced: str | None, indent_size: int = 2,
+               cfg: Config | None = None) -> FileResult:
+    """Check one document, ``data``, named ``path`` (a file, or the name given to
+    stdin): its schema is ``forced`` (--schema), else what ``cfg`` maps ``path``
+    and its first line to."""
+    from ...codec import ToonDecodeError, decode
+
     schema_path: str | None = forced
     if schema_path is None and cfg is not None:
         from ...schema.mapping import schema_of
@@ -188,11 +198,14 @@ def _deleted_in_index() -> list[str]:
                    "TOON files that used a deleted schema are checked, and fail. For the "
                    "pre-commit hook, which names only files that exist; FILES may then be "
                    "empty.")
-@format_option
+@formats_option("For check the findings are decode errors, arrays cut short and schema "
+                 "violations.")
+@stdin_option
 @file_options
 @watch_option
 def check(files: tuple[str, ...], schema: str | None, indent_size: int, quiet: bool,
-          git_deleted: bool, output_format: str, force_exclude: bool) -> int:
+          git_deleted: bool, output_format: str, stdin_filename: str | None,
+          force_exclude: bool) -> int:
     """Validate TOON files (strict mode, spec v4.0).
 
     Folders are searched for *.toon files. Every file is checked even when an
@@ -200,7 +213,8 @@ def check(files: tuple[str, ...], schema: str | None, indent_size: int, quiet: b
     (--schema, a '# schema: path' first line, or [tool.toon.schemas]) each
     violation prints as path:line:col: message [schema path]. A .json file
     given as FILE is taken for a schema: the TOON files that use it are checked
-    (so is pyproject.toml: the files its [tool.toon.schemas] maps).
+    (so is pyproject.toml: the files its [tool.toon.schemas] maps). 'toon check -'
+    checks stdin (--stdin-filename names it).
     Exit 1 on any problem; 2 on an unreadable file or an unusable schema.
     """
     from functools import partial
@@ -209,11 +223,15 @@ def check(files: tuple[str, ...], schema: str | None, indent_size: int, quiet: b
     from ...parallel import CHECK, map_in_order
     from .._diagnostics import FORMATS
 
-    if not files and not git_deleted:
+    stdin = reads_stdin(files, stdin_filename)
+    if not files and not git_deleted and not stdin:
         raise click.UsageError("Missing argument 'FILES...'.")
+    printer = FORMATS[output_format]
+    if stdin:
+        return _check_stdin(stdin_filename, schema, indent_size, quiet, printer,
+                            force_exclude)
     paths, volume = find_files(files, force_exclude)
     cfg = load_config()
-    printer = FORMATS[output_format]
     if schema is not None:
         from ...schema.validate import SchemaError, load_shared
 
@@ -267,3 +285,33 @@ def check(files: tuple[str, ...], schema: str | None, indent_size: int, quiet: b
             click.echo(f"All good: {checked} file{plural} checked.", err=True)
     return worst
 
+
+
+def _check_stdin(stdin_filename: str | None, schema: str | None, indent_size: int, quiet: bool,
+                 printer: Callable[[Sequence[Diagnostic]], None] | None,
+                 force_exclude: bool) -> int:
+    """``toon check -``: the document on stdin, named ``stdin_filename`` (else
+    ``-``) in messages, for ``exclude`` (with --force-exclude: an excluded name
+    is not checked) and for its schema."""
+    from ...config import load_config
+
+    cfg = load_config()
+    data = read_stdin()
+    name = stdin_filename or STDIN
+    if stdin_filename is not None and force_exclude and cfg.excluded(stdin_filename):
+        if printer is not None:
+            printer([])
+        return OK
+    result = check_data(name, data, schema, indent_size, None if schema is not None else cfg)
+    if result.status == ERROR:
+        error(result.error)
+    elif result.status == FINDINGS and printer is None:
+        click.echo(result.report)
+    if printer is not None:
+        printer(result.diagnostics)
+    if not quiet:
+        if result.status == FINDINGS:
+            click.echo(f"Found problems in {escape(name)}.", err=True)
+        elif result.status == OK:
+            click.echo(f"All good: {escape(name)} checked.", err=True)
+    return result.status

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from .._diagnostics import Diagnostic, formats_option, whole_file
 from .._files import file_options
 from .._output import ERROR, FINDINGS, OK, describe, error, escape, fail, position, warning
 
 if TYPE_CHECKING:
     from ...config import Config
     from ...tokens import FileCount, TokenCounter
+    from ...tokens.budget import Overrun
     from ...tokens.compare import Comparison
 
 
@@ -30,17 +34,25 @@ if TYPE_CHECKING:
                    "[default: tokens.per-file-budget in config].")
 @click.option("--compare", is_flag=True,
               help="For JSON and TOON inputs: tokens as pretty JSON, compact JSON and TOON.")
-@click.option("--json", "as_json", is_flag=True, help="One machine-readable JSON document.")
+@click.option("--json", "as_json", is_flag=True,
+              help="The counts as one JSON document (a report, not findings: budgets "
+                   "overrun are in it too). Not with a machine --format: one document "
+                   "on stdout (usage error).")
 @click.option("--no-cache", is_flag=True, help="Count everything afresh; read and write no cache.")
 @click.option("--max-file-size", type=click.IntRange(1), default=None, metavar="MIB",
               help="Refuse files larger than this many MiB [default: 256].")
 @click.option("--jobs", "-j", type=click.IntRange(1), default=None, metavar="N",
               help="Worker processes for uncached files; 1 counts in this process "
                    "[default: TOON_TOOLS_JOBS, else the CPU count].")
+@formats_option("For tokens the findings are the budgets overrun: a file over "
+                 "--per-file-budget, at its line 1; the total over --budget, at the "
+                 "largest file's line 1. With json, github or sarif the counts table goes "
+                 "to stderr.")
 @file_options
 def tokens(paths: tuple[str, ...], encoding: str | None, model: str | None, budget: int | None,
            per_file_budget: int | None, compare: bool, as_json: bool, no_cache: bool,
-           max_file_size: int | None, jobs: int | None, force_exclude: bool) -> int:
+           max_file_size: int | None, jobs: int | None, output_format: str,
+           force_exclude: bool) -> int:
     """Count tokens exactly (tiktoken, offline) in files, folders or stdin.
 
     Folders are searched recursively; inside a git repository .gitignore is
@@ -52,7 +64,12 @@ def tokens(paths: tuple[str, ...], encoding: str | None, model: str | None, budg
     from ...config import load_config
     from ...tokens import DEFAULT_MAX_FILE_SIZE, TokenCounter, encoding_for_model
     from ...tokens.budget import over_budget
+    from .._diagnostics import FORMATS
 
+    printer = FORMATS[output_format]
+    if as_json and printer is not None:
+        raise click.UsageError(f"--json prints the counts on stdout; --format {output_format} "
+                               "cannot print its document there too (use one of them)")
     cfg = load_config()
     name = encoding_for_model(model) if model else (encoding or cfg["tokens.encoding"])
     counter = TokenCounter(
@@ -87,14 +104,37 @@ def tokens(paths: tuple[str, ...], encoding: str | None, model: str | None, budg
         _print_json(counter.encoding_name, counted, skipped, errors, budget, per_file_budget,
                     [str(o) for o in over], (comparisons or []) if compare else None)
     else:
-        _table(counted, skipped, counter.encoding_name)
+        # A machine format's document is alone on stdout: the tables go to stderr.
+        _table(counted, skipped, counter.encoding_name, err=printer is not None)
         if compare:
-            _compare_table(comparisons)
-    for overrun in over:
-        click.echo(f"over budget: {escape(str(overrun))}", err=True)
+            _compare_table(comparisons, err=printer is not None)
+    if printer is not None:
+        printer(budget_findings(over, {r.path: r.tokens or 0 for r in counted}))
+    else:
+        for overrun in over:
+            click.echo(f"over budget: {escape(str(overrun))}", err=True)
     if over:
         status = max(status, FINDINGS)
     return status
+
+
+def budget_findings(over: list[Overrun], counts: dict[str, int]) -> list[Diagnostic]:
+    """Budgets overrun as findings, for --format. A file over its budget is
+    placed at its line 1; the total, which has no file of its own, at the
+    largest file's (the first of the largest): GitHub annotations and SARIF
+    results need a file, and that one is where cutting pays most."""
+    found = []
+    for o in over:
+        over_by = o.tokens - o.limit
+        if o.path is not None:
+            found.append(whole_file(o.path, f"{o.tokens:,} tokens, {over_by:,} over the "
+                                    f"per-file budget of {o.limit:,}", "file-budget"))
+        elif counts:
+            largest = max(counts, key=lambda p: counts[p])
+            found.append(whole_file(largest, f"the files total {o.tokens:,} tokens, "
+                                    f"{over_by:,} over the budget of {o.limit:,} (this file, "
+                                    f"the largest, has {counts[largest]:,})", "total-budget"))
+    return found
 
 
 def _inputs(paths: tuple[str, ...], cfg: Config, force_exclude: bool) -> tuple[list[str], set[str]]:
@@ -154,13 +194,29 @@ def _print_json(encoding: str, counted: list[FileCount], skipped: list[FileCount
                .encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
+@contextlib.contextmanager
+def _to_stderr() -> Iterator[None]:
+    """click.echo() to stdout goes to stderr meanwhile."""
+    saved = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout = saved
+
+
 def _bold(text: str) -> str:
     """``text`` in bold, unless NO_COLOR is set and non-empty (https://no-color.org);
     only called on a terminal."""
     return text if os.environ.get("NO_COLOR") else click.style(text, bold=True)
 
 
-def _table(rows: list[FileCount], skipped: list[FileCount], encoding: str) -> None:
+def _table(rows: list[FileCount], skipped: list[FileCount], encoding: str,
+           err: bool = False) -> None:
+    if err:  # a machine --format owns stdout: the same table, plain, on stderr
+        with _to_stderr():
+            _table(rows, skipped, encoding)
+        return
     total_bytes = sum(r.size for r in rows)
     total_tokens = sum(r.tokens or 0 for r in rows)
     names = [escape(r.path) for r in rows]
@@ -209,9 +265,14 @@ def _compare(counter: TokenCounter, rows: list[FileCount]) -> list[Comparison] |
     return out if tried else None
 
 
-def _compare_table(rows: list[Comparison] | None) -> None:
+def _compare_table(rows: list[Comparison] | None, err: bool = False) -> None:
     """The comparison table; None: no JSON or TOON file was given."""
     from ...tokens.compare import FORMS
+
+    if err:
+        with _to_stderr():
+            _compare_table(rows)
+        return
 
     if rows is None:
         click.echo("(--compare: no JSON or TOON files to compare)", err=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .._diagnostics import Diagnostic, formats_option, whole_file
 from .._files import file_options
 from .._watch import watch_option
 from .._output import ERROR, FINDINGS, OK, describe, diagnostic, error, escape
@@ -23,10 +24,13 @@ from .._output import ERROR, FINDINGS, OK, describe, diagnostic, error, escape
 @click.option("--skip-invalid", is_flag=True,
               help="Pass over invalid .toon files silently (the pre-commit hooks pass this: "
                    "toon check reports them).")
+@formats_option("For twins the findings are invalid sources and conflicting files and, "
+                 "with --check, stale, missing and orphaned twins; each names a file that "
+                 "exists (a missing twin: its source). Not with --add.")
 @file_options
 @watch_option
 def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool,
-          skip_invalid: bool, force_exclude: bool) -> int:
+          skip_invalid: bool, output_format: str, force_exclude: bool) -> int:
     """Regenerate the Markdown twins of .toon files, and remove orphaned twins.
 
     FILES may include twins (a hand-edited twin is regenerated from its source)
@@ -38,7 +42,12 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool,
     files; a new twin would otherwise stay untracked).
     """
     from ...config import load_config
+    from .._diagnostics import FORMATS
 
+    printer = FORMATS[output_format]
+    if stage and printer is not None:
+        raise click.UsageError(f"--add reports as the standalone hook does; --format "
+                               f"{output_format} is for --check and plain runs")
     cfg = load_config(Path(files[0]).resolve().parent if files else None)
     if stage:
         from ...hooks.standalone import run
@@ -52,9 +61,22 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool,
         root = toplevel(Path.cwd())
     except GitError:
         root = Path.cwd()
-    done = update(files, cfg, root=root, check=check_only, every=every,
-                  force_exclude=force_exclude)
+    from ...errors import ToolError
 
+    try:
+        done = update(files, cfg, root=root, check=check_only, every=every,
+                      force_exclude=force_exclude)
+    except ToolError as e:
+        if printer is None:
+            raise
+        error(describe(e))
+        printer([])  # a consumer of a machine format always gets its document
+        return ERROR
+
+    # With a machine format stdout holds its document only: what a person reads
+    # (what was written, the git add to run) goes to stderr.
+    machine = printer is not None
+    found: list[Diagnostic] = []
     status = OK
     written: list[str] = []
     for r in done.results:
@@ -62,28 +84,49 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool,
             if r.state == "invalid" and skip_invalid:
                 continue
             p = r.problem
-            if r.source_text is not None and p.path and p.line and p.column:
+            if p.exit_code == FINDINGS and p.path:
+                if p.line and p.column:
+                    found.append(Diagnostic(p.path, p.line, p.column, p.line, p.column + 1,
+                                            p.message, "decode"))
+                else:
+                    found.append(whole_file(p.path, p.message, f"twin-{r.state}"))
+            if machine and p.exit_code == FINDINGS and p.path:
+                pass  # in the document
+            elif r.source_text is not None and p.path and p.line and p.column:
                 click.echo(diagnostic(p.path, p.line, p.column, p.message, r.source_text))
             else:
                 error(describe(p))
             status = max(status, p.exit_code)
         elif r.state in ("created", "updated"):
-            click.echo(f"{r.state} twin {escape(r.twin)}")
+            click.echo(f"{r.state} twin {escape(r.twin)}", err=machine)
             written.append(r.twin)
         elif r.state != "current":  # --check
-            click.echo(f"{escape(r.twin)}: {r.state} twin of {escape(r.source)}")
+            if r.state == "missing":  # annotate a file that exists: the source
+                found.append(whole_file(r.source, f"its twin {r.twin} is missing",
+                                        "twin-missing"))
+            else:
+                found.append(whole_file(r.twin, f"{r.state} twin of {r.source}",
+                                        f"twin-{r.state}"))
+            if not machine:
+                click.echo(f"{escape(r.twin)}: {r.state} twin of {escape(r.source)}")
             status = max(status, FINDINGS)
     for orphan in done.orphans:
         if check_only:
-            click.echo(f"{escape(orphan)}: orphaned twin (its source is gone)")
+            found.append(whole_file(orphan, "orphaned twin (its source is gone)",
+                                    "twin-orphaned"))
+            if not machine:
+                click.echo(f"{escape(orphan)}: orphaned twin (its source is gone)")
             status = max(status, FINDINGS)
         else:
-            click.echo(f"removed orphaned twin {escape(orphan)}")
+            click.echo(f"removed orphaned twin {escape(orphan)}", err=machine)
             written.append(orphan)
     for problem in done.problems:
         error(describe(problem))
         status = ERROR
     if written:
-        click.echo("then run: git add -A -- " + escape(" ".join(shlex.quote(p) for p in written)))
+        click.echo("then run: git add -A -- " + escape(" ".join(shlex.quote(p) for p in written)),
+                   err=machine)
         status = max(status, FINDINGS)
+    if printer is not None:
+        printer(found)
     return status

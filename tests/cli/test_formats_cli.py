@@ -1,0 +1,120 @@
+"""--format on check, fmt, twins and tokens, run as users run them: the same
+exit code in every format, stdout holding only the document, summaries and
+one-line errors on stderr."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import Result, run_toon
+from tests.cli.test_formats import parse_github, sarif_validator
+
+FORMATS = ("text", "json", "github", "sarif")
+
+
+def results_of(r: Result, fmt: str) -> list[tuple[str, int, str]]:
+    """(path, line, code) of each finding in a machine format's stdout."""
+    if fmt == "json":
+        return [(d["path"], d["line"], d["code"]) for d in json.loads(r.out)]
+    if fmt == "github":
+        found = [parse_github(line) for line in r.out.splitlines()]
+        return [(p["file"], int(p["line"]), p["title"].removeprefix("toon "))
+                for _, p, _ in found]
+    log = json.loads(r.out)
+    sarif_validator().validate(log)
+    from urllib.parse import unquote
+
+    return [(unquote(x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]),
+             x["locations"][0]["physicalLocation"]["region"]["startLine"], x["ruleId"])
+            for x in log["runs"][0]["results"]]
+
+
+def each_format(*args: str, cwd: Path) -> dict[str, Result]:
+    runs = {fmt: run_toon(*args, "--format", fmt, cwd=cwd) for fmt in FORMATS}
+    codes = {fmt: r.code for fmt, r in runs.items()}
+    assert len(set(codes.values())) == 1, codes  # exit codes never change with the format
+    for fmt, r in runs.items():
+        if fmt != "text":
+            results_of(r, fmt)  # stdout is the document and nothing else
+    return runs
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "good.toon").write_text("a: 1\n")
+    (tmp_path / "bad, odd:name.toon").write_text("a: 1\nb: \"x\n")
+    (tmp_path / "messy.toon").write_text("x: 1\ny:    2\n")
+    return tmp_path
+
+
+def test_check_in_every_format(project: Path) -> None:
+    runs = each_format("check", "good.toon", "bad, odd:name.toon", cwd=project)
+    assert runs["text"].code == 1 and runs["text"].out.startswith("bad, odd:name.toon:2:4: ")
+    for fmt in ("json", "github", "sarif"):
+        assert results_of(runs[fmt], fmt) == [("bad, odd:name.toon", 2, "decode")]
+        assert "Found problems in 1 of 2 files." in runs[fmt].err
+
+
+def test_check_exit_2_is_one_line_on_stderr_and_the_document_still_prints(project: Path) -> None:
+    runs = each_format("check", "missing.toon", "good.toon", cwd=project)
+    for fmt, r in runs.items():
+        assert r.code == 2 and r.err.startswith("toon: error: missing.toon: ")
+        if fmt != "text":
+            assert results_of(r, fmt) == []
+    assert runs["github"].out == ""
+
+
+def test_fmt_check_places_the_first_changed_line(project: Path) -> None:
+    runs = each_format("fmt", "--check", "good.toon", "messy.toon", "bad, odd:name.toon",
+                       cwd=project)
+    assert runs["text"].code == 1
+    assert "Would reformat: messy.toon" in runs["text"].out
+    for fmt in ("json", "github", "sarif"):
+        assert sorted(results_of(runs[fmt], fmt)) == [("bad, odd:name.toon", 2, "decode"),
+                                                      ("messy.toon", 2, "format")]
+        assert "1 file would be reformatted, 1 unchanged, 1 invalid" in runs[fmt].err
+    (d,) = [d for d in json.loads(runs["json"].out) if d["code"] == "format"]
+    assert (d["column"], d["end_column"], d["message"]) == (1, 8, "would reformat")  # all of "y:    2"
+    assert (project / "messy.toon").read_text() == "x: 1\ny:    2\n"  # changed nothing
+
+
+def test_fmt_diff_with_a_machine_format_is_a_usage_error(project: Path) -> None:
+    r = run_toon("fmt", "--diff", "--format", "json", "messy.toon", cwd=project)
+    assert r.code == 2 and r.out == "" and "--diff" in r.err
+
+
+def test_twins_check_in_every_format(project: Path) -> None:
+    (project / "bad, odd:name.toon").unlink()
+    assert run_toon("twins", "good.toon", "messy.toon", cwd=project).code == 1  # wrote them
+    (project / "good.toon").write_text("a: 2\n")
+    (project / "new.toon").write_text("n: 1\n")
+    (project / "messy.toon").write_text("m: \"x\n")
+    runs = each_format("twins", "--check", "good.toon", "messy.toon", "new.toon", cwd=project)
+    assert runs["text"].code == 1
+    for fmt in ("json", "github", "sarif"):
+        assert results_of(runs[fmt], fmt) == [("good.md", 1, "twin-stale"),
+                                              ("messy.toon", 1, "decode"),
+                                              ("new.toon", 1, "twin-missing")]
+    assert not (project / "new.md").exists()
+
+
+def test_tokens_budgets_in_every_format(project: Path) -> None:
+    runs = each_format("tokens", "--budget", "15", "--per-file-budget", "8", "good.toon",
+                       "messy.toon", cwd=project)
+    assert runs["text"].code == 1 and "over budget" in runs["text"].err
+    for fmt in ("json", "github", "sarif"):
+        assert results_of(runs[fmt], fmt) == [("messy.toon", 1, "file-budget"),
+                                              ("messy.toon", 1, "total-budget")]
+        assert "messy.toon" in runs[fmt].err  # the counts table, on stderr
+    within = each_format("tokens", "--budget", "100", "good.toon", cwd=project)
+    assert within["text"].code == 0 and within["github"].out == ""
+
+
+def test_tokens_json_with_a_machine_format_is_a_usage_error(project: Path) -> None:
+    r = run_toon("tokens", "--json", "--format", "sarif", "good.toon", cwd=project)
+    assert r.code == 2 and r.out == "" and "--json" in r.err
+    both = run_toon("tokens", "--json", "--format", "text", "good.toon", cwd=project)
+    assert both.code == 0 and json.loads(both.out)["total"]["files"] == 1
