@@ -118,3 +118,34 @@ def test_tokens_json_with_a_machine_format_is_a_usage_error(project: Path) -> No
     assert r.code == 2 and r.out == "" and "--json" in r.err
     both = run_toon("tokens", "--json", "--format", "text", "good.toon", cwd=project)
     assert both.code == 0 and json.loads(both.out)["total"]["files"] == 1
+
+
+def test_twins_conflicts_and_orphans_name_the_file_in_place(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.integration.conftest import init_repo, run
+
+    repo = init_repo(tmp_path, monkeypatch, "repo")
+    (repo / "a.toon").write_text("a: 1\n")
+    (repo / "a.md").write_text("# my own notes, not a twin\n")
+    (repo / "gone.toon").write_text("g: 1\n")
+    assert run_toon("twins", "gone.toon", cwd=repo).code == 1
+    (repo / "gone.toon").unlink()
+    run(repo, "git", "add", ".")
+    runs = each_format("twins", "--check", "a.toon", cwd=repo)
+    assert runs["text"].code == 1
+    for fmt in ("json", "github", "sarif"):
+        assert results_of(runs[fmt], fmt) == [("a.md", 1, "twin-conflict"),
+                                              ("gone.md", 1, "twin-orphaned")]
+    (d, _) = json.loads(runs["json"].out)
+    assert d["message"].startswith("exists and is not a twin of a.toon")
+    assert (repo / "gone.md").exists()  # --check removed nothing
+
+
+def test_a_hostile_file_name_reads_back_from_github_and_sarif(tmp_path: Path) -> None:
+    name = "new\nline %0A, a:b\r\x1b.toon"
+    (tmp_path / name).write_text("a: \"x\n")
+    for fmt in ("github", "sarif"):
+        r = run_toon("check", "--format", fmt, name, cwd=tmp_path)
+        assert r.code == 1 and results_of(r, fmt) == [(name, 1, "decode")]
+    assert len(run_toon("check", "--format", "github", name, cwd=tmp_path).out
+               .splitlines()) == 1
