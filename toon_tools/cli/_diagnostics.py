@@ -30,11 +30,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from ._output import diagnostic
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: What each finding code means: SARIF ``rules[].shortDescription``.
 RULES: dict[str, str] = {
@@ -257,13 +259,18 @@ FORMAT_HELP = (
     "summaries go to stderr. Exit codes are the same.")
 
 
-def format_option(command: Callable[..., Any] | None = None, *, extra_help: str = ""
-                  ) -> Any:
-    """``--format text|json|github|sarif`` (default text), as ``output_format``.
-    ``@format_option`` or ``@format_option(extra_help=...)``."""
-    def decorate(cmd: Callable[..., Any]) -> Callable[..., Any]:
+def formats_option(extra_help: str = "") -> Callable[[F], F]:
+    """``--format text|json|github|sarif`` (default text), as ``output_format``,
+    with a sentence on what the findings are for this command."""
+    def decorate(command: F) -> F:
         return click.option(
             "--format", "output_format", type=click.Choice(list(FORMATS)), default="text",
-            show_default=True, help=FORMAT_HELP + (" " + extra_help if extra_help else ""))(cmd)
+            show_default=True,
+            help=FORMAT_HELP + (" " + extra_help if extra_help else ""))(command)
 
-    return decorate if command is None else decorate(command)
+    return decorate
+
+
+def format_option(command: F) -> F:
+    """``--format text|json|github|sarif`` (default text)."""
+    return formats_option()(command)
