@@ -1,0 +1,343 @@
+"""``toon lsp`` end to end: one real server over stdio, driven by pytest-lsp's
+client (VS Code's capabilities, UTF-16 positions)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from toon_tools.codec import ToonDecodeError, decode, format_text
+
+from .conftest import (apply_edits, change_full, change_range, close_doc, diagnostics,
+                       open_doc, save_doc, session, wait_for)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+PERSON = {"type": "object", "required": ["name"],
+          "properties": {"name": {"type": "string"},
+                         "age": {"type": "integer", "minimum": 0}}}
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("ws")
+    (root / "pyproject.toml").write_text(
+        '[tool.toon]\ntwins.suffix = ".md"\n\n[tool.toon.schemas]\n'
+        '"people/*.toon" = "schemas/person.json"\n')
+    (root / "schemas").mkdir()
+    (root / "schemas" / "person.json").write_text(json.dumps(PERSON))
+    (root / "people").mkdir()
+    return root
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(root: Path) -> AsyncIterator[LanguageClient]:
+    async for c in session(root):
+        yield c
+
+
+def utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def request_format(client: LanguageClient, uri: str,
+                         rng: types.Range | None = None) -> list[types.TextEdit]:
+    options = types.FormattingOptions(tab_size=4, insert_spaces=True)
+    ident = types.TextDocumentIdentifier(uri=uri)
+    if rng is None:
+        result = await client.text_document_formatting_async(
+            types.DocumentFormattingParams(text_document=ident, options=options))
+    else:
+        result = await client.text_document_range_formatting_async(
+            types.DocumentRangeFormattingParams(text_document=ident, range=rng, options=options))
+    return list(result or [])
+
+
+async def test_capabilities(client: LanguageClient) -> None:
+    caps = client.init_result.capabilities  # type: ignore[attr-defined]
+    sync = caps.text_document_sync
+    assert sync.change == types.TextDocumentSyncKind.Incremental
+    assert sync.open_close and sync.save
+    assert caps.position_encoding == types.PositionEncodingKind.Utf16
+    assert caps.document_formatting_provider and caps.document_range_formatting_provider
+    assert caps.hover_provider and caps.document_symbol_provider and caps.folding_range_provider
+    assert types.CodeActionKind.RefactorRewrite in caps.code_action_provider.code_action_kinds
+    assert "toon.regenerateTwin" in caps.execute_command_provider.commands
+
+
+async def test_decode_error_has_its_exact_range(client: LanguageClient, root: Path) -> None:
+    text = 'a: 1\nemoji: "😀😀" x\n'
+    with pytest.raises(ToonDecodeError) as caught:
+        decode(text)
+    e = caught.value
+    uri = open_doc(client, root / "bad.toon", text)
+    [d] = await diagnostics(client, uri, 1)
+    line = text.split("\n")[e.line - 1]
+    assert d.severity == types.DiagnosticSeverity.Error and d.source == "toon"
+    assert d.code == "decode" and d.message == e.msg
+    assert (d.range.start.line, d.range.start.character) == (e.line - 1, utf16(line[:e.column - 1]))
+    assert d.range.end.line == e.line - 1 and d.range.end.character > d.range.start.character
+    close_doc(client, uri)
+
+
+async def test_incremental_and_full_changes_rediagnose(client: LanguageClient, root: Path) -> None:
+    uri = open_doc(client, root / "edit.toon", "name: 😀 Ada\nage: 36\n")
+    assert await diagnostics(client, uri, 1) == []
+    change_range(client, uri, 2, (1, 3), (1, 3), "[2]")  # age[2]: 36
+    [d] = await diagnostics(client, uri, 2)
+    assert d.code == "decode" and d.range.start.line == 1
+    change_range(client, uri, 3, (0, 8), (0, 12), "")  # " Ada" after the emoji (2 units)
+    change_range(client, uri, 4, (1, 3), (1, 8), ":   ")  # age:   36
+    assert await diagnostics(client, uri, 4) == []
+    # the server holds what the client holds: its edits apply to our text
+    held = "name: 😀\nage:   36\n"
+    assert apply_edits(held, await request_format(client, uri)) == format_text(held)
+    change_full(client, uri, 5, "x[2]: 1\n")
+    [d] = await diagnostics(client, uri, 5)
+    assert d.range.start.line == 0
+    change_full(client, uri, 6, "x[1]: 1\n")
+    assert await diagnostics(client, uri, 6) == []
+    close_doc(client, uri)
+
+
+async def test_superseded_versions_are_never_published_after_newer_ones(
+        client: LanguageClient, root: Path) -> None:
+    uri = open_doc(client, root / "fast.toon", "a: 1\n")
+    await diagnostics(client, uri, 1)
+    for v in range(2, 13):
+        change_full(client, uri, v, f"a[{v % 2 + 1}]: 1\n")  # valid only for even v
+    assert await diagnostics(client, uri, 12) == []
+    versions = [p.version for p in client.published if p.uri == uri]  # type: ignore[attr-defined]
+    assert versions == sorted(versions)
+    close_doc(client, uri)
+
+
+async def test_close_clears_diagnostics(client: LanguageClient, root: Path) -> None:
+    uri = open_doc(client, root / "closing.toon", "a[2]: 1\n")
+    assert await diagnostics(client, uri, 1)
+    close_doc(client, uri)
+    await diagnostics(client, uri, None)
+    assert list(client.diagnostics[uri]) == []
+
+
+async def test_schema_violations_where_the_table_maps_a_schema(client: LanguageClient,
+                                                               root: Path) -> None:
+    text = "name: Ada\nage: -1\n"
+    uri = open_doc(client, root / "people" / "ada.toon", text)
+    [d] = await diagnostics(client, uri, 1)
+    assert d.range.start == types.Position(1, 5) and d.range.end == types.Position(1, 7)
+    assert "minimum" in str(d.code) and d.severity == types.DiagnosticSeverity.Error
+    change_full(client, uri, 2, "age: 3\n")
+    [d] = await diagnostics(client, uri, 2)
+    assert "name" in d.message and d.range.start.line == 0
+    close_doc(client, uri)
+    # outside the mapped folder no schema applies
+    uri = open_doc(client, root / "free.toon", "age: -1\n")
+    assert await diagnostics(client, uri, 1) == []
+    close_doc(client, uri)
+
+
+async def test_an_unusable_schema_is_one_diagnostic_naming_it(client: LanguageClient,
+                                                              root: Path) -> None:
+    uri = open_doc(client, root / "named.toon", "# schema: nowhere.json\nname: Ada\n")
+    [d] = await diagnostics(client, uri, 1)
+    assert d.code == "schema-unusable" and "nowhere.json" in d.message
+    assert d.range.start.line == 0
+    close_doc(client, uri)
+
+
+async def test_formatting_is_toon_fmt_as_minimal_edits(client: LanguageClient,
+                                                       root: Path) -> None:
+    text = ("# people\nteam: core\nusers[2]:\n  - id: 1\n    name: A\n  - id: 2\n    name: B\n"
+            "size: 2\ntags[2]:  x,y\nlast: 1")
+    expected = format_text(text)
+    uri = open_doc(client, root / "fmt.toon", text)
+    edits = await request_format(client, uri)
+    assert apply_edits(text, edits) == expected
+    # minimal: the first two lines are not touched
+    assert all(e.range.start.line >= 2 for e in edits)
+    # range formatting: only the edits that meet line 8 (the tags)
+    only = await request_format(client, uri, types.Range(types.Position(8, 0),
+                                                         types.Position(8, 3)))
+    assert len(only) == 1 and only[0].range.start.line == only[0].range.end.line == 8
+    assert apply_edits(text, only) == text.replace("tags[2]:  x,y", "tags[2]: x,y")
+    # a formatted document: no edits; an invalid one: no edits, no error
+    change_full(client, uri, 2, expected)
+    assert await request_format(client, uri) == []
+    change_full(client, uri, 3, "a[3]: 1\n")
+    assert await request_format(client, uri) == []
+    close_doc(client, uri)
+
+
+async def test_formatting_a_crlf_document_never_splits_a_line_ending(
+        client: LanguageClient, root: Path) -> None:
+    text = "a:  1\r\nb: 2\r\n"
+    uri = open_doc(client, root / "crlf.toon", text)
+    edits = await request_format(client, uri)
+    assert apply_edits(text, edits) == format_text(text)
+    close_doc(client, uri)
+
+
+async def test_hover_on_a_cell_and_anywhere(client: LanguageClient, root: Path) -> None:
+    text = "users[2]{id,name}:\n  1,Ada\n  2,Bob\n"
+    uri = open_doc(client, root / "hover.toon", text)
+    await diagnostics(client, uri, 1)
+    ident = types.TextDocumentIdentifier(uri=uri)
+    cell = await client.text_document_hover_async(
+        types.HoverParams(text_document=ident, position=types.Position(2, 5)))
+    assert cell is not None and "`name`" in cell.contents.value
+    assert cell.range == types.Range(types.Position(2, 4), types.Position(2, 7))
+    assert "tokens (o200k_base)" in cell.contents.value
+    assert "compact JSON" in cell.contents.value
+    # past the end of the document: still the document's tokens
+    anywhere = await client.text_document_hover_async(
+        types.HoverParams(text_document=ident, position=types.Position(50, 0)))
+    assert anywhere is not None and "tokens (o200k_base)" in anywhere.contents.value
+    close_doc(client, uri)
+
+
+async def test_outline_folding_and_table_conversion(client: LanguageClient, root: Path) -> None:
+    text = "team: core\nusers[2]:\n  - id: 1\n    name: A\n  - id: 2\n    name: B\n"
+    uri = open_doc(client, root / "outline.toon", text)
+    await diagnostics(client, uri, 1)
+    ident = types.TextDocumentIdentifier(uri=uri)
+    symbols = await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=ident))
+    assert [s.name for s in symbols] == ["team", "users"]
+    users = symbols[1]
+    assert users.kind == types.SymbolKind.Array and len(users.children) == 2
+    assert users.range.start.line == 1 and users.range.end.line == 5
+    folds = await client.text_document_folding_range_async(
+        types.FoldingRangeParams(text_document=ident))
+    assert any(f.start_line == 1 and f.end_line == 5 for f in folds)
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=ident, range=types.Range(types.Position(1, 0), types.Position(1, 0)),
+        context=types.CodeActionContext(diagnostics=[])))
+    [table] = [a for a in actions if a.kind == types.CodeActionKind.RefactorRewrite]
+    rewritten = apply_edits(text, table.edit.changes[uri])
+    assert decode(rewritten) == decode(text) and "users[2]{id,name}:" in rewritten
+    close_doc(client, uri)
+
+
+async def test_twins_on_open_and_save_and_the_regenerate_command(
+        client: LanguageClient, root: Path) -> None:
+    source = root / "twinned.toon"
+    source.write_text("a: 1\n")
+    uri = open_doc(client, source, "a: 1\n")
+    [d] = await diagnostics(client, uri, 1)
+    assert d.code == "twin-missing" and d.severity == types.DiagnosticSeverity.Warning
+    ident = types.TextDocumentIdentifier(uri=uri)
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=ident, range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+        context=types.CodeActionContext(diagnostics=[d])))
+    [regen] = [a for a in actions if a.command is not None]
+    assert regen.command.command == "toon.regenerateTwin"
+    before = len(client.published)  # type: ignore[attr-defined]
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command=regen.command.command, arguments=regen.command.arguments))
+    await wait_for(lambda: len(client.published) > before, "diagnostics after the twin")  # type: ignore[attr-defined]
+    assert list(client.diagnostics[uri]) == []
+    twin = root / "twinned.md"
+    assert twin.is_file() and "twinned.toon" in twin.read_text()
+    # typing does not look at the twin; saving does
+    change_full(client, uri, 2, "a: 2\n")
+    assert await diagnostics(client, uri, 2) == []
+    source.write_text("a: 2\n")
+    before = len(client.published)  # type: ignore[attr-defined]
+    save_doc(client, uri)
+    await wait_for(lambda: len(client.published) > before, "diagnostics after save")  # type: ignore[attr-defined]
+    assert [d.code for d in client.diagnostics[uri]] == ["twin-stale"]
+    close_doc(client, uri)
+
+
+async def test_a_file_in_the_twins_place_is_never_replaced(client: LanguageClient,
+                                                            root: Path) -> None:
+    source = root / "notes.toon"
+    source.write_text("a: 1\n")
+    mine = root / "notes.md"
+    mine.write_text("# my own notes\n")
+    uri = open_doc(client, source, "a: 1\n")
+    [d] = await diagnostics(client, uri, 1)
+    assert d.code == "twin-conflict" and "notes.md" in d.message
+    before = len(client.messages)
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="toon.regenerateTwin", arguments=[uri]))
+    await wait_for(lambda: len(client.messages) > before, "a message")
+    assert "not written" in client.messages[-1].message
+    assert mine.read_text() == "# my own notes\n"
+    close_doc(client, uri)
+
+
+async def test_a_changed_configuration_is_reloaded(client: LanguageClient, root: Path) -> None:
+    sub = root / "sub"
+    sub.mkdir()
+    uri = open_doc(client, sub / "item.toon", "age: -1\n")
+    assert await diagnostics(client, uri, 1) == []
+    (sub / ".toon.toml").write_text('[schemas]\n"*.toon" = "../schemas/person.json"\n')
+    before = len(client.published)  # type: ignore[attr-defined]
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=(sub / ".toon.toml").as_uri(), type=types.FileChangeType.Created)]))
+    await wait_for(lambda: len(client.published) > before, "diagnostics after reload")  # type: ignore[attr-defined]
+    assert {str(d.code) for d in client.diagnostics[uri]} >= {"required"} or any(
+        "name" in d.message for d in client.diagnostics[uri])
+    close_doc(client, uri)
+
+
+HOSTILE = {
+    "nul": "a: 1\x00\nb: 2\n",
+    "controls": "a: \x01\x02\x1b[31m\x7f\n\x0b\x0c: x\n",
+    "crlf": "a:\r\n  b: 1\r\n  c[2]: 1,2\r\n",
+    "lone-cr": "a: 1\rb: 2\n",
+    # past the codec's max_depth (1,000 levels), and a 10,000-space indentation
+    "deep": "".join(" " * (2 * i) + f"k{i}:\n" for i in range(1_200)),
+    "wide-indent": "a:\n" + " " * 10_000 + "b: 1\n",
+    "tabs": "a:\n\tb: 1\nc[2\t]: x\ty\n",
+    "bom": "\ufeffa: 1\nb[1]: 😀\n",
+    "bom-error": "\ufeffa: [\n",
+    "empty": "",
+    "astral-keys": '"😀": 1\n"\U0010ffff"[2]: 1\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+async def test_hostile_input_is_answered_and_never_crashes(client: LanguageClient, root: Path,
+                                                           name: str) -> None:
+    text = HOSTILE[name]
+    uri = open_doc(client, root / f"hostile-{name}.toon", text)
+    found = await diagnostics(client, uri, 1)
+    try:
+        decode(text)
+    except (ToonDecodeError, RecursionError, ValueError):
+        assert found and all(d.range.start.line >= 0 for d in found)
+    ident = types.TextDocumentIdentifier(uri=uri)
+    everywhere = types.Range(types.Position(0, 0), types.Position(10**6, 0))
+    await client.text_document_hover_async(
+        types.HoverParams(text_document=ident, position=types.Position(1, 2)))
+    await request_format(client, uri)
+    await request_format(client, uri, everywhere)
+    await client.text_document_document_symbol_async(types.DocumentSymbolParams(text_document=ident))
+    await client.text_document_folding_range_async(types.FoldingRangeParams(text_document=ident))
+    await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=ident, range=everywhere, context=types.CodeActionContext(diagnostics=[])))
+    close_doc(client, uri)
+    # and the server still works
+    ok = open_doc(client, root / f"after-{name}.toon", "a: 1\n")
+    assert await diagnostics(client, ok, 1) == []
+    close_doc(client, ok)
+    assert not [m for m in client.log_messages if m.type == types.MessageType.Error]
+
+
+async def test_requests_about_unknown_documents_answer_empty(client: LanguageClient,
+                                                             root: Path) -> None:
+    ident = types.TextDocumentIdentifier(uri=(root / "never-opened.toon").as_uri())
+    assert await client.text_document_hover_async(
+        types.HoverParams(text_document=ident, position=types.Position(0, 0))) is None
+    assert await request_format(client, ident.uri) == []
+    assert await client.text_document_document_symbol_async(
+        types.DocumentSymbolParams(text_document=ident)) == []

@@ -1,0 +1,154 @@
+"""One version of one open document and everything worked out from it, each
+part once: the line index, the located decode (diagnostics, hover, outline and
+code actions all read the same one), the outline, the formatted text and the
+token counts for hover. A new version is a new :class:`Snapshot`; nothing is
+ever recomputed for an old one. No pygls here.
+
+Parts are computed lazily under one lock, so the server's worker thread and a
+request that arrives meanwhile never parse the same version twice.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..codec import Located, ToonDecodeError
+from . import diagnose
+from .diagnose import Diagnostic, SchemaCache
+from .positions import UTF16, LineIndex
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..tokens import TokenCounter
+
+#: The indentation every document is read with: ``toon check`` and ``toon fmt``'s
+#: default, and the only one a project can count on (``[tool.toon]`` has no
+#: indent setting).
+INDENT = 2
+
+
+class Snapshot:
+    """``text`` at ``version`` of the file ``path`` (None: not a file, e.g. an
+    untitled buffer; then no schema and no twin apply)."""
+
+    def __init__(self, uri: str, version: int | None, text: str, path: str | None,
+                 cfg: Config, config_error: str | None = None,
+                 encoding: str = UTF16) -> None:
+        self.uri, self.version, self.text, self.path = uri, version, text, path
+        self.cfg, self.config_error, self.encoding = cfg, config_error, encoding
+        self._lock = threading.RLock()
+        self._index: LineIndex | None = None
+        self._decoded = False
+        self._located: Located | None = None
+        self._decode_problem: Diagnostic | None = None
+        self._diagnostics: list[Diagnostic] | None = None
+        self._outline: Any = None
+        self._formatted: tuple[str | None] | None = None
+        self._token_line: str | None = None
+
+    @property
+    def index(self) -> LineIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = LineIndex(self.text, self.encoding)
+            return self._index
+
+    @property
+    def located(self) -> Located | None:
+        """The located decode, None for an invalid document."""
+        with self._lock:
+            if not self._decoded:
+                self._located, self._decode_problem = diagnose.decode(
+                    self.text, self.index, INDENT)
+                self._decoded = True
+            return self._located
+
+    def diagnostics(self, schemas: SchemaCache) -> list[Diagnostic]:
+        """Decode and schema problems of this version (twins are the server's:
+        they follow saves, not versions)."""
+        with self._lock:
+            if self._diagnostics is None:
+                located = self.located
+                found: list[Diagnostic] = []
+                if self.config_error is not None:
+                    found.append(diagnose.config_diagnostic(self.config_error, self.index))
+                if self._decode_problem is not None:
+                    found.append(self._decode_problem)
+                elif self.path is not None:
+                    found += diagnose.schema_diagnostics(self.path, self.text, located,
+                                                         self.cfg, schemas, self.index)
+                self._diagnostics = found
+            return self._diagnostics
+
+    @property
+    def outline(self) -> Any:
+        """L2's :class:`toon_tools.lsp.analysis.Outline` of this version."""
+        from .analysis import Outline
+
+        with self._lock:
+            if self._outline is None:
+                self._outline = Outline(self.text, self.located)
+            return self._outline
+
+    def formatted(self) -> str | None:
+        """``toon fmt``'s result for this text; None if it is not a valid
+        document (its diagnostics say why). A byte order mark is kept: which
+        encoding the file is saved in is the editor's business."""
+        from ..codec import format_text
+
+        with self._lock:
+            if self._formatted is None:
+                try:
+                    result: str | None = format_text(self.text, indent_size=INDENT)
+                except (ToonDecodeError, RecursionError, ValueError):
+                    result = None
+                if result is not None and self.text.startswith("\ufeff") \
+                        and not result.startswith("\ufeff"):
+                    result = "\ufeff" + result
+                self._formatted = (result,)
+            return self._formatted[0]
+
+    def token_line(self) -> str:
+        """Hover's line for the whole document: its tokens and what the same data
+        costs as compact JSON, in the configured encoding (o200k_base by
+        default). Worked out on the first hover of a version, never while
+        diagnosing."""
+        with self._lock:
+            if self._token_line is None:
+                self._token_line = self._count_tokens()
+            return self._token_line
+
+    def _count_tokens(self) -> str:
+        encoding: str = self.cfg["tokens.encoding"]
+        try:
+            counter = _counter(encoding, self.cfg.cache_dir())
+            body = self.text[1:] if self.text.startswith("\ufeff") else self.text
+            toon = counter.count(body)
+        except Exception as e:  # noqa: BLE001 - a vocabulary that cannot load: say so
+            return f"tokens ({encoding}): not counted: {e}"
+        line = f"**{toon:,}** tokens ({encoding})"
+        located = self.located
+        if located is None:
+            return line + "; as compact JSON: not comparable while the document is invalid"
+        try:
+            compact = json.dumps(located.value, separators=(",", ":"), ensure_ascii=False)
+            as_json = counter.count(compact)
+        except (ValueError, RecursionError):
+            return line
+        if as_json:
+            saving = round(100.0 * (as_json - toon) / as_json, 1)
+            verdict = (f"TOON saves {saving}%" if saving >= 0
+                       else f"TOON costs {-saving}% more")
+            return line + f"; as compact JSON **{as_json:,}** ({verdict})"
+        return line + f"; as compact JSON {as_json:,}"
+
+
+@lru_cache(maxsize=4)
+def _counter(encoding: str, cache_dir: Path) -> TokenCounter:
+    from ..tokens import TokenCounter
+
+    return TokenCounter(encoding, cache_dir=cache_dir)
