@@ -14,7 +14,7 @@ another run. A deleted source re-runs ``twins`` so its orphaned twin goes.
 
 Events come from watchfiles (notify: inotify, FSEvents...). Its debounce is
 1.6 s by default; here a run starts once the files have been quiet for
-``STEP_MS`` (50 ms), or ``DEBOUNCE_MS`` after the first change of a continuous
+``STEP_MS`` (25 ms), or ``DEBOUNCE_MS`` (100 ms) after the first change of a continuous
 burst: well within the 200 ms the issue asks for. Folders are watched
 recursively and named files through their folder (an atomic save replaces the
 file's inode, which a watch on the file itself would lose). A watched folder
@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from ..config import Config
 
 #: watchfiles groups changes until none came for STEP_MS, at most DEBOUNCE_MS.
-STEP_MS = 50
-DEBOUNCE_MS = 150
+STEP_MS = 25
+DEBOUNCE_MS = 100
 #: How often the watched folders' identities are checked (and the most the
 #: watcher threads wait before they look at their stop event).
 POLL_S = 0.2
