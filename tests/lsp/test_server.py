@@ -299,7 +299,7 @@ HOSTILE = {
     "wide-indent": "a:\n" + " " * 10_000 + "b: 1\n",
     "tabs": "a:\n\tb: 1\nc[2\t]: x\ty\n",
     "bom": "\ufeffa: 1\nb[1]: 😀\n",
-    "bom-error": "\ufeffa: [\n",
+    "bom-error": "\ufeffa[2]: 1\n",
     "empty": "",
     "astral-keys": '"😀": 1\n"\U0010ffff"[2]: 1\n',
 }
