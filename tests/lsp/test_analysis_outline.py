@@ -77,6 +77,8 @@ def test_keyed_tables_quoted_and_empty_keys() -> None:
 def test_root_array_and_root_primitive() -> None:
     (root,) = symbols("[2]:\n  - a: 1\n  - a: 2")
     assert (root.name, root.kind, root.detail, len(root.children)) == ("(root)", "array", "[2]", 2)
+    (root,) = symbols("[2:]{a}:\n  x: 1\n  y: 2")
+    assert (root.name, root.kind, root.detail) == ("(root)", "table", "[2] entries {a}")
     assert symbols("hello") == []
     assert document_symbols(Outline("a: [", None)) == []
 
@@ -89,9 +91,18 @@ def test_huge_documents_stay_bounded() -> None:
     (lst,) = symbols(encode({"items": items}))
     assert len(lst.children) == MAX_CHILDREN
     assert lst.detail == f"[3000] (first {MAX_CHILDREN} shown)"
-    wide = {f"k{i}": {f"c{j}": j for j in range(8)} for i in range(1_500)}
-    total = walk(symbols(encode(wide)))
-    assert len(total) <= MAX_SYMBOLS + MAX_CHILDREN
+    wide = {f"k{i}": {f"c{j}": j for j in range(8 + i % 2)} for i in range(1_500)}
+    top = symbols(encode(wide))
+    assert len(top) == MAX_CHILDREN and len(walk(top)) <= MAX_SYMBOLS
+
+
+def test_symbols_are_handed_out_breadth_first() -> None:
+    mixed = [{"x": 1}, {"y": 2, "z": [1]}]  # not uniform: no keyed tables
+    deep = {f"g{i}": {f"c{j}": mixed[j % 2] for j in range(MAX_CHILDREN)} for i in range(7)}
+    top = symbols(encode({**deep, "last": 1}))
+    assert [s.name for s in top][-1] == "last"  # a big first subtree does not starve the rest
+    assert len(walk(top)) == MAX_SYMBOLS
+    assert all(s.detail.startswith("(first ") for s in top[-3:-1])  # cut short, and said so
 
 
 def _selection_within_range(syms: list[Symbol]) -> None:

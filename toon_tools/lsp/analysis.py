@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..codec import Located, Range, Span, encode_key, format_primitive, json_pointer
+from ..codec import Located, Range, Span, encode_key, format_primitive
 
 __all__ = [
     "Action",
@@ -42,7 +42,7 @@ __all__ = [
 MAX_CHILDREN = 1000
 #: Symbols in the whole outline: past it, containers keep their own symbol but
 #: list no children (their ``detail`` says so).
-MAX_SYMBOLS = 10_000
+MAX_SYMBOLS = 5_000
 #: Longest primitive shown in an outline ``detail``.
 MAX_DETAIL = 60
 
@@ -147,7 +147,13 @@ def _split_lines(text: str) -> list[str]:
 
 
 def _child(pointer: str, key: str | int) -> str:
-    return pointer + json_pointer((key,))
+    """The pointer of a child (RFC 6901: ``~`` -> ``~0``, ``/`` -> ``~1``), spelled
+    as ``json_pointer`` spells it; inline because outlines make thousands."""
+    if isinstance(key, int):
+        return f"{pointer}/{key}"
+    if "~" in key or "/" in key:
+        key = key.replace("~", "~0").replace("/", "~1")
+    return f"{pointer}/{key}"
 
 
 def _start(span: Span) -> tuple[int, int]:
@@ -395,8 +401,9 @@ def document_symbols(outline: Outline) -> list[Symbol]:
 
     Bounded for huge documents: table rows (§9.3, §9.5) are never symbols, arrays
     of primitives list no items, a container lists at most ``MAX_CHILDREN``
-    children and the whole outline stops adding children at ``MAX_SYMBOLS``;
-    a container cut short says "first N shown" in its ``detail``.
+    children, and the outline holds at most ``MAX_SYMBOLS`` symbols, handed out
+    breadth first (every top-level key shows before anything deeper); a
+    container cut short says "first N shown" in its ``detail``.
     """
     located = outline.located
     if located is None:
@@ -405,73 +412,100 @@ def document_symbols(outline: Outline) -> list[Symbol]:
         root = outline.span("")
         if root is None or not _is_container(located.value):
             return []
-        budget = [MAX_SYMBOLS]
-        if isinstance(located.value, dict):
-            return _members(outline, "", located.value, budget)[0]
-        sym = _symbol(outline, "", "(root)", located.value, root, budget)
-        return [sym] if sym is not None else []
+        builder = _Symbols(outline)
+        if isinstance(located.value, dict) and not builder.is_table("", located.value):
+            builder.plan("", located.value, MAX_SYMBOLS)
+            return builder.members("", located.value)
+        builder.plan("", located.value, MAX_SYMBOLS - 1)
+        return [builder.symbol("", "(root)", located.value, root)]
     except (IndexError, KeyError, TypeError, ValueError):  # a located from other text
         return []
 
 
-def _members(outline: Outline, pointer: str, value: Any,
-             budget: list[int]) -> tuple[list[Symbol], bool]:
-    """Symbols of a container's children, and whether some were left out."""
-    out: list[Symbol] = []
-    keys = outline.children(value)
-    for k in keys:
-        if len(out) >= MAX_CHILDREN or budget[0] <= 0:
-            return out, True
-        child = _child(pointer, k)
-        span = outline.span(child)
-        if span is None:
-            continue
-        budget[0] -= 1
-        sym = _symbol(outline, child, _label(k), value[k], span, budget)
-        if sym is not None:
-            out.append(sym)
-    return out, False
+class _Symbols:
+    """Outline building in two passes: :meth:`plan` hands out the symbol budget
+    breadth first (how many children each container lists), then
+    :meth:`members` builds the symbols depth first along that plan."""
+
+    def __init__(self, outline: Outline) -> None:
+        self.outline = outline
+        self.shown: dict[str, int] = {}  # container pointer -> children listed
+        self.tables: dict[str, bool] = {}
+
+    def is_table(self, pointer: str, value: Any) -> bool:
+        t = self.tables.get(pointer)
+        if t is None:
+            t = self.tables[pointer] = _is_table(self.outline, pointer, value)
+        return t
+
+    def lists_children(self, pointer: str, value: Any) -> bool:
+        if not _is_container(value) or not value or self.is_table(pointer, value):
+            return False
+        return not isinstance(value, list) or any(_is_container(x) for x in value)
+
+    def plan(self, pointer: str, value: Any, budget: int) -> None:
+        level = [(pointer, value)]
+        while level and budget > 0:
+            following: list[tuple[str, Any]] = []
+            for ptr, container in level:
+                if not self.lists_children(ptr, container):
+                    continue
+                n = min(len(container), MAX_CHILDREN, budget)
+                self.shown[ptr] = n
+                budget -= n
+                keys = self.outline.children(container)
+                for i in range(n):
+                    k = keys[i]
+                    following.append((_child(ptr, k), container[k]))
+                if budget <= 0:
+                    break
+            level = following
+
+    def members(self, pointer: str, value: Any) -> list[Symbol]:
+        out: list[Symbol] = []
+        keys = self.outline.children(value)
+        for i in range(self.shown.get(pointer, 0)):
+            k = keys[i]
+            child = _child(pointer, k)
+            span = self.outline.span(child)
+            if span is not None:
+                out.append(self.symbol(child, _label(k), value[k], span))
+        return out
+
+    def symbol(self, pointer: str, name: str, value: Any, span: Span) -> Symbol:
+        outline = self.outline
+        v = span.value
+        if span.key is not None:
+            k = span.key
+            rng = Range(k.line, k.column, v.end_line, v.end_column) if (
+                (k.line, k.column) < (v.line, v.column)) else v
+            selection = k
+        else:
+            rng = v
+            selection = Range(v.line, v.column, v.line,
+                              v.end_column if v.line == v.end_line else
+                              max(v.column, len(outline.line(v.line)) + 1))
+        if not _is_container(value):
+            return Symbol(name, _kind(value), _clip(format_primitive(value)), rng, selection)
+        if self.is_table(pointer, value):
+            first = value[0] if isinstance(value, list) else next(iter(value.values()))
+            word = "rows" if isinstance(value, list) else "entries"
+            return Symbol(name, "table", f"[{len(value)}] {word} {{{_fields(first)}}}", rng,
+                          selection)
+        children = self.members(pointer, value)
+        listed = self.lists_children(pointer, value)
+        cut = f"(first {len(children)} shown)" if listed and len(children) < len(value) else ""
+        if isinstance(value, list):
+            detail = f"[{len(value)}]" + (" " + cut if cut else "")
+            return Symbol(name, "array", detail, rng, selection, children)
+        detail = " ".join(filter(None, [_item_title(value) if name.startswith("[") else "", cut]))
+        return Symbol(name, "object", detail, rng, selection, children)
 
 
 def _label(key: str | int) -> str:
     if isinstance(key, int):
         return f"[{key}]"
     return key if key.strip() else encode_key(key)  # editors refuse an empty name
-
-
-def _symbol(outline: Outline, pointer: str, name: str, value: Any, span: Span,
-            budget: list[int]) -> Symbol | None:
-    v = span.value
-    if span.key is not None:
-        k = span.key
-        rng = Range(k.line, k.column, v.end_line, v.end_column) if (
-            (k.line, k.column) < (v.line, v.column)) else v
-        selection = k
-    else:
-        rng = v
-        selection = Range(v.line, v.column, v.line,
-                          v.end_column if v.line == v.end_line else
-                          max(v.column, len(outline.line(v.line)) + 1))
-    if not _is_container(value):
-        return Symbol(name, _kind(value), _clip(format_primitive(value)), rng, selection)
-    if _is_table(outline, pointer, value):
-        first = value[0] if isinstance(value, list) else next(iter(value.values()))
-        word = "rows" if isinstance(value, list) else "entries"
-        return Symbol(name, "table", f"[{len(value)}] {word} {{{_fields(first)}}}", rng,
-                      selection)
-    if isinstance(value, list):
-        detail = f"[{len(value)}]"
-        if all(not _is_container(x) for x in value):
-            return Symbol(name, "array", detail, rng, selection)
-        children, cut = _members(outline, pointer, value, budget)
-        if cut:
-            detail += f" (first {len(children)} shown)"
-        return Symbol(name, "array", detail, rng, selection, children)
-    children, cut = _members(outline, pointer, value, budget)
-    detail = _item_title(value) if name.startswith("[") else ""
-    if cut:
-        detail = (detail + " " if detail else "") + f"(first {len(children)} of {len(value)} shown)"
-    return Symbol(name, "object", detail, rng, selection, children)
 
 
 def _item_title(item: dict[str, Any]) -> str:
@@ -614,14 +648,14 @@ def _convert(outline: Outline, node: _Node) -> Action | None:
     if not isinstance(first, dict) or not first:
         return None
     names = list(first)
+    head = outline.span(_child(_child(node.pointer, 0), names[0]))
+    if head is None or head.key is None:
+        return None  # already rows
     for item in items:
         if not isinstance(item, dict) or list(item) != names:
             return None
         if any(_is_container(x) for x in item.values()):
             return None
-    head = outline.span(_child(_child(node.pointer, 0), names[0]))
-    if head is None or head.key is None:
-        return None  # already rows
     v = node.span.value
     for n in range(v.line + 1, v.end_line + 1):
         if outline.line(n).lstrip(" ").startswith("#"):
