@@ -1,0 +1,150 @@
+"""``toon completion bash|zsh|fish`` (issue 14 part 3): the real shells where
+installed (bash, fish; zsh only loads the script: its completion widgets need
+a terminal), click's protocol for each, and what completing imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from tests.cli.conftest import run_toon
+from toon_tools.cli._completion import complete_commands, toon_paths
+from toon_tools.cli.main import COMMANDS
+
+BIN = str(Path(sys.executable).parent)
+ENV = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
+
+needs_toon_on_path = pytest.mark.skipif(not (Path(BIN) / "toon").exists(),
+                                        reason="no toon console script beside python")
+
+
+def shell(*argv: str, cwd: Path | None = None) -> str:
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ENV, cwd=cwd, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.stdout
+
+
+@pytest.mark.parametrize("name", ["bash", "zsh", "fish"])
+def test_prints_click_script_for_toon(name: str) -> None:
+    result = run_toon("completion", name)
+    assert result.code == 0, result.err
+    assert "_TOON_COMPLETE" in result.out
+    assert f"{name}_complete" in result.out
+
+
+def test_unknown_shell_is_a_usage_error() -> None:
+    result = run_toon("completion", "tcsh")
+    assert result.code == 2
+
+
+def bash_complete(line: str, cwd: Path | None = None) -> list[str]:
+    words = line.split(" ")
+    script = ('source <(toon completion bash)\n'
+              f'COMP_WORDS=({" ".join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}\n'
+              '_toon_completion toon\nprintf "%s\\n" "${COMPREPLY[@]}"\n')
+    return [w for w in shell("bash", "-c", script, cwd=cwd).splitlines() if w]
+
+
+@needs_toon_on_path
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+def test_bash_completes_commands_and_options() -> None:
+    assert bash_complete("toon ch") == ["check", "checkpoint"]
+    assert bash_complete("toon check --f") == ["--format", "--force-exclude"]
+    assert "--watch" in bash_complete("toon twins --")
+    assert bash_complete("toon completion ") == ["bash", "zsh", "fish"]
+
+
+@needs_toon_on_path
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish not installed")
+def test_fish_completes_commands_and_options() -> None:
+    out = shell("fish", "-c", 'toon completion fish | source; complete -C "toon ch"')
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["check", "checkpoint"]
+    out = shell("fish", "-c", 'toon completion fish | source; complete -C "toon check --wa"')
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["--watch"]
+
+
+@needs_toon_on_path
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh not installed")
+def test_zsh_loads_the_script() -> None:
+    out = shell("zsh", "-c", "autoload -U compinit && compinit -u\n"
+                "source <(toon completion zsh) && whence -w _toon_completion")
+    assert out.strip() == "_toon_completion: function"
+
+
+def protocol(shell_name: str, words: str, cword: str) -> tuple[str, list[str]]:
+    """Complete through click's protocol in-process; (output, the command
+    modules imported by then)."""
+    program = (
+        "import json, sys\n"
+        "from toon_tools.cli.main import main\n"
+        "try:\n    main([])\n"
+        "except SystemExit:\n    pass\n"
+        "mods = sorted(m.rsplit('.', 1)[1] for m in sys.modules\n"
+        "              if m.startswith('toon_tools.cli.commands.'))\n"
+        "print(json.dumps(mods), file=sys.stderr)\n")
+    env = {**ENV, "_TOON_COMPLETE": f"{shell_name}_complete", "COMP_WORDS": words,
+           "COMP_CWORD": cword}
+    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout, json.loads(proc.stderr.strip().splitlines()[-1])
+
+
+def test_zsh_protocol_gives_names_with_help() -> None:
+    out, _ = protocol("zsh", "toon ch", "1")
+    lines = out.splitlines()
+    assert lines[0:2] == ["plain", "check"] and lines[3:5] == ["plain", "checkpoint"]
+    # click shortens the help to 45 characters
+    assert COMMANDS["checkpoint"][1].startswith(lines[5].rstrip("."))
+
+
+def test_completing_an_option_imports_only_that_command() -> None:
+    out, imported = protocol("fish", "toon check --f", "--f")
+    assert "--format" in out and "--force-exclude" in out
+    assert imported == ["check"]
+
+
+def test_completing_a_command_name_imports_at_most_the_matches() -> None:
+    out, imported = protocol("bash", "toon ch", "1")
+    assert out.splitlines() == ["plain,check", "plain,checkpoint"]
+    assert set(imported) <= {"check", "checkpoint"}
+
+
+def test_complete_commands_uses_the_table() -> None:
+    ctx = click.Context(click.Command("toon"))
+    items = complete_commands(COMMANDS, ctx, "c")
+    assert [i.value for i in items] == ["cache", "check", "checkpoint", "completion",
+                                        "config", "convert"]
+    assert items[1].help == COMMANDS["check"][1]
+
+
+def test_toon_paths_offers_toon_files_and_folders(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "data" / "deep").mkdir(parents=True)
+    (tmp_path / "data" / "a.toon").write_text("a: 1\n")
+    (tmp_path / "data" / "notes.txt").write_text("")
+    (tmp_path / "data" / ".hidden.toon").write_text("")
+    (tmp_path / "only" / "one").mkdir(parents=True)
+    (tmp_path / "only" / "one" / "x.toon").write_text("")
+    (tmp_path / "top.toon").write_text("")
+    monkeypatch.chdir(tmp_path)
+    complete = toon_paths()
+    ctx = click.Context(click.Command("check"))
+    param = click.Argument(["files"])
+
+    def values(incomplete: str) -> list[str]:
+        return [i.value for i in complete(ctx, param, incomplete)]
+
+    assert values("") == ["data/", "only/", "top.toon"]
+    assert values("d") == ["data/a.toon", "data/deep/"]  # the one folder is entered
+    assert values("data/.") == ["data/.hidden.toon"]
+    assert values("o") == ["only/one/x.toon"]  # single folders are entered
+    assert values("nothing") == []
