@@ -7,12 +7,15 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from .. import SPEC_VERSION, __version__
 from ..errors import ERROR
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 #: command name -> ("module:attribute" of its click command, its one-line help).
 #: The help is repeated here so that ``toon --help`` lists the commands without
@@ -59,6 +62,13 @@ class LazyGroup(click.Group):
                 raise TypeError(f"{COMMANDS[name][0]} is not a click command")
             return command
         return super().get_command(ctx, name)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        # click's own version imports every matching command for its help line.
+        from ._completion import complete_commands
+
+        return (complete_commands(COMMANDS, ctx, incomplete)
+                + click.Command.shell_complete(self, ctx, incomplete))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # click's own version imports every command to ask for its help line.
