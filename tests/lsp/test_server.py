@@ -341,3 +341,25 @@ async def test_requests_about_unknown_documents_answer_empty(client: LanguageCli
     assert await request_format(client, ident.uri) == []
     assert await client.text_document_document_symbol_async(
         types.DocumentSymbolParams(text_document=ident)) == []
+
+
+async def test_documents_that_are_not_toon_are_left_alone(client: LanguageClient,
+                                                          root: Path) -> None:
+    # a generic client attached to "plaintext" sends every text file
+    uri = (root / "notes.txt").as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+        uri=uri, language_id="plaintext", version=1, text="not: [toon\n")))
+    ident = types.TextDocumentIdentifier(uri=uri)
+    assert await request_format(client, uri) == []
+    assert await client.text_document_hover_async(
+        types.HoverParams(text_document=ident, position=types.Position(0, 0))) is None
+    # an untitled buffer the client calls TOON is diagnosed
+    untitled = "untitled:Untitled-1"
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(
+        uri=untitled, language_id="toon", version=1, text="a[2]: 1\n")))
+    [d] = await diagnostics(client, untitled, 1)
+    assert d.code == "decode"
+    close_doc(client, uri)
+    close_doc(client, untitled)
+    await diagnostics(client, untitled, None)
+    assert not [p for p in client.published if p.uri == uri]  # type: ignore[attr-defined]

@@ -96,7 +96,7 @@ class ToonLanguageServer(LanguageServer):
     def snapshot(self, uri: str) -> Snapshot | None:
         """The snapshot of the document's current version (made on first use)."""
         doc = self.workspace.text_documents.get(unquote(uri))
-        if doc is None:
+        if doc is None or not is_toon(uri, doc.language_id):
             return None
         held = self.snapshots.get(uri)
         if held is not None and held.version == doc.version and held.text is doc.source:
@@ -159,6 +159,13 @@ class ToonLanguageServer(LanguageServer):
         for uri in list(self.saved_versions):
             self.snapshots.pop(uri, None)
             await self.refresh(uri)
+
+
+def is_toon(uri: str, language_id: str | None) -> bool:
+    """Whether a document is ours: the client says it is TOON, or it is named
+    ``*.toon``. Generic clients that can only attach a server to "plaintext"
+    send every text file; the others are left alone (no diagnostics)."""
+    return language_id == "toon" or unquote(uri).lower().endswith(".toon")
 
 
 def to_lsp_range(r: Range, index: LineIndex) -> types.Range:
@@ -248,6 +255,8 @@ async def initialized(ls: ToonLanguageServer, params: types.InitializedParams) -
 @answers(_none)
 async def did_open(ls: ToonLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
     uri = params.text_document.uri
+    if not is_toon(uri, params.text_document.language_id):
+        return
     ls.saved_versions[uri] = params.text_document.version
     await ls.refresh(uri, check_twin=True)
 
@@ -264,6 +273,8 @@ async def did_save(ls: ToonLanguageServer, params: types.DidSaveTextDocumentPara
         ls.forget_configs()
         await ls.refresh_all()
         return
+    if uri not in ls.saved_versions:
+        return  # not a document of ours
     doc = ls.workspace.text_documents.get(unquote(uri))
     ls.saved_versions[uri] = doc.version if doc is not None else None
     await ls.refresh(uri, check_twin=True)
@@ -272,9 +283,12 @@ async def did_save(ls: ToonLanguageServer, params: types.DidSaveTextDocumentPara
 @answers(_none)
 async def did_close(ls: ToonLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
+    ours = uri in ls.saved_versions
     for held in (ls.snapshots, ls.twins, ls.saved_versions):
         held.pop(uri, None)
-    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    if ours:
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
 @answers(_none)
