@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .._diagnostics import Diagnostic, formats_option
+from .._completion import toon_paths
 from .._files import file_options, find_files
 from .._stdin import STDIN, read_stdin, reads_stdin, stdin_option
 from .._watch import watch_option
@@ -184,7 +185,7 @@ def _deleted_in_index() -> list[str]:
 
 
 @click.command()
-@click.argument("files", nargs=-1, metavar="[FILES]...")
+@click.argument("files", nargs=-1, metavar="[FILES]...", shell_complete=toon_paths())
 @click.option("--schema", "-s", "schema", metavar="SCHEMA",
               type=click.Path(dir_okay=False, path_type=str),
               help="Validate every file against this JSON Schema (a .json or .toon file; "

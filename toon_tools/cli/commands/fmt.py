@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import click
 
 from .._diagnostics import Diagnostic, formats_option
+from .._completion import toon_paths
 from .._files import file_options, find_files
 from .._output import ERROR, FINDINGS, OK, describe, diagnostic, error, escape
 from .._stdin import STDIN, read_stdin, reads_stdin, stdin_option
@@ -92,7 +93,7 @@ def format_file(path: str, indent_size: int, delimiter: str | None, mode: str) -
 
 
 @click.command()
-@click.argument("files", nargs=-1, metavar="FILES...|-")
+@click.argument("files", nargs=-1, metavar="FILES...|-", shell_complete=toon_paths())
 @click.option("--check", "check_only", is_flag=True,
               help="Change nothing; exit 1 if any file would be reformatted.")
 @click.option("--diff", is_flag=True,

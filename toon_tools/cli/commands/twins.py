@@ -9,13 +9,15 @@ from pathlib import Path
 import click
 
 from .._diagnostics import Diagnostic, formats_option, whole_file
+from .._completion import toon_paths
 from .._files import file_options
 from .._watch import watch_option
 from .._output import ERROR, FINDINGS, OK, describe, diagnostic, error, escape
 
 
 @click.command()
-@click.argument("files", nargs=-1, metavar="[FILES...]")
+@click.argument("files", nargs=-1, metavar="[FILES...]",
+                shell_complete=toon_paths((".toon", ".md")))
 @click.option("--check", "check_only", is_flag=True,
               help="Write nothing; exit 1 on a missing, stale, orphaned or conflicting twin (CI).")
 @click.option("--all", "every", is_flag=True, help="Every .toon file git knows, not just FILES.")
