@@ -6,7 +6,8 @@ client: open a ~1 MB document, then N incremental changes (one character in the
 middle, alternately changed and restored); each is timed from sending
 ``didChange`` to the ``publishDiagnostics`` for that version. Shapes: a big
 table, a nested document, a document with a decode error near its end, and a
-table under a schema (``# schema:`` first line) with one violation near its end.
+table under a schema (``# schema:`` first line), valid and with one violation
+near its end.
 Baselines in the same run: a bare ``decode`` in-process and ``toon check FILE``
 as a new process, each on the same text.
 
@@ -80,7 +81,12 @@ def with_schema(size: int) -> str:
     return "# schema: schema.json\n" + "\n".join(lines)
 
 
-SHAPES = {"table": table, "nested": nested, "error near end": broken, "schema": with_schema}
+def schema_valid(size: int) -> str:
+    return "# schema: schema.json\n" + table(size)
+
+
+SHAPES = {"table": table, "nested": nested, "error near end": broken,
+          "schema, valid": schema_valid, "schema, 1 error": with_schema}
 
 
 class Bench:
