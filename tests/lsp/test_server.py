@@ -106,6 +106,29 @@ async def test_incremental_and_full_changes_rediagnose(client: LanguageClient, r
     close_doc(client, uri)
 
 
+async def test_incremental_changes_count_lines_as_the_client_does(client: LanguageClient,
+                                                                   root: Path) -> None:
+    # LSP ends lines at \r\n, \r and \n only; U+2028, NEL, form feed and the
+    # other characters Python's splitlines() breaks at are inside a line (and
+    # inside a TOON value). An edit after them lands where the client meant it.
+    text = "a: x\u2028y\x85z\x0cw\x1cv\nb[2]: 1\n"
+    uri = open_doc(client, root / "separators.toon", text)
+    [d] = await diagnostics(client, uri, 1)
+    assert d.range.start.line == 1
+    change_range(client, uri, 2, (1, 2), (1, 3), "1")  # b[1]: 1
+    assert await diagnostics(client, uri, 2) == []
+    # a character past the end of a line is that line's end (LSP: "defaults
+    # back to the line length"), also on a last line without a newline
+    change_full(client, uri, 3, "a: x\u2028y\nb:  1")
+    await diagnostics(client, uri, 3)
+    change_range(client, uri, 4, (1, 99), (1, 120), "2")
+    change_range(client, uri, 5, (0, 99), (0, 99), "z")
+    held = "a: x\u2028yz\nb:  12"
+    assert await diagnostics(client, uri, 5) == []
+    assert apply_edits(held, await request_format(client, uri)) == format_text(held)
+    close_doc(client, uri)
+
+
 async def test_superseded_versions_are_never_published_after_newer_ones(
         client: LanguageClient, root: Path) -> None:
     uri = open_doc(client, root / "fast.toon", "a: 1\n")

@@ -31,6 +31,7 @@ from urllib.parse import unquote
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument, Workspace
 
 from .. import __version__
 from ..codec import Range
@@ -161,6 +162,37 @@ class ToonLanguageServer(LanguageServer):
             await self.refresh(uri)
 
 
+class ToonDocument(TextDocument):
+    """pygls' document, except that an incremental change is applied where the
+    client meant it. pygls finds lines with ``str.splitlines``, which also
+    breaks at U+2028, U+0085, form feeds and other characters that LSP (and
+    TOON, §12) keep inside a line, so an edit below such a line landed on the
+    wrong line; and it moved a character past the end of the last line one
+    back instead of to the line's end. Here positions go through
+    :class:`.positions.LineIndex`, the converter every answer uses."""
+
+    def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
+        encoding = getattr(self.position_codec.encoding, "value", self.position_codec.encoding)
+        source = self.source
+        index = LineIndex(source, encoding if encoding in ENCODINGS else UTF16)
+        r = change.range
+        start = index.offset(*index.from_lsp(r.start.line, r.start.character))
+        end = max(start, index.offset(*index.from_lsp(r.end.line, r.end.character)))
+        self._source = source[:start] + change.text + source[end:]
+
+
+def use_toon_documents(workspace: Workspace) -> None:
+    """Make ``workspace`` hold :class:`ToonDocument` s (called at ``initialize``,
+    when pygls has made the workspace and before any document opens)."""
+    def create(doc_uri: str, source: str | None = None, version: int | None = None,
+               language_id: str | None = None) -> TextDocument:
+        return ToonDocument(doc_uri, source=source, version=version, language_id=language_id,
+                            sync_kind=workspace._sync_kind,
+                            position_codec=workspace.position_codec)
+
+    setattr(workspace, "_create_text_document", create)  # noqa: B010 - pygls has no hook
+
+
 def is_toon(uri: str, language_id: str | None) -> bool:
     """Whether a document is ours: the client says it is TOON, or it is named
     ``*.toon``. Generic clients that can only attach a server to "plaintext"
@@ -231,6 +263,16 @@ def _none() -> None:
 
 def _empty() -> list[Any]:
     return []
+
+
+def initialize(ls: ToonLanguageServer, params: types.InitializeParams) -> None:
+    """pygls has made the workspace: give it documents that apply changes as
+    LSP counts lines (:class:`ToonDocument`). Synchronous, so that it is done
+    before the first didOpen is read."""
+    try:
+        use_toon_documents(ls.workspace)
+    except Exception:  # noqa: BLE001 - pygls' own documents still work, mostly
+        ls.log_error("initialize")
 
 
 @answers(_none)
@@ -489,6 +531,7 @@ def build() -> ToonLanguageServer:
     state in it)."""
     ls = ToonLanguageServer()
     features: list[tuple[str, Any, Callable[..., Any]]] = [
+        (types.INITIALIZE, None, initialize),
         (types.INITIALIZED, None, initialized),
         (types.TEXT_DOCUMENT_DID_OPEN, None, did_open),
         (types.TEXT_DOCUMENT_DID_CHANGE, None, did_change),
