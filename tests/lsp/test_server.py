@@ -207,6 +207,18 @@ async def test_formatting_a_crlf_document_never_splits_a_line_ending(
     close_doc(client, uri)
 
 
+async def test_range_formatting_leaves_the_line_before_the_range_alone(
+        client: LanguageClient, root: Path) -> None:
+    # each line's CRLF -> LF edit ends at the start of the next line: the
+    # selected line's neighbour above is not part of the selection
+    text = "a:  1\r\nb:  2\r\nc:  3\r\n"
+    uri = open_doc(client, root / "crlf-range.toon", text)
+    only = await request_format(client, uri, types.Range(types.Position(1, 0),
+                                                         types.Position(1, 3)))
+    assert apply_edits(text, only) == "a:  1\r\nb: 2\nc:  3\r\n"
+    close_doc(client, uri)
+
+
 async def test_hover_on_a_cell_and_anywhere(client: LanguageClient, root: Path) -> None:
     text = "users[2]{id,name}:\n  1,Ada\n  2,Bob\n"
     uri = open_doc(client, root / "hover.toon", text)

@@ -28,4 +28,8 @@ def test_touches_and_whole_lines() -> None:
     assert (lines.line, lines.column, lines.end_line) == (3, 1, 4)
     assert server.touches(Range(4, 9, 4, 10), lines)
     assert not server.touches(Range(5, 1, 5, 2), lines)
-    assert server.touches(Range(2, 1, 3, 1), lines)  # an insertion at its border
+    assert server.touches(Range(3, 1, 3, 1), lines)  # an insertion at its border
+    assert server.touches(Range(4, 9, 5, 1), lines)  # the last line's line ending
+    # an edit that ends where the range starts changes only what is before it
+    assert not server.touches(Range(2, 1, 3, 1), lines)
+    assert not server.touches(Range(2, 4, 3, 1), lines)

@@ -231,11 +231,15 @@ def whole_lines(r: Range) -> Range:
 
 
 def touches(edit: Range, wanted: Range) -> bool:
-    """Whether an edit's range meets the requested range (an insertion at its
-    border counts)."""
+    """Whether an edit changes text inside the requested range: an edit that
+    replaces something must overlap it (one that ends where the range starts,
+    such as the line ending of the line above, changes only what is before it);
+    an insertion counts at the range's borders too."""
     start, end = (edit.line, edit.column), (edit.end_line, edit.end_column)
     lo, hi = (wanted.line, wanted.column), (wanted.end_line, wanted.end_column)
-    return not (_before(end, lo) or _before(hi, start))
+    if start == end:
+        return not (_before(start, lo) or _before(hi, start))
+    return _before(start, hi) and _before(lo, end)
 
 
 # ------------------------------------------------------------- handlers
