@@ -309,6 +309,43 @@ async def test_a_file_in_the_twins_place_is_never_replaced(client: LanguageClien
     close_doc(client, uri)
 
 
+async def test_no_twin_action_where_the_project_keeps_no_twins(client: LanguageClient,
+                                                               root: Path) -> None:
+    # its own configuration, without twins.*: a missing twin is no news, and
+    # no lightbulb on every line offers to write one
+    folder = root / "untwinned"
+    folder.mkdir()
+    (folder / ".toon.toml").write_text("")
+    source = folder / "plain.toon"
+    source.write_text("a: 1\n")
+    uri = open_doc(client, source, "a: 1\n")
+    assert await diagnostics(client, uri, 1) == []
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+        context=types.CodeActionContext(diagnostics=[])))
+    assert [a.title for a in actions or []] == []
+    close_doc(client, uri)
+
+
+async def test_a_repository_running_the_twins_hook_keeps_twins(
+        client: LanguageClient, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # no configuration file at all (the hook's defaults); the pre-commit
+    # configuration at the repository's root says twins are kept, wherever the
+    # editor started the server
+    repo = tmp_path_factory.mktemp("hooked")
+    (repo / ".git").mkdir()
+    (repo / ".pre-commit-config.yaml").write_text(
+        "repos:\n- repo: local\n  hooks:\n  - id: toon-twins\n")
+    (repo / "data").mkdir()
+    source = repo / "data" / "a.toon"
+    source.write_text("a: 1\n")
+    uri = open_doc(client, source, "a: 1\n")
+    [d] = await diagnostics(client, uri, 1)
+    assert d.code == "twin-missing"
+    close_doc(client, uri)
+
+
 async def test_a_changed_configuration_is_reloaded(client: LanguageClient, root: Path) -> None:
     sub = root / "sub"
     sub.mkdir()

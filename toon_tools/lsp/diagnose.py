@@ -147,18 +147,34 @@ def schema_diagnostics(path: str, text: str, located: Located | None, cfg: Confi
 # ------------------------------------------------------------------ twins
 
 
-def uses_twins(cfg: Config) -> bool:
+def uses_twins(cfg: Config, path: str | None = None) -> bool:
     """Whether the project keeps Markdown twins: its configuration sets a
     ``twins.*`` key, or its pre-commit configuration runs a toon-twins hook.
-    Only then is a missing twin, or someone else's file in its place, news."""
+    Only then is a missing twin, or someone else's file in its place, news.
+
+    The pre-commit configuration is at the root of the repository: with a
+    configuration file, its folder; without one (the hooks' defaults), the
+    nearest ``.pre-commit-config.yaml`` from the document's folder up to its
+    repository's root, never the folder the editor started the server in."""
     if any(key.startswith("twins.") and origin != "default"
            for key, origin in cfg.origins.items()):
         return True
-    try:
-        with open(cfg.root / ".pre-commit-config.yaml", "rb") as fh:
-            return b"toon-twins" in fh.read(1 << 20)
-    except OSError:
-        return False
+    if cfg.file is not None or path is None:
+        folders: list[Path] = [cfg.root]
+    else:
+        start = Path(os.path.dirname(os.path.abspath(path)))
+        folders = []
+        for folder in (start, *start.parents):
+            folders.append(folder)
+            if os.path.exists(folder / ".git"):
+                break
+    for folder in folders:
+        try:
+            with open(folder / ".pre-commit-config.yaml", "rb") as fh:
+                return b"toon-twins" in fh.read(1 << 20)
+        except OSError:
+            continue
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,22 +199,30 @@ def twin_state(path: str, cfg: Config) -> TwinState:
     return TwinState(path, twin, result.state, message)
 
 
+def twin_reported(state: TwinState, cfg: Config) -> bool:
+    """Whether the twin's state is news: a stale twin always; a missing twin or a
+    conflicting file only in a project that keeps twins (:func:`uses_twins`)."""
+    if state.state == "stale":
+        return True
+    return state.state in ("missing", "conflict") and uses_twins(cfg, state.source)
+
+
 def twin_diagnostics(state: TwinState, cfg: Config, index: LineIndex) -> list[Diagnostic]:
-    """A stale twin always; a missing twin or a conflicting file only in a project
-    that keeps twins (:func:`uses_twins`). Warnings: the data itself is fine."""
+    """The twin's state where it is news (:func:`twin_reported`). Warnings: the
+    data itself is fine."""
+    if not twin_reported(state, cfg):
+        return []
     where = _first_line(index)
     shown = os.path.basename(state.twin)
     if state.state == "stale":
         return [Diagnostic(where, WARNING, "twin-stale",
                            f"the Markdown twin {shown} is stale; run toon twins "
                            "or the 'Regenerate the Markdown twin' code action")]
-    if state.state in ("missing", "conflict") and uses_twins(cfg):
-        if state.state == "missing":
-            return [Diagnostic(where, WARNING, "twin-missing",
-                               f"the Markdown twin {shown} is missing; run toon twins "
-                               "or the 'Regenerate the Markdown twin' code action")]
-        return [Diagnostic(where, WARNING, "twin-conflict", f"{shown} {state.message}")]
-    return []
+    if state.state == "missing":
+        return [Diagnostic(where, WARNING, "twin-missing",
+                           f"the Markdown twin {shown} is missing; run toon twins "
+                           "or the 'Regenerate the Markdown twin' code action")]
+    return [Diagnostic(where, WARNING, "twin-conflict", f"{shown} {state.message}")]
 
 
 def config_diagnostic(message: str, index: LineIndex) -> Diagnostic:

@@ -35,7 +35,8 @@ from pygls.workspace import TextDocument, Workspace
 
 from .. import __version__
 from ..codec import Range
-from .diagnose import Diagnostic, SchemaCache, TwinState, twin_diagnostics, twin_state
+from .diagnose import (Diagnostic, SchemaCache, TwinState, twin_diagnostics,
+                       twin_reported, twin_state)
 from .document import Snapshot
 from .edits import text_edits
 from .positions import ENCODINGS, UTF16, LineIndex
@@ -486,7 +487,10 @@ async def code_action(ls: ToonLanguageServer, params: types.CodeActionParams
     actions = await ls.run(work)
     twin = ls.twins.get(uri)
     saved = ls.saved_versions.get(uri, -1) == snap.version
-    if twin is not None and saved and twin.state in ("stale", "missing"):
+    # offered where a diagnostic says the twin is stale or missing, not on
+    # every line of every file in a project that keeps no twins
+    if twin is not None and saved and twin.state in ("stale", "missing") \
+            and twin_reported(twin, snap.cfg):
         diagnostics = [d for d in params.context.diagnostics
                        if d.source == "toon" and str(d.code).startswith("twin-")]
         actions.append(types.CodeAction(
