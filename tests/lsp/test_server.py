@@ -3,6 +3,7 @@ client (VS Code's capabilities, UTF-16 positions)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from pytest_lsp import LanguageClient
 
 from toon_tools.codec import ToonDecodeError, decode, format_text
 
-from .conftest import (apply_edits, change_full, change_range, close_doc, diagnostics,
+from .conftest import (PATIENCE, apply_edits, change_full, change_range, close_doc, diagnostics,
                        open_doc, save_doc, session, wait_for)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -234,6 +235,43 @@ async def test_hover_on_a_cell_and_anywhere(client: LanguageClient, root: Path) 
     anywhere = await client.text_document_hover_async(
         types.HoverParams(text_document=ident, position=types.Position(50, 0)))
     assert anywhere is not None and "tokens (o200k_base)" in anywhere.contents.value
+    close_doc(client, uri)
+
+
+async def test_a_hover_never_holds_up_the_next_diagnostics(client: LanguageClient,
+                                                          root: Path) -> None:
+    # counting a 1 MB document's tokens takes about a second; a hover that
+    # starts it, followed by a keystroke, must not make the keystroke's
+    # diagnostics wait for it: the hover answers with what it has, the count
+    # goes on aside and a later hover shows it
+    rows = "\n".join(f"  {i},user {i},u{i}@example.com,{i % 2 == 0}".lower()
+                     for i in range(25_000))
+    text = f"users[25000]{{id,name,email,active}}:\n{rows}\n"
+    uri = open_doc(client, root / "big.toon", text)
+    await diagnostics(client, uri, 1)
+    ident = types.TextDocumentIdentifier(uri=uri)
+    first = asyncio.ensure_future(client.text_document_hover_async(
+        types.HoverParams(text_document=ident, position=types.Position(5, 3))))
+    await asyncio.sleep(0.01)
+    change_range(client, uri, 2, (5, 2), (5, 3), "5")
+    await diagnostics(client, uri, 2)
+    counted = first.done() and first.result() is not None \
+        and "tokens (o200k_base)" in first.result().contents.value
+    assert not counted, "the diagnostics of v2 waited for the hover's token count"
+    answer = await first
+    assert answer is not None and "`id`" in answer.contents.value  # the cell, at once
+
+    async def full() -> str | None:
+        h = await client.text_document_hover_async(
+            types.HoverParams(text_document=ident, position=types.Position(5, 3)))
+        return h.contents.value if h and "tokens (o200k_base)" in h.contents.value else None
+
+    async def until_counted() -> str:
+        while (got := await full()) is None:
+            await asyncio.sleep(0.05)
+        return got
+
+    assert "compact JSON" in await asyncio.wait_for(until_counted(), PATIENCE)
     close_doc(client, uri)
 
 

@@ -41,6 +41,7 @@ class Snapshot:
         self.uri, self.version, self.text, self.path = uri, version, text, path
         self.cfg, self.config_error, self.encoding = cfg, config_error, encoding
         self._lock = threading.RLock()
+        self._token_lock = threading.Lock()
         self._index: LineIndex | None = None
         self._decoded = False
         self._located: Located | None = None
@@ -117,10 +118,15 @@ class Snapshot:
         costs as compact JSON, in the configured encoding (o200k_base by
         default). Worked out on the first hover of a version, never while
         diagnosing."""
-        with self._lock:
+        with self._token_lock:  # not self._lock: hover and outline go on meanwhile
             if self._token_line is None:
                 self._token_line = self._count_tokens()
             return self._token_line
+
+    @property
+    def token_line_ready(self) -> str | None:
+        """The token line if it has been worked out already."""
+        return self._token_line
 
     def _count_tokens(self) -> str:
         encoding: str = self.cfg["tokens.encoding"]

@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -41,9 +41,17 @@ from .document import Snapshot
 from .edits import text_edits
 from .positions import ENCODINGS, UTF16, LineIndex
 
+if TYPE_CHECKING:
+    from .analysis import HoverInfo
+
 log = logging.getLogger(__name__)
 
 REGENERATE_TWIN = "toon.regenerateTwin"
+#: How long a hover on a big document (over ``HOVER_BIG`` characters) waits for
+#: its token count before it answers without it (the count goes on aside and a
+#: later hover shows it). A smaller document is counted within the hover (the
+#: first count of a session also loads the vocabulary, about a second).
+HOVER_WAIT, HOVER_BIG = 0.2, 256 * 1024
 CONFIG_NAMES = ("pyproject.toml", ".toon.toml")
 
 T = TypeVar("T")
@@ -57,6 +65,10 @@ class ToonLanguageServer(LanguageServer):
         super().__init__("toon", __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toon-lsp")
+        # token counts for hover (a second on a 1 MB document) run aside, so
+        # that a hover never holds up the diagnostics of the next keystroke
+        self.counter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toon-lsp-tokens")
+        self._counting: dict[str, tuple[Snapshot, asyncio.Future[str | None]]] = {}
         self.snapshots: dict[str, Snapshot] = {}
         self.twins: dict[str, TwinState] = {}  # uri -> state at its last open/save
         self.saved_versions: dict[str, int | None] = {}
@@ -115,6 +127,25 @@ class ToonLanguageServer(LanguageServer):
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in the worker thread."""
         return await asyncio.get_running_loop().run_in_executor(self.worker, fn, *args)
+
+    async def token_line(self, snap: Snapshot, wait: float | None) -> str | None:
+        """The document's token line for hover, if it is ready within ``wait``
+        seconds (None: however long it takes); otherwise None, and the count goes on in the background (one
+        per document, for its current version) so that the next hover has it."""
+        ready = snap.token_line_ready
+        if ready is not None:
+            return ready
+        held = self._counting.get(snap.uri)
+        if held is None or held[0] is not snap:
+            def count() -> str | None:
+                return snap.token_line() if self.is_current(snap) else None
+
+            future = asyncio.get_running_loop().run_in_executor(self.counter, count)
+            self._counting[snap.uri] = held = (snap, future)
+        try:
+            return await asyncio.wait_for(asyncio.shield(held[1]), wait)
+        except asyncio.TimeoutError:
+            return None
 
     def log_error(self, where: str) -> None:
         message = f"toon lsp: internal error in {where} (a bug in toon-tools):\n" \
@@ -331,7 +362,7 @@ async def did_save(ls: ToonLanguageServer, params: types.DidSaveTextDocumentPara
 async def did_close(ls: ToonLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ours = uri in ls.saved_versions
-    for held in (ls.snapshots, ls.twins, ls.saved_versions):
+    for held in (ls.snapshots, ls.twins, ls.saved_versions, ls._counting):
         held.pop(uri, None)
     if ours:
         ls.text_document_publish_diagnostics(
@@ -397,18 +428,20 @@ async def hover(ls: ToonLanguageServer, params: types.HoverParams) -> types.Hove
         return None
     line, column = snap.index.from_lsp(params.position.line, params.position.character)
 
-    def work() -> types.Hover:
+    def work() -> HoverInfo | None:
         from .analysis import hover_at
 
-        info = hover_at(snap.outline, line, column)
-        tokens = snap.token_line()
-        if info is None:
-            return types.Hover(contents=types.MarkupContent(types.MarkupKind.Markdown, tokens))
-        text = f"{info.markdown}\n\n---\n\n{tokens}"
-        return types.Hover(contents=types.MarkupContent(types.MarkupKind.Markdown, text),
-                           range=to_lsp_range(info.range, snap.index))
+        return hover_at(snap.outline, line, column)
 
-    return await ls.run(work)
+    info = await ls.run(work)
+    tokens = await ls.token_line(snap, HOVER_WAIT if len(snap.text) > HOVER_BIG else None)
+    if tokens is None:
+        tokens = "tokens: counting this version; hover again in a moment"
+    if info is None:
+        return types.Hover(contents=types.MarkupContent(types.MarkupKind.Markdown, tokens))
+    text = f"{info.markdown}\n\n---\n\n{tokens}"
+    return types.Hover(contents=types.MarkupContent(types.MarkupKind.Markdown, text),
+                       range=to_lsp_range(info.range, snap.index))
 
 
 _SYMBOL_KINDS = {
