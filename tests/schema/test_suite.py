@@ -77,7 +77,22 @@ def test_verdicts_through_toon_agree_with_the_suite(draft: str, case: dict[str, 
         assert checker.is_valid(decode(text)) is (not violations)
         if (not violations) != test["valid"]:
             wrong.append((test["description"], text, [v.message for v in violations]))
+        if violations:
+            # Wording only where jsonschema-rs found problems says what one
+            # jsonschema pass over the whole document says.
+            assert _worded(checker, decode(text), targeted=True) == \
+                _worded(checker, decode(text), targeted=False), test["description"]
     assert not wrong
+
+
+def _worded(checker: Schema, value: Any, *, targeted: bool) -> list[tuple[Any, ...]]:
+    saved = checker._targeted
+    checker._targeted = targeted
+    try:
+        return sorted((p.pointer, p.message, p.rule, p.keyword, p.on_key)
+                      for p in checker.problems(value))
+    finally:
+        checker._targeted = saved
 
 
 def test_the_suite_is_there_and_large() -> None:

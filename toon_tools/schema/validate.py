@@ -98,6 +98,12 @@ class Schema:
         #: jsonschema-rs's validator for the same schema, when it is installed and
         #: knows the draft: the verdict (see the module's docstring).
         self._fast: Any = None
+        #: The URI jsonschema-rs gives the root document (its ``$id``, or the file's
+        #: URI), to tell its errors in the root from those in another file.
+        self._fast_root: str | None = None
+        #: Whether each problem may be worded by validating only where it is (see
+        #: :meth:`_worded_where`): not when dynamic scope ($dynamicRef) matters.
+        self._targeted = not _mentions(schema, ("$dynamicRef", "$recursiveRef"))
 
     # ---------------------------------------------------------------- loading
 
@@ -156,6 +162,11 @@ class Schema:
         loaded = cls(schema, validator, name, tuple(retriever.files),
                      tuple(retriever.documents))
         loaded._fast = _fast_validator(schema, base, retriever, name)
+        root_id = schema.get("$id") if isinstance(schema, Mapping) else None
+        if isinstance(root_id, str):
+            loaded._fast_root = root_id.split("#", 1)[0]
+        elif base is not None:
+            loaded._fast_root = base.resolve().as_uri() + ("/" if base.is_dir() else "")
         return loaded
 
     # ------------------------------------------------------------- validating
@@ -174,7 +185,7 @@ class Schema:
         # by the jsonschema error with the same key when there is one.
         wanted = Counter(_fast_key(e) for e in verdict)
         try:
-            out = self._worded(value, wanted)
+            out = self._worded_where(value, verdict, wanted)
         except re.error:  # a pattern Python cannot compile (\p{L}): rs words it all
             out, wanted = [], Counter(_fast_key(e) for e in verdict)
         for e in verdict:
@@ -211,6 +222,107 @@ class Schema:
             raise SchemaError(f"a pattern Python cannot use: {e}", path=self.name) from None
         return out
 
+    def _worded_where(self, value: Any, verdict: list[Any],
+                      wanted: Counter[tuple[tuple[Any, ...], str]]) -> list[Problem]:
+        """:meth:`_worded`, but validating with jsonschema only where jsonschema-rs
+        found a problem: for each failing keyword, the schema object that holds it
+        (narrowed to that keyword and the keywords it reads) against the value at
+        the error's instance path. jsonschema over a whole 1 MB document costs
+        over a second; a problem in one cell then costs what that cell does.
+        Falls back to the whole pass when a place cannot be looked up as
+        jsonschema would (an embedded ``$id``, dynamic scope), or when there are
+        so many problems that one pass is cheaper."""
+        if not self._targeted or len(verdict) > _TARGETED_MAX:
+            return self._worded(value, wanted)
+        from referencing.exceptions import Unresolvable
+
+        groups: dict[tuple[str, tuple[Any, ...]], Counter[str]] = {}
+        for e in verdict:
+            key = _fast_key(e)
+            if key[1] == "$false":
+                continue  # always rs's to word
+            place = self._keyword_place(e)
+            if place is None:
+                return self._worded(value, wanted)
+            # A keyword reached twice (an allOf of two $refs to it) fails twice.
+            groups.setdefault((place[0], key[0]), Counter())[place[1]] += 1
+        out: list[Problem] = []
+        missing_seen: dict[tuple[str, str], int] = {}
+        resolver = self._validator._resolver  # type: ignore[attr-defined]
+        for (where, path), keywords in groups.items():
+            try:
+                resolved = resolver.lookup(where)
+                node = resolved.contents
+                instance = _at(value, path)
+            except (Unresolvable, KeyError, IndexError, TypeError):
+                return self._worded(value, wanted)
+            if not isinstance(node, Mapping) or "$id" in node or "id" in node:
+                return self._worded(value, wanted)  # its own scope: as jsonschema descends
+            narrowed = _narrowed(node, list(keywords))
+            rule_base = self._rule_base(where)
+            validator = self._validator.evolve(schema=narrowed, _resolver=resolved.resolver)
+            try:
+                errors = list(validator.iter_errors(instance))
+            except Unresolvable as e:
+                raise SchemaError(_unresolvable(e), path=self.name) from None
+            for error in errors:
+                error.relative_path.extendleft(reversed(path))
+            for error in errors * max(keywords.values()):
+                key = (tuple(error.absolute_path), str(error.validator))
+                if wanted[key] <= 0:
+                    continue
+                wanted[key] -= 1
+                leaf = _leaf(error)
+                fallback = None
+                if leaf is error and rule_base is not None:
+                    fallback = f"{rule_base}/{error.validator}" if rule_base else \
+                        str(error.validator)
+                out.extend(_problems(leaf, self._rule(leaf, node, fallback), missing_seen,
+                                     self._fast is not None))
+        return out
+
+    def _keyword_place(self, error: Any) -> tuple[str, str] | None:
+        """(the URI, with a JSON pointer fragment, of the schema object that holds
+        a jsonschema-rs error's keyword, as jsonschema's root resolver can look it
+        up; the keyword to validate there), or None when it cannot say. Under
+        ``propertyNames`` the instance is a key, not the value at the error's
+        path: the object that holds ``propertyNames`` is validated instead."""
+        segments = [str(p) for p in error.schema_path]
+        if not segments:
+            return None
+        # The schema path is the keyword's place in the document that holds it
+        # (after $refs); the location's URI says which document that is (its
+        # fragment may run past the keyword: dependentRequired/0).
+        location = getattr(error, "absolute_keyword_location", None)
+        uri = "" if location is None else str(location).partition("#")[0]
+        steps = segments
+        cut = _keyword_at(steps, "propertyNames")
+        if cut is None and _keyword_at([str(p) for p in getattr(error, "evaluation_path", ())],
+                                       "propertyNames") is not None:
+            return None  # reached through a $ref from propertyNames
+        if cut is not None:
+            steps = steps[:cut + 1]
+        parent, keyword = _pointer(steps[:-1]), steps[-1]
+        if location is None or (self._fast_root is not None and uri == self._fast_root):
+            return "#" + parent, keyword
+        if not uri.startswith("file:"):
+            return None  # an embedded $id, or a place only jsonschema-rs knows
+        return f"{uri}#{parent}", keyword
+
+    def _rule_base(self, where: str) -> str | None:
+        """Where a looked-up schema object is written, in :meth:`_rule`'s words,
+        for objects read from another file (which :meth:`_rule` cannot find by
+        identity): ``row.json#/properties/id``."""
+        uri, _, fragment = where.partition("#")
+        fragment = unquote(fragment)
+        if not uri:
+            return fragment[1:]
+        parts = urlsplit(uri)
+        if parts.scheme != "file" or not self.name:
+            return None
+        relative = os.path.relpath(unquote(parts.path), Path(self.name).resolve().parent)
+        return f"{Path(relative).as_posix()}#{fragment}"
+
     def _fast_errors(self, value: Any) -> list[Any] | None:
         """jsonschema-rs's errors of ``value`` ([] when valid), or None when it
         cannot judge (not installed, or an integer past 64 bits)."""
@@ -223,7 +335,8 @@ class Schema:
         except Exception:  # e.g. an integer past 64 bits: jsonschema decides
             return None
 
-    def _rule(self, error: ValidationError) -> str:
+    def _rule(self, error: ValidationError, narrowed_from: Any = None,
+              fallback: str | None = None) -> str:
         """Where the failing keyword is written: its path in this schema
         (``properties/age/minimum``), or, when a ``$ref`` led elsewhere, the
         file and its path there (``age.json#/type``, ``$defs/age/type``).
@@ -240,9 +353,13 @@ class Schema:
                 label = path.as_posix() if folder is None else \
                     Path(os.path.relpath(path, folder)).as_posix()
                 _index_places(contents, label + "#", self._places)
-        place = self._places.get(id(error.schema))
+        schema = error.schema
+        if narrowed_from is not None and isinstance(schema, dict) and \
+                all(narrowed_from.get(k, _MISSING) is v for k, v in schema.items()):
+            schema = narrowed_from  # the object _worded_where narrowed
+        place = self._places.get(id(schema))
         if place is None:
-            return plain
+            return fallback or plain
         keyword = error.validator
         if place.endswith("#"):  # the root of another file
             return f"{place}/{keyword}"
@@ -282,6 +399,63 @@ class Schema:
         found = [Violation.at(located, p.pointer, p.message, p.rule, on_key=p.on_key)
                  for p in self.problems(located.value)]
         return sorted(found, key=lambda v: (v.line, v.column))
+
+
+#: Above this many problems, one jsonschema pass over the document words them
+#: sooner than a pass per problem.
+_TARGETED_MAX = 500
+_MISSING = object()
+#: Keywords that read their siblings: validating one alone must keep them.
+_READS = {
+    "additionalProperties": ("properties", "patternProperties"),
+    "additionalItems": ("items",),
+    "items": ("prefixItems",),
+    "then": ("if",), "else": ("if",), "if": ("then", "else"),
+    "contains": ("minContains", "maxContains"),
+    "minContains": ("contains", "maxContains"), "maxContains": ("contains", "minContains"),
+}
+#: Keywords that read every sibling (and what in-place applicators evaluated).
+_READS_ALL = frozenset({"unevaluatedProperties", "unevaluatedItems"})
+
+
+def _narrowed(node: Mapping[str, Any], keywords: list[str]) -> Mapping[str, Any]:
+    """The schema object ``node`` with only ``keywords`` and what they read."""
+    if any(k in _READS_ALL for k in keywords):
+        return node
+    keep = {"$schema"}
+    for k in keywords:
+        keep.add(k)
+        keep.update(_READS.get(k, ()))
+    return {k: v for k, v in node.items() if k in keep}
+
+
+def _keyword_at(steps: list[str], keyword: str) -> int | None:
+    """The index of ``keyword`` in a schema path where it is a keyword (not a
+    property or definition named so), or None."""
+    for i, step in enumerate(steps):
+        if step == keyword and (i == 0 or steps[i - 1] not in _NAMED_SCHEMAS):
+            return i
+    return None
+
+
+def _at(value: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        value = value[step]
+    return value
+
+
+def _mentions(node: Any, keys: tuple[str, ...]) -> bool:
+    """Whether any object in ``node`` has one of ``keys``."""
+    stack = [node]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            if any(k in value for k in keys):
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _meta_valid(schema: Mapping[str, Any] | bool) -> bool:
