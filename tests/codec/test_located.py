@@ -47,6 +47,7 @@ def cut(text: str, r: Range) -> str:
 
 def check_spans(text: str, **opts: Any) -> None:
     """The invariants of a located decode of ``text``."""
+    check_lookups(text, **opts)
     loc = decode_located(text, **opts)
     assert json_equal(loc.value, toon_tools.decode(text, **opts))
     expected = dict(pointers(loc.value))
@@ -68,6 +69,24 @@ def check_spans(text: str, **opts: Any) -> None:
             outer = loc.spans[parent].value
             assert (outer.line, outer.column) <= (r.line, r.column), ptr
             assert (r.end_line, r.end_column) <= (outer.end_line, outer.end_column), ptr
+
+
+def check_lookups(text: str, **opts: Any) -> None:
+    """A lookup of one pointer (before the whole map is built) gives what the
+    whole map gives, for every pointer in the document and for missing ones."""
+    from toon_tools.codec._located import lookup
+
+    log = decode_located(text, **opts).spans._log
+    every = decode_located(text, **opts).spans._records
+    for ptr, record in every.items():
+        assert lookup(log, ptr) == record, ptr
+        for missing in (ptr + "/zz~1q", ptr + "/999999", ptr + "/~0"):
+            if missing not in every:
+                assert lookup(log, missing) is None, missing
+    lazy = decode_located(text, **opts)
+    for ptr in list(every)[:3]:
+        assert lazy.find(ptr + "/nope") == (ptr, decode_located(text, **opts).spans[ptr]) \
+            or ptr + "/nope" in every
 
 
 DOC = """\
