@@ -193,3 +193,15 @@ def test_twins_watch_refuses_add(tmp_path: Path) -> None:
     result = run_toon("twins", "--watch", "--add", cwd=tmp_path)
     assert result.code == 2
     assert "--watch cannot be used with --add" in result.err
+
+
+@pytest.mark.parametrize("args", [("check", "--watch", "-"),
+                                  ("check", "--watch", "--stdin-filename", "a.toon")])
+def test_watch_refuses_stdin(tmp_path: Path, args: tuple[str, ...]) -> None:
+    # stdin is read once: watching it would wait forever for a save that never comes.
+    from tests.cli.conftest import run_toon
+
+    result = run_toon(*args, stdin="a: 1\n", cwd=tmp_path)
+    assert result.code == 2
+    assert "--watch cannot be used with stdin" in result.err
+    assert result.out == ""

@@ -286,6 +286,9 @@ def watch_command(command: Callable[..., int], kwargs: dict[str, Any]) -> int:
     mode is for a terminal beside the editor, not for CI)."""
     if kwargs.get("stage"):
         raise click.UsageError("--watch cannot be used with --add.")
+    if "-" in (kwargs.get("files") or ()) or kwargs.get("stdin_filename") is not None:
+        # stdin is read once: there is no save to wait for.
+        raise click.UsageError("--watch cannot be used with stdin ('-' or --stdin-filename).")
     watchfiles = _import_watchfiles()
     given = list(kwargs.get("files") or ()) or [_default_root()]
     roots = [_Root(g, os.path.abspath(g)) for g in dict.fromkeys(given)]
