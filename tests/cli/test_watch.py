@@ -214,3 +214,18 @@ def test_watch_refuses_stdin(tmp_path: Path, args: tuple[str, ...]) -> None:
     assert result.code == 2
     assert "--watch cannot be used with stdin" in result.err
     assert result.out == ""
+
+
+def test_check_watch_json_prints_one_document_per_run_on_one_line(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "a.toon").write_text(GOOD)
+    w = Watch("check", "--watch", "--format", "json", "a.toon", cwd=tmp_path)
+    first = w.expect(r"^\[(?!\d\d:)")  # not a header: JSON Lines, a document a line
+    assert json.loads(first[-1]) == []
+    w.expect(r"watching a\.toon for changes")
+    (tmp_path / "a.toon").write_text(BAD)
+    doc = json.loads(w.expect(r"^\[(?!\d\d:)")[-1])
+    assert [(d["path"], d["line"], d["code"]) for d in doc] == [("a.toon", 1, "count")]
+    code, rest = w.stop()
+    assert code == 0, rest

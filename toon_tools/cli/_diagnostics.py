@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -112,12 +113,17 @@ def posix(path: str) -> str:
     return path
 
 
+#: Print each json/sarif document on one line: ``--watch`` prints a document per
+#: run, and a stream of one-line documents (JSON Lines) is what a reader can split.
+ONE_LINE: ContextVar[bool] = ContextVar("ONE_LINE", default=False)
+
+
 def _dumps(doc: object) -> str:
     import json  # only for the machine formats: `toon check` starts without it
 
     # ensure_ascii=False keeps names readable; an undecodable name (a surrogate
     # escape) is written as its \udcXX JSON escape, which reads back the same.
-    return (json.dumps(doc, indent=2, ensure_ascii=False)
+    return (json.dumps(doc, indent=None if ONE_LINE.get() else 2, ensure_ascii=False)
             .encode("utf-8", "backslashreplace").decode("utf-8"))
 
 

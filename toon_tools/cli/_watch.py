@@ -65,7 +65,9 @@ def watch_option(command: Callable[..., int]) -> Callable[..., int]:
 
     return click.option("--watch", is_flag=True,
                         help="Keep running: run again on the .toon files each save "
-                             "changes, until Ctrl-C.")(run)
+                             "changes, until Ctrl-C (then exit 0). With --format json or "
+                             "sarif each run prints its document on one line (JSON Lines); "
+                             "github prints each run's commands. Not with stdin.")(run)
 
 
 def _import_watchfiles() -> ModuleType:
@@ -297,7 +299,10 @@ def watch_command(command: Callable[..., int], kwargs: dict[str, Any]) -> int:
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    from ._diagnostics import ONE_LINE
+
     previous = signal.signal(signal.SIGTERM, on_sigterm)
+    one_line = ONE_LINE.set(True)  # --format json|sarif: a document per run, one a line
     watchers: _Watchers | None = None
     try:
         session.run(kwargs.get("files") or (), "first run", first=True)
@@ -326,6 +331,7 @@ def watch_command(command: Callable[..., int], kwargs: dict[str, Any]) -> int:
         if watchers is not None:
             watchers.close()
         signal.signal(signal.SIGTERM, previous)
+        ONE_LINE.reset(one_line)
     return 0
 
 
