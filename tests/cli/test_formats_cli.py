@@ -149,3 +149,25 @@ def test_a_hostile_file_name_reads_back_from_github_and_sarif(tmp_path: Path) ->
         assert r.code == 1 and results_of(r, fmt) == [(name, 1, "decode")]
     assert len(run_toon("check", "--format", "github", name, cwd=tmp_path).out
                .splitlines()) == 1
+
+
+def test_github_and_sarif_paths_are_from_the_repository_top_when_run_in_a_subfolder(
+        tmp_path: Path) -> None:
+    """Annotations and code scanning look a relative path up from the repository's
+    top, not from where toon ran: `cd docs && toon check --format sarif .`."""
+    import subprocess
+
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "docs" / "my data").mkdir(parents=True)
+    (tmp_path / "docs" / "my data" / "é.toon").write_text("a[2]: x\n")
+    (tmp_path / "top.toon").write_text("a[2]: x\n")
+    docs = tmp_path / "docs"
+    want = [("docs/my data/é.toon", 1, "count"), ("top.toon", 1, "count")]
+    for fmt in ("github", "sarif"):
+        r = run_toon("check", "--format", fmt, "my data", "../top.toon", cwd=docs)
+        assert r.code == 1 and results_of(r, fmt) == want, (fmt, r.out)
+    log = json.loads(run_toon("check", "--format", "sarif", ".", cwd=docs).out)
+    assert log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.as_uri() + "/"
+    # json keeps the paths as the user named them
+    r = run_toon("check", "--format", "json", "my data", cwd=docs)
+    assert [d["path"] for d in json.loads(r.out)] == ["my data/é.toon"]

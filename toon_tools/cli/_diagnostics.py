@@ -15,6 +15,9 @@ stderr, so stdout parses (issue 14):
 - ``sarif``: a SARIF 2.1.0 log with one run, for code scanning
   (``github/codeql-action/upload-sarif``).
 
+github and sarif name files from the top of the git work tree (where GitHub
+looks them up) when run from a subfolder; json and text as the user named them.
+
 Exit codes never depend on the format. Errors that stop a file from being
 checked at all (unreadable file, unusable schema) are not findings: they stay
 one-line ``toon: error:`` messages on stderr in every format, and exit 2; the
@@ -118,6 +121,37 @@ def posix(path: str) -> str:
 ONE_LINE: ContextVar[bool] = ContextVar("ONE_LINE", default=False)
 
 
+def repository_paths() -> tuple[str, Callable[[str], str]]:
+    """(the folder GitHub looks relative paths up from, and what turns a finding's
+    path into one relative to it). Annotations and code scanning resolve a path
+    from the top of the repository, while findings name files from the working
+    folder: run from a subfolder of a git work tree, they are re-based on its
+    top (a path that leaves it stays absolute). Outside git, or at the top,
+    paths stay as named; stdin's ``-`` always does."""
+    from pathlib import Path
+
+    from ..hooks.git import GitError, toplevel
+
+    cwd = os.getcwd()
+    try:
+        root = str(toplevel(Path(cwd)))
+    except GitError:
+        return cwd, posix
+    prefix = os.path.relpath(cwd, root)
+    if prefix == os.curdir or prefix.split(os.sep)[0] == os.pardir:
+        return (root if prefix == os.curdir else cwd), posix
+
+    def rebase(path: str) -> str:
+        if path == "-" or os.path.isabs(path):
+            return posix(path)
+        joined = os.path.normpath(os.path.join(prefix, path))
+        if joined.split(os.sep)[0] == os.pardir:
+            return posix(os.path.normpath(os.path.join(cwd, path)))
+        return posix(joined)
+
+    return root, rebase
+
+
 def _dumps(doc: object) -> str:
     import json  # only for the machine formats: `toon check` starts without it
 
@@ -157,8 +191,9 @@ def render_github(diagnostics: Sequence[Diagnostic]) -> str:
     """One ``::error …::message`` line per finding (severity error, warning,
     anything else notice); empty for none."""
     lines = []
+    rebase = repository_paths()[1] if diagnostics else posix
     for d in diagnostics:
-        props = (("file", posix(d.path)), ("line", str(d.line)), ("col", str(d.column)),
+        props = (("file", rebase(d.path)), ("line", str(d.line)), ("col", str(d.column)),
                  ("endLine", str(d.end_line)), ("endColumn", str(d.end_column)),
                  ("title", f"toon {d.code}"))
         shown = ",".join(f"{k}={github_property(_printable(v))}" for k, v in props)
@@ -172,7 +207,7 @@ def render_github(diagnostics: Sequence[Diagnostic]) -> str:
 
 def artifact_location(path: str) -> dict[str, str]:
     """SARIF ``artifactLocation``: a relative path as a percent-encoded relative
-    URI against ``%SRCROOT%`` (the working folder); an absolute one as a file URI."""
+    URI against ``%SRCROOT%`` (see :func:`repository_paths`); an absolute one as a file URI."""
     from urllib.parse import quote
 
     if os.path.isabs(path):
@@ -193,6 +228,7 @@ def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
     index: dict[str, int] = {}
     rules: list[dict[str, Any]] = []
     results = []
+    root, rebase = repository_paths()
     for d in diagnostics:
         if d.code not in index:
             index[d.code] = len(rules)
@@ -205,7 +241,7 @@ def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
             "ruleId": d.code, "ruleIndex": index[d.code],
             "level": _SARIF_LEVEL.get(d.severity, "note"),
             "message": {"text": d.full_message},
-            "locations": [{"physicalLocation": {"artifactLocation": artifact_location(d.path),
+            "locations": [{"physicalLocation": {"artifactLocation": artifact_location(rebase(d.path)),
                                                 "region": region}}]}
         bag = dict(d.extra)
         if d.rule is not None:
@@ -213,7 +249,6 @@ def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
         if bag:
             result["properties"] = bag
         results.append(result)
-    root = Path.cwd().as_uri()
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -221,7 +256,7 @@ def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
             "tool": {"driver": {"name": "toon-tools", "version": __version__,
                                 "semanticVersion": __version__,
                                 "informationUri": INFORMATION_URI, "rules": rules}},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": root.rstrip("/") + "/"}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(root).as_uri().rstrip("/") + "/"}},
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
