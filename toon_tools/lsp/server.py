@@ -75,6 +75,7 @@ class ToonLanguageServer(LanguageServer):
         self.schemas = SchemaCache()
         self._configs: dict[Path, tuple[Any, str | None]] = {}
         self._config_lock = threading.Lock()
+        self.shut_down = False  # the client asked for shutdown (LSP: then exit is 0)
 
     # ------------------------------------------------------------- state
 
@@ -330,6 +331,15 @@ async def initialized(ls: ToonLanguageServer, params: types.InitializedParams) -
         log.info("the client did not register the configuration watchers: %s", e)
 
 
+def shutdown(ls: ToonLanguageServer, params: None) -> None:
+    """Remember the request: ``exit`` after it is a clean end (code 0), without
+    it (or a client that just goes) is not (code 1, as LSP says). Work queued
+    for documents is dropped."""
+    ls.shut_down = True
+    ls.worker.shutdown(wait=False, cancel_futures=True)
+    ls.counter.shutdown(wait=False, cancel_futures=True)
+
+
 @answers(_none)
 async def did_open(ls: ToonLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
     uri = params.text_document.uri
@@ -574,6 +584,7 @@ def build() -> ToonLanguageServer:
     features: list[tuple[str, Any, Callable[..., Any]]] = [
         (types.INITIALIZE, None, initialize),
         (types.INITIALIZED, None, initialized),
+        (types.SHUTDOWN, None, shutdown),
         (types.TEXT_DOCUMENT_DID_OPEN, None, did_open),
         (types.TEXT_DOCUMENT_DID_CHANGE, None, did_change),
         (types.TEXT_DOCUMENT_DID_SAVE, None, did_save),
@@ -593,9 +604,13 @@ def build() -> ToonLanguageServer:
     return ls
 
 
-def start(log_file: str | None = None) -> None:
-    """Serve over stdin/stdout until the client says exit."""
+def start(log_file: str | None = None) -> int:
+    """Serve over stdin/stdout until the client says exit; the exit code LSP
+    asks for: 0 after a shutdown request, 1 otherwise (pygls swallows the
+    SystemExit that carries it)."""
     if log_file:
         logging.basicConfig(filename=log_file, level=logging.DEBUG,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    build().start_io()
+    ls = build()
+    ls.start_io()
+    return 0 if ls.shut_down else 1

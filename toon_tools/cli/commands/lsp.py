@@ -25,5 +25,5 @@ def lsp(log_file: str | None, stdio: bool) -> int:
         raise ToolError("the language server needs pygls: pip install 'toon-tools[lsp]'") from None
     from ...lsp.server import start
 
-    start(log_file)
-    return 0
+    # 0 after the client's shutdown request, 1 when it exits or goes without one
+    return start(log_file)
