@@ -171,3 +171,19 @@ def test_github_and_sarif_paths_are_from_the_repository_top_when_run_in_a_subfol
     # json keeps the paths as the user named them
     r = run_toon("check", "--format", "json", "my data", cwd=docs)
     assert [d["path"] for d in json.loads(r.out)] == ["my data/é.toon"]
+
+
+@pytest.mark.parametrize("args", [("check", "a.toon"), ("fmt", "--check", "a.toon"),
+                                  ("twins", "--check", "a.toon"),
+                                  ("tokens", "--budget", "1", "a.toon")])
+def test_a_configuration_error_still_prints_the_document(tmp_path: Path,
+                                                         args: tuple[str, ...]) -> None:
+    """`toon check --format sarif > out.sarif` feeds an upload step: an unusable
+    [tool.toon] table is exit 2 and one line, like an unreadable file, and the
+    (empty) document is still there."""
+    (tmp_path / "a.toon").write_text("a: 1\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.toon]\nbogus = 1\n")
+    for fmt in ("json", "sarif"):
+        r = run_toon(*args, "--format", fmt, cwd=tmp_path)
+        assert r.code == 2 and len(r.err.splitlines()) == 1 and "bogus" in r.err, r
+        assert results_of(r, fmt) == []

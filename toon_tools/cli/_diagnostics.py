@@ -30,11 +30,12 @@ finding about a whole file (a token budget) is the empty range at 1:1.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -304,10 +305,29 @@ def formats_option(extra_help: str = "") -> Callable[[F], F]:
     """``--format text|json|github|sarif`` (default text), as ``output_format``,
     with a sentence on what the findings are for this command."""
     def decorate(command: F) -> F:
-        return click.option(
+        @functools.wraps(command)
+        def run(*args: Any, output_format: str, **kwargs: Any) -> int:
+            printer = FORMATS[output_format]
+            if printer is None:
+                return int(command(*args, output_format=output_format, **kwargs))
+            from ..errors import ToolError
+            from ._output import describe, error, exit_code_of
+
+            try:
+                return int(command(*args, output_format=output_format, **kwargs))
+            except BrokenPipeError:
+                raise
+            except (ToolError, OSError) as e:
+                # Stopped before any file (configuration, environment): one line,
+                # as in text, and the document a consumer of stdout waits for.
+                error(describe(e))
+                printer([])
+                return exit_code_of(e)
+
+        return cast(F, click.option(
             "--format", "output_format", type=click.Choice(list(FORMATS)), default="text",
             show_default=True,
-            help=FORMAT_HELP + (" " + extra_help if extra_help else ""))(command)
+            help=FORMAT_HELP + (" " + extra_help if extra_help else ""))(run))
 
     return decorate
 
