@@ -403,6 +403,53 @@ async def test_a_changed_configuration_is_reloaded(client: LanguageClient, root:
     close_doc(client, uri)
 
 
+
+async def test_a_changed_schema_rediagnoses_the_documents_it_covers(client: LanguageClient,
+                                                                     root: Path) -> None:
+    # the schema reaches a sibling file by $ref; the user edits that file and
+    # saves it: the open document is re-checked without a keystroke
+    folder = root / "reffed"
+    folder.mkdir()
+    (folder / ".toon.toml").write_text('[schemas]\n"*.toon" = "main.json"\n')
+    (folder / "main.json").write_text(json.dumps(
+        {"type": "object", "properties": {"age": {"$ref": "defs.json#/age"}}}))
+    defs = folder / "defs.json"
+    defs.write_text(json.dumps({"age": {"type": "integer", "minimum": 0}}))
+    uri = open_doc(client, folder / "p.toon", "age: 5\n")
+    assert await diagnostics(client, uri, 1) == []
+    defs.write_text(json.dumps({"age": {"type": "integer", "minimum": 10}}))
+    before = len(client.published)  # type: ignore[attr-defined]
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=defs.as_uri(), type=types.FileChangeType.Changed)]))
+    await wait_for(lambda: [p for p in client.published[before:]  # type: ignore[attr-defined]
+                            if p.uri == uri], "diagnostics after the schema changed")
+    assert [str(d.code) for d in client.diagnostics[uri]] == ["defs.json#/age/minimum"]
+    # deleted: said at once, too
+    (folder / "main.json").unlink()
+    before = len(client.published)  # type: ignore[attr-defined]
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=(folder / "main.json").as_uri(), type=types.FileChangeType.Deleted)]))
+    await wait_for(lambda: [p for p in client.published[before:]  # type: ignore[attr-defined]
+                            if p.uri == uri], "diagnostics after the schema went")
+    assert [str(d.code) for d in client.diagnostics[uri]] == ["schema-unusable"]
+    close_doc(client, uri)
+
+
+async def test_a_configuration_changed_unannounced_applies_from_the_next_change(
+        client: LanguageClient, root: Path) -> None:
+    # Neovim on Linux and Helix send nothing when pyproject.toml is saved in
+    # another buffer (no file watchers, didSave only to the buffer's servers)
+    folder = root / "quiet"
+    folder.mkdir()
+    (root / "schemas" / "adult.json").write_text(json.dumps(
+        {"type": "object", "properties": {"age": {"minimum": 18}}}))
+    uri = open_doc(client, folder / "kid.toon", "age: 5\n")
+    assert await diagnostics(client, uri, 1) == []
+    (folder / ".toon.toml").write_text('[schemas]\n"*.toon" = "../schemas/adult.json"\n')
+    change_full(client, uri, 2, "age: 6\n")
+    assert [str(d.code) for d in await diagnostics(client, uri, 2)] == ["properties/age/minimum"]
+    close_doc(client, uri)
+
 HOSTILE = {
     "nul": "a: 1\x00\nb: 2\n",
     "controls": "a: \x01\x02\x1b[31m\x7f\n\x0b\x0c: x\n",

@@ -82,38 +82,48 @@ def decode(text: str, index: LineIndex, indent_size: int = 2
 # ---------------------------------------------------------------- schemas
 
 
+def stamp(files: tuple[Path, ...]) -> tuple[object, ...]:
+    """What tells whether any of ``files`` changed (appeared, went, was written)."""
+    found: list[object] = []
+    for f in files:
+        try:
+            st = os.stat(f)
+            found.append((f, st.st_mtime_ns, st.st_size))
+        except OSError:
+            found.append((f, None))
+    return tuple(found)
+
+
 class SchemaCache:
     """Loaded schemas by file, reloaded when the file or a file its ``$ref``
     reach changes (an editor session outlives many schema edits)."""
 
     def __init__(self) -> None:
         self._loaded: dict[Path, tuple[tuple[object, ...], Schema]] = {}
+        self._wanted: set[str] = set()  # every schema file asked for or reached
         self._lock = threading.Lock()
-
-    @staticmethod
-    def _stamp(files: tuple[Path, ...]) -> tuple[object, ...]:
-        stamp: list[object] = []
-        for f in files:
-            try:
-                st = os.stat(f)
-                stamp.append((f, st.st_mtime_ns, st.st_size))
-            except OSError:
-                stamp.append((f, None))
-        return tuple(stamp)
 
     def get(self, path: Path) -> Schema:
         """The schema in ``path``; SchemaError when it cannot be used."""
         from ..schema.validate import Schema
 
         with self._lock:
+            self._wanted.add(os.path.abspath(path))
             held = self._loaded.get(path)
             if held is not None:
-                stamp, schema = held
-                if stamp == self._stamp((path, *schema.files)):
+                old, schema = held
+                if old == stamp((path, *schema.files)):
                     return schema
             schema = Schema.load(path)
-            self._loaded[path] = (self._stamp((path, *schema.files)), schema)
+            self._wanted.update(os.path.abspath(f) for f in schema.files)
+            self._loaded[path] = (stamp((path, *schema.files)), schema)
             return schema
+
+    def covers(self, path: str) -> bool:
+        """Whether ``path`` is a schema file some document was checked against
+        (or one it reaches by ``$ref``): a change to it is news for them."""
+        with self._lock:
+            return os.path.abspath(path) in self._wanted
 
     def clear(self) -> None:
         with self._lock:

@@ -35,7 +35,7 @@ from pygls.workspace import TextDocument, Workspace
 
 from .. import __version__
 from ..codec import Range
-from .diagnose import (Diagnostic, SchemaCache, TwinState, twin_diagnostics,
+from .diagnose import (Diagnostic, SchemaCache, TwinState, stamp, twin_diagnostics,
                        twin_reported, twin_state)
 from .document import Snapshot
 from .edits import text_edits
@@ -73,7 +73,8 @@ class ToonLanguageServer(LanguageServer):
         self.twins: dict[str, TwinState] = {}  # uri -> state at its last open/save
         self.saved_versions: dict[str, int | None] = {}
         self.schemas = SchemaCache()
-        self._configs: dict[Path, tuple[Any, str | None]] = {}
+        # folder -> (config, why unusable, the files load_config looked at, their stamp)
+        self._configs: dict[Path, tuple[Any, str | None, tuple[Path, ...], tuple[object, ...]]] = {}
         self._config_lock = threading.Lock()
         self.shut_down = False  # the client asked for shutdown (LSP: then exit is 0)
 
@@ -87,21 +88,33 @@ class ToonLanguageServer(LanguageServer):
         return value if value in ENCODINGS else UTF16
 
     def config_for(self, path: str | None) -> tuple[Any, str | None]:
-        """The configuration for a file's folder (cached per folder), and why it
-        could not be read (then the defaults)."""
-        from ..config import Config, ConfigError, load_config
+        """The configuration for a file's folder, and why it could not be read
+        (then the defaults). Cached per folder while the files ``load_config``
+        looked at stay as they were: a client that announces no change (Neovim
+        on Linux, Helix) still gets a saved pyproject.toml from the next
+        keystroke on, for a few stat calls per version."""
+        from ..config import ConfigError, load_config
 
         folder = Path(os.path.dirname(path)) if path else Path.cwd()
         with self._config_lock:
             held = self._configs.get(folder)
-            if held is None:
-                try:
-                    held = (load_config(folder), None)
-                except (ConfigError, OSError) as e:
-                    fallback = load_config(folder, read=lambda p: None)
-                    held = (fallback, str(getattr(e, "message", e)))
-                self._configs[folder] = held
-            return held
+            if held is not None and stamp(held[2]) == held[3]:
+                return held[0], held[1]
+            looked: list[Path] = []
+
+            def read(p: Path) -> bytes | None:
+                looked.append(p)
+                return p.read_bytes() if p.is_file() else None
+
+            problem: str | None = None
+            try:
+                cfg = load_config(folder, read=read)
+            except (ConfigError, OSError) as e:
+                cfg = load_config(folder, read=lambda p: None)
+                problem = str(getattr(e, "message", e))
+            files = tuple(looked)
+            self._configs[folder] = (cfg, problem, files, stamp(files))
+            return cfg, problem
 
     def forget_configs(self) -> None:
         with self._config_lock:
@@ -189,10 +202,27 @@ class ToonLanguageServer(LanguageServer):
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, diagnostics=diagnostics, version=snap.version))
 
-    async def refresh_all(self) -> None:
+    async def refresh_all(self, *, check_twin: bool = False) -> None:
+        """Diagnose every open document afresh (a configuration or a schema
+        changed); ``check_twin``: their twins too (where a twin goes is
+        configured)."""
         for uri in list(self.saved_versions):
             self.snapshots.pop(uri, None)
-            await self.refresh(uri)
+            await self.refresh(uri, check_twin=check_twin)
+
+    async def files_changed(self, paths: list[str]) -> bool:
+        """Re-diagnose what depends on ``paths`` (saved or changed on disk): a
+        configuration file, everything; a schema file (or one it reaches by
+        ``$ref``), everything, each document's schema is looked up afresh.
+        Whether anything was."""
+        if any(os.path.basename(p) in CONFIG_NAMES for p in paths):
+            self.forget_configs()
+            await self.refresh_all(check_twin=True)
+            return True
+        if any(self.schemas.covers(p) for p in paths):
+            await self.refresh_all()
+            return True
+        return False
 
 
 class ToonDocument(TextDocument):
@@ -320,7 +350,9 @@ async def initialized(ls: ToonLanguageServer, params: types.InitializedParams) -
     watch = caps.did_change_watched_files if caps is not None else None
     if watch is None or not watch.dynamic_registration:
         return
-    watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_NAMES]
+    # configuration files, and schemas (JSON or TOON) that documents are checked against
+    watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}")
+                for name in (*CONFIG_NAMES, "*.json", "*.toon")]
     try:
         await ls.client_register_capability_async(types.RegistrationParams(registrations=[
             types.Registration(id="toon-config-files",
@@ -357,15 +389,13 @@ async def did_change(ls: ToonLanguageServer, params: types.DidChangeTextDocument
 @answers(_none)
 async def did_save(ls: ToonLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
     uri = params.text_document.uri
-    if uri.rsplit("/", 1)[-1] in CONFIG_NAMES:
-        ls.forget_configs()
-        await ls.refresh_all()
-        return
-    if uri not in ls.saved_versions:
-        return  # not a document of ours
-    doc = ls.workspace.text_documents.get(unquote(uri))
-    ls.saved_versions[uri] = doc.version if doc is not None else None
-    await ls.refresh(uri, check_twin=True)
+    if uri in ls.saved_versions:
+        doc = ls.workspace.text_documents.get(unquote(uri))
+        ls.saved_versions[uri] = doc.version if doc is not None else None
+        await ls.refresh(uri, check_twin=True)
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    if path is not None:
+        await ls.files_changed([path])
 
 
 @answers(_none)
@@ -382,9 +412,8 @@ async def did_close(ls: ToonLanguageServer, params: types.DidCloseTextDocumentPa
 @answers(_none)
 async def did_change_watched_files(ls: ToonLanguageServer,
                                    params: types.DidChangeWatchedFilesParams) -> None:
-    if any(c.uri.rsplit("/", 1)[-1] in CONFIG_NAMES for c in params.changes):
-        ls.forget_configs()
-        await ls.refresh_all()
+    paths = [to_fs_path(c.uri) for c in params.changes if c.uri.startswith("file:")]
+    await ls.files_changed([p for p in paths if p is not None])
 
 
 # ------------------------------------------------------------- formatting
