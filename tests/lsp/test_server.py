@@ -450,6 +450,34 @@ async def test_a_configuration_changed_unannounced_applies_from_the_next_change(
     assert [str(d.code) for d in await diagnostics(client, uri, 2)] == ["properties/age/minimum"]
     close_doc(client, uri)
 
+
+async def test_excluded_files_have_no_schema_or_twin_findings(client: LanguageClient,
+                                                              root: Path) -> None:
+    # [tool.toon] exclude: the hooks (--force-exclude) check no schema and make
+    # no twin there, so the editor reports neither; a decode error still shows
+    folder = root / "excluding"
+    (folder / "vendor").mkdir(parents=True)
+    (folder / ".toon.toml").write_text(
+        'exclude = ["vendor/"]\ntwins.suffix = ".md"\n\n'
+        '[schemas]\n"*.toon" = "../schemas/person.json"\n')
+    kept, skipped = folder / "kept.toon", folder / "vendor" / "skipped.toon"
+    for path in (kept, skipped):
+        path.write_text("age: -1\n")
+    uri = open_doc(client, kept, "age: -1\n")
+    assert sorted(str(d.code) for d in await diagnostics(client, uri, 1)) == [
+        "properties/age/minimum", "required", "twin-missing"]
+    close_doc(client, uri)
+    uri = open_doc(client, skipped, "age: -1\n")
+    assert await diagnostics(client, uri, 1) == []
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+        context=types.CodeActionContext(diagnostics=[])))
+    assert not actions
+    change_full(client, uri, 2, "age[2]: 1\n")
+    assert [d.code for d in await diagnostics(client, uri, 2)] == ["decode"]
+    close_doc(client, uri)
+
 HOSTILE = {
     "nul": "a: 1\x00\nb: 2\n",
     "controls": "a: \x01\x02\x1b[31m\x7f\n\x0b\x0c: x\n",

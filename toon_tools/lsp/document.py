@@ -79,11 +79,18 @@ class Snapshot:
                     found.append(diagnose.config_diagnostic(self.config_error, self.index))
                 if self._decode_problem is not None:
                     found.append(self._decode_problem)
-                elif self.path is not None:
+                elif self.path is not None and not self.excluded:
                     found += diagnose.schema_diagnostics(self.path, self.text, located,
                                                          self.cfg, schemas, self.index)
                 self._diagnostics = found
             return self._diagnostics
+
+    @property
+    def excluded(self) -> bool:
+        """Whether ``[tool.toon] exclude`` covers the file: the hooks (which pass
+        ``--force-exclude``) check no schema there and keep no twin, so neither
+        is reported; decode errors are, being about the text being typed."""
+        return self.path is not None and self.cfg.excluded(self.path)
 
     @property
     def outline(self) -> Any:
