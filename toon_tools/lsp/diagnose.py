@@ -217,13 +217,24 @@ def twin_reported(state: TwinState, cfg: Config) -> bool:
     return state.state in ("missing", "conflict") and uses_twins(cfg, state.source)
 
 
+def twin_name(state: TwinState, cfg: Config) -> str:
+    """The twin as a user finds it: its file name beside its source; in a
+    mirror folder, its path from the project's root (the file name alone
+    would point at whatever sits beside the source)."""
+    twin = os.path.abspath(state.twin)
+    if os.path.dirname(twin) == os.path.dirname(os.path.abspath(state.source)):
+        return os.path.basename(twin)
+    rel = os.path.relpath(twin, os.path.abspath(cfg.root))
+    return twin if rel.startswith("..") else Path(rel).as_posix()
+
+
 def twin_diagnostics(state: TwinState, cfg: Config, index: LineIndex) -> list[Diagnostic]:
     """The twin's state where it is news (:func:`twin_reported`). Warnings: the
     data itself is fine."""
     if not twin_reported(state, cfg):
         return []
     where = _first_line(index)
-    shown = os.path.basename(state.twin)
+    shown = twin_name(state, cfg)
     if state.state == "stale":
         return [Diagnostic(where, WARNING, "twin-stale",
                            f"the Markdown twin {shown} is stale; run toon twins "

@@ -1,0 +1,32 @@
+"""Diagnostics as data (:mod:`toon_tools.lsp.diagnose`), where wording matters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from toon_tools.config import load_config
+from toon_tools.lsp.diagnose import twin_diagnostics, twin_state
+from toon_tools.lsp.positions import LineIndex
+
+
+def test_a_mirrored_twin_is_named_where_it_goes(tmp_path: Path) -> None:
+    # twins in a mirror folder: "notes.md is missing" while a hand-written
+    # notes.md sits beside notes.toon would send the user to the wrong file
+    (tmp_path / ".toon.toml").write_text('[twins]\nlocation = "mirror"\n')
+    (tmp_path / "data").mkdir()
+    source = tmp_path / "data" / "notes.toon"
+    source.write_text("a: 1\n")
+    (tmp_path / "data" / "notes.md").write_text("# mine\n")
+    cfg = load_config(tmp_path / "data")
+    [d] = twin_diagnostics(twin_state(str(source), cfg), cfg, LineIndex("a: 1\n"))
+    assert d.code == "twin-missing"
+    assert "docs/toon/data/notes.md is missing" in d.message
+
+
+def test_a_twin_beside_its_source_is_named_by_its_file_name(tmp_path: Path) -> None:
+    (tmp_path / ".toon.toml").write_text('[twins]\nsuffix = ".md"\n')
+    source = tmp_path / "notes.toon"
+    source.write_text("a: 1\n")
+    cfg = load_config(tmp_path)
+    [d] = twin_diagnostics(twin_state(str(source), cfg), cfg, LineIndex("a: 1\n"))
+    assert "the Markdown twin notes.md is missing" in d.message
