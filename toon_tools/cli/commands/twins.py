@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import shlex
 from pathlib import Path
 
@@ -59,6 +61,12 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool,
     from ...hooks.git import GitError, toplevel
     from ...hooks.twins import update
 
+    # A named path that is not there is an error, as in check and fmt: a typo in
+    # a CI step must not pass as "every twin current". The rest still runs.
+    missing = [f for f in files if not os.path.lexists(f)]
+    for name in missing:
+        error(describe(FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), name)))
+    files = tuple(f for f in files if f not in missing)
     try:
         root = toplevel(Path.cwd())
     except GitError:
@@ -124,6 +132,8 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool,
             written.append(orphan)
     for problem in done.problems:
         error(describe(problem))
+        status = ERROR
+    if missing:
         status = ERROR
     if written:
         click.echo("then run: git add -A -- " + escape(" ".join(shlex.quote(p) for p in written)),
