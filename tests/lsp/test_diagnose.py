@@ -30,3 +30,16 @@ def test_a_twin_beside_its_source_is_named_by_its_file_name(tmp_path: Path) -> N
     cfg = load_config(tmp_path)
     [d] = twin_diagnostics(twin_state(str(source), cfg), cfg, LineIndex("a: 1\n"))
     assert "the Markdown twin notes.md is missing" in d.message
+
+
+def test_a_missing_schema_is_named_once(tmp_path: Path) -> None:
+    from toon_tools.codec import decode_located
+    from toon_tools.lsp.diagnose import SchemaCache, schema_diagnostics
+
+    text = "# schema: gone.json\na: 1\n"
+    source = tmp_path / "a.toon"
+    cfg = load_config(tmp_path, read=lambda p: None)
+    [d] = schema_diagnostics(str(source), text, decode_located(text), cfg, SchemaCache(),
+                             LineIndex(text))
+    assert d.code == "schema-unusable"
+    assert d.message.count("gone.json") == 1, d.message

@@ -144,7 +144,9 @@ def schema_diagnostics(path: str, text: str, located: Located | None, cfg: Confi
         schema = schemas.get(schema_path)
         found = schema.violations(located)
     except SchemaError as e:
-        where = f"{e.path}: " if e.path and str(e.path) not in e.message else ""
+        # the file at fault when it is another one (a $ref's target)
+        named = e.path and os.path.abspath(str(e.path)) != os.path.abspath(schema_path)
+        where = f"{e.path}: " if named and str(e.path) not in e.message else ""
         return [Diagnostic(_first_line(index), ERROR, "schema-unusable",
                            f"schema {schema_path} cannot be used: {where}{e.message}")]
     except RecursionError:
