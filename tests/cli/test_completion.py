@@ -63,6 +63,23 @@ def test_bash_completes_commands_and_options() -> None:
 
 
 @needs_toon_on_path
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+def test_bash_completes_names_with_spaces_as_one_word(tmp_path: Path) -> None:
+    # bash inserts COMPREPLY as it is (click's script sets no -o filenames):
+    # a space must come escaped, or `toon check my data/a b.toon` is three words.
+    (tmp_path / "my data").mkdir()
+    (tmp_path / "my data" / "a b'c.toon").write_text("a: 1\n")
+    (tmp_path / "my data" / "é.toon").write_text("a: 1\n")
+    assert bash_complete("toon check my", cwd=tmp_path) == [
+        "my\\ data/a\\ b\\'c.toon", "my\\ data/é.toon"]
+    # what the user typed escaped (one word for bash) completes on
+    script = ("source <(toon completion bash)\n"
+              "COMP_WORDS=(toon check 'my\\ data/a'); COMP_CWORD=2\n"
+              '_toon_completion toon\nprintf "%s\\n" "${COMPREPLY[@]}"\n')
+    assert shell("bash", "-c", script, cwd=tmp_path).splitlines() == ["my\\ data/a\\ b\\'c.toon"]
+
+
+@needs_toon_on_path
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish not installed")
 def test_fish_completes_commands_and_options() -> None:
     out = shell("fish", "-c", 'toon completion fish | source; complete -C "toon ch"')

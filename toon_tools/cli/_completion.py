@@ -45,10 +45,23 @@ def toon_paths(suffixes: tuple[str, ...] = (".toon",)
             if len(found) == 1 and found[0].endswith("/") and found[0] != prefix:
                 prefix = found[0]
                 continue
-            return [CompletionItem(p) for p in found]
-        return [CompletionItem(prefix)]
+            return [CompletionItem(_for_shell(p)) for p in found]
+        return [CompletionItem(_for_shell(prefix))]
 
     return complete
+
+
+def _for_shell(path: str) -> str:
+    """``path`` as the shell needs it. bash puts click's plain values on the
+    command line as they are (its script sets no ``-o filenames``), so a space or
+    a quote must come escaped; and click's script reads each value with ``read``
+    (no ``-r``), which takes one level of backslashes away: so they are doubled.
+    zsh's ``compadd`` and fish quote for themselves."""
+    if os.environ.get("_TOON_COMPLETE") != "bash_complete":
+        return path
+    import re
+
+    return re.sub(r"([^\w@%+=:,./~-])", r"\\\\\1", path)
 
 
 def _entries(prefix: str, suffixes: tuple[str, ...]) -> list[str]:
