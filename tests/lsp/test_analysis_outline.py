@@ -154,3 +154,17 @@ def test_folding_any_text_and_crlf() -> None:
     assert folding_ranges("") == []
     assert folding_ranges("a:\r\n  b: [\r\n    }}}\r\nc") == [Fold(1, 3, "region"), Fold(2, 3, "region")]
     assert folding_ranges("x:\n\t\ty\n") == [Fold(1, 2, "region")]  # tabs: deeper too
+
+
+def test_folding_keeps_the_outermost_folds_within_the_clients_limit() -> None:
+    # A client's foldingRange.rangeLimit (VS Code: 5,000) caps the answer; a
+    # 50k-item list would otherwise send 50,001 ranges. The outer folds stay.
+    text = "a:\n" + "".join(f"  k{i}:\n    x: {i}\n" for i in range(50)) + "b:\n  c:\n    d: 1\n"
+    every = folding_ranges(text)
+    assert len(every) == 53
+    kept = folding_ranges(text, limit=4)
+    # Both top-level folds, then the first nested ones, in document order.
+    assert kept == [Fold(1, 101, "region"), Fold(2, 3, "region"), Fold(4, 5, "region"),
+                    Fold(102, 104, "region")]
+    assert folding_ranges(text, limit=100) == every
+    assert folding_ranges(text, limit=0) == []

@@ -298,6 +298,19 @@ async def test_outline_folding_and_table_conversion(client: LanguageClient, root
     close_doc(client, uri)
 
 
+async def test_folding_honours_the_clients_range_limit(client: LanguageClient,
+                                                       root: Path) -> None:
+    # VS Code's capabilities say rangeLimit 5000: a document with 6,000 folds
+    # gets the 5,000 outermost, not all of them.
+    text = "".join(f"k{i}:\n  x: {i}\n" for i in range(6000))
+    uri = open_doc(client, root / "many-folds.toon", text)
+    await diagnostics(client, uri, 1)
+    folds = await client.text_document_folding_range_async(
+        types.FoldingRangeParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert len(folds) == 5000 and folds[0].start_line == 0
+    close_doc(client, uri)
+
+
 async def test_twins_on_open_and_save_and_the_regenerate_command(
         client: LanguageClient, root: Path) -> None:
     source = root / "twinned.toon"

@@ -533,8 +533,10 @@ def _clip(text: str) -> str:
 # ------------------------------------------------------------------ folding
 
 
-def folding_ranges(text: str) -> list[Fold]:
+def folding_ranges(text: str, limit: int | None = None) -> list[Fold]:
     """Folds from indentation and comments, for any text (it need not decode).
+    With ``limit`` (the client's ``rangeLimit``), the outermost folds first, then
+    the next level, each level in document order, up to ``limit`` of them.
 
     A line followed by deeper lines folds to its last deeper line (blank lines
     inside stay in the fold, trailing ones do not; comment lines never end a
@@ -574,7 +576,22 @@ def folding_ranges(text: str) -> list[Fold]:
     while stack:
         _close(stack.pop(), folds)
     folds.sort(key=lambda f: (f.start_line, f.end_line))
-    return folds
+    if limit is None or len(folds) <= limit:
+        return folds
+    return _outermost(folds, max(limit, 0))
+
+
+def _outermost(folds: list[Fold], limit: int) -> list[Fold]:
+    """``limit`` of ``folds`` (sorted by start), the least nested first."""
+    depths: list[int] = []
+    open_ends: list[int] = []  # end lines of the folds enclosing the current one
+    for f in folds:
+        while open_ends and open_ends[-1] < f.start_line:
+            open_ends.pop()
+        depths.append(len(open_ends))
+        open_ends.append(f.end_line)
+    chosen = sorted(range(len(folds)), key=lambda i: (depths[i], i))[:limit]
+    return [folds[i] for i in sorted(chosen)]
 
 
 def _close(block: list[int], folds: list[Fold]) -> None:

@@ -529,9 +529,16 @@ async def folding_range(ls: ToonLanguageServer, params: types.FoldingRangeParams
                  "region": types.FoldingRangeKind.Region}
         return [types.FoldingRange(start_line=f.start_line - 1, end_line=f.end_line - 1,
                                    kind=kinds.get(f.kind))
-                for f in folding_ranges(snap.text)]
+                for f in folding_ranges(snap.text, limit=_range_limit(ls))]
 
     return await ls.run(work)
+
+
+def _range_limit(ls: ToonLanguageServer) -> int | None:
+    """The client's ``foldingRange.rangeLimit`` (VS Code: 5,000), if it gave one."""
+    caps = ls.client_capabilities.text_document
+    folding = caps.folding_range if caps is not None else None
+    return folding.range_limit if folding is not None else None
 
 
 @answers(_empty)
