@@ -165,3 +165,10 @@ def test_toon_paths_offers_toon_files_and_folders(tmp_path: Path,
     assert values("data/.") == ["data/.hidden.toon"]
     assert values("o") == ["only/one/x.toon"]  # single folders are entered
     assert values("nothing") == []
+
+
+def test_tokens_paths_complete_as_any_file(tmp_path: Path) -> None:
+    # tokens counts any text file: the shell's own file completion, not nothing.
+    r = run_toon(cwd=tmp_path, env={"_TOON_COMPLETE": "bash_complete",
+                                    "COMP_WORDS": "toon tokens da", "COMP_CWORD": "2"})
+    assert r.code == 0 and r.out.splitlines() == ["file,da"], r

@@ -51,6 +51,16 @@ def toon_paths(suffixes: tuple[str, ...] = (".toon",)
     return complete
 
 
+def any_path(ctx: click.Context, param: click.Parameter,
+             incomplete: str) -> list[CompletionItem]:
+    """A ``shell_complete=`` for arguments that take any file (``toon tokens``):
+    the shell's own file completion (click's type "file"); a plain argument
+    otherwise completes to nothing at all."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")]
+
+
 def _for_shell(path: str) -> str:
     """``path`` as the shell needs it. bash puts click's plain values on the
     command line as they are (its script sets no ``-o filenames``), so a space or

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .._completion import any_path
 from .._diagnostics import Diagnostic, formats_option, whole_file
 from .._files import file_options
 from .._output import ERROR, FINDINGS, OK, describe, error, escape, fail, position, warning
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, metavar="[PATHS...|-]")
+@click.argument("paths", nargs=-1, metavar="[PATHS...|-]", shell_complete=any_path)
 @click.option("--encoding", "-e", default=None,
               help="tiktoken encoding [default: o200k_base, or tokens.encoding in config].")
 @click.option("--model", "-m", default=None, help="Use the encoding tiktoken maps this model to.")
