@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from .._completion import any_path
 from .._output import FINDINGS, describe, fail, read_bytes, write_output
 
 DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|"}
@@ -44,7 +45,7 @@ def _source_name(path: str) -> str:
 
 
 @click.command()
-@click.argument("file", default="-", metavar="[FILE|-]")
+@click.argument("file", default="-", metavar="[FILE|-]", shell_complete=any_path)
 @output_option
 @delimiter_option
 @indent_option
@@ -70,7 +71,7 @@ def encode(file: str, output: str, delimiter: str, indent_size: int) -> int:
 
 
 @click.command()
-@click.argument("file", default="-", metavar="[FILE|-]")
+@click.argument("file", default="-", metavar="[FILE|-]", shell_complete=any_path)
 @output_option
 @indent_option
 @click.option("--no-strict", is_flag=True, help="Lenient decoding (§14 checks off).")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .._completion import any_path
 from .._files import file_options
 from .._output import ERROR, OK, describe, error, escape, warning
 
@@ -58,7 +59,7 @@ class ConvertCommand(click.Command):
 
 
 @click.command(cls=ConvertCommand)
-@click.argument("sources", nargs=-1, metavar="SRC...")
+@click.argument("sources", nargs=-1, metavar="SRC...", shell_complete=any_path)
 @click.option("--from", "source_format", type=RegistryChoice("source"), default=None,
               help="Source format [default: from the file suffix].")
 @click.option("--to", "target_format", type=RegistryChoice("target"), default=None,

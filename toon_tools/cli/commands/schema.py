@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .._completion import any_path, toon_paths
 from .._files import find_files
 from .._output import ERROR, OK, describe, error, fail, write_output
 
@@ -50,7 +51,8 @@ def summarise(path: str, indent_size: int = 2) -> tuple[int, Shape | str]:
 
 
 @schema.command()
-@click.argument("files", nargs=-1, required=True, metavar="FILES...")
+@click.argument("files", nargs=-1, required=True, metavar="FILES...",
+                shell_complete=toon_paths())
 @click.option("--output", "-o", default="-", metavar="OUT",
               help="Write the schema here instead of stdout (replaced atomically).")
 @click.option("--title", default=None, help="The schema's title.")
@@ -116,7 +118,7 @@ def infer(files: tuple[str, ...], output: str, title: str | None, closed: bool,
 
 
 @schema.command()
-@click.argument("schema_file", metavar="SCHEMA")
+@click.argument("schema_file", metavar="SCHEMA", shell_complete=any_path)
 def skeleton(schema_file: str) -> int:
     """Print the TOON skeleton a JSON Schema describes.
 
