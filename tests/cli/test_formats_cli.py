@@ -187,3 +187,25 @@ def test_a_configuration_error_still_prints_the_document(tmp_path: Path,
         r = run_toon(*args, "--format", fmt, cwd=tmp_path)
         assert r.code == 2 and len(r.err.splitlines()) == 1 and "bogus" in r.err, r
         assert results_of(r, fmt) == []
+
+
+def test_sarif_runs_of_different_commands_can_be_uploaded_side_by_side(
+        project: Path) -> None:
+    """Code scanning keeps one analysis per tool and category, and an upload of
+    several runs with the same tool and category is refused (upload-sarif's
+    areAllRunsUnique: driver name, fullName, version, semanticVersion, guid,
+    automationDetails.id). Runs of check, fmt, twins and tokens must differ by
+    tool, and set no automationDetails: the workflow's `category:` (or upload-sarif's
+    default per job and matrix) stays the user's."""
+    runs = [("check", "bad, odd:name.toon"), ("fmt", "--check", "messy.toon"),
+            ("twins", "--check", "good.toon"), ("tokens", "--budget", "1", "good.toon")]
+    keys = set()
+    for args in runs:
+        r = run_toon(*args, "--format", "sarif", cwd=project)
+        assert r.code == 1, r
+        (run,) = json.loads(r.out)["runs"]
+        assert "automationDetails" not in run and run["results"]
+        driver = run["tool"]["driver"]
+        keys.add(tuple(driver.get(k) for k in ("name", "fullName", "version",
+                                               "semanticVersion", "guid")))
+    assert len(keys) == len(runs), keys

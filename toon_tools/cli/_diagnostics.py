@@ -13,7 +13,8 @@ stderr, so stdout parses (issue 14):
   ``::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message``,
   escaped as the runner unescapes them (actions/toolkit ``command.ts``);
 - ``sarif``: a SARIF 2.1.0 log with one run, for code scanning
-  (``github/codeql-action/upload-sarif``).
+  (``github/codeql-action/upload-sarif``); its tool is the command (``toon
+  check``, ``toon twins``...), so the logs of several commands upload side by side.
 
 github and sarif name files from the top of the git work tree (where GitHub
 looks them up) when run from a subfolder; json and text as the user named them.
@@ -120,6 +121,15 @@ def posix(path: str) -> str:
 #: Print each json/sarif document on one line: ``--watch`` prints a document per
 #: run, and a stream of one-line documents (JSON Lines) is what a reader can split.
 ONE_LINE: ContextVar[bool] = ContextVar("ONE_LINE", default=False)
+
+#: The command whose findings are rendered ("check", "fmt"...; set by
+#: :func:`formats_option`): it names the SARIF tool. Code scanning keeps one
+#: analysis per tool and category and refuses an upload with two runs of the same
+#: tool and category, while upload-sarif gives every run of a job the same default
+#: category: ``toon check`` and ``toon twins --check`` uploaded side by side must
+#: be two tools. (automationDetails would also separate them, but upload-sarif
+#: only fills it where a run has none: the workflow's ``category:`` would be lost.)
+COMMAND: ContextVar[str | None] = ContextVar("COMMAND", default=None)
 
 
 def repository_paths() -> tuple[str, Callable[[str], str]]:
@@ -254,7 +264,7 @@ def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "toon-tools", "version": __version__,
+            "tool": {"driver": {"name": tool_name(), "version": __version__,
                                 "semanticVersion": __version__,
                                 "informationUri": INFORMATION_URI, "rules": rules}},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(root).as_uri().rstrip("/") + "/"}},
@@ -262,6 +272,13 @@ def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
             "results": results,
         }],
     }
+
+
+def tool_name() -> str:
+    """The SARIF tool: ``toon check``, ``toon fmt``... (see :data:`COMMAND`);
+    ``toon-tools`` outside a command."""
+    command = COMMAND.get()
+    return "toon-tools" if command is None else f"toon {command}"
 
 
 def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
@@ -307,6 +324,13 @@ def formats_option(extra_help: str = "") -> Callable[[F], F]:
     def decorate(command: F) -> F:
         @functools.wraps(command)
         def run(*args: Any, output_format: str, **kwargs: Any) -> int:
+            token = COMMAND.set(command.__name__)
+            try:
+                return _run(*args, output_format=output_format, **kwargs)
+            finally:
+                COMMAND.reset(token)
+
+        def _run(*args: Any, output_format: str, **kwargs: Any) -> int:
             printer = FORMATS[output_format]
             if printer is None:
                 return int(command(*args, output_format=output_format, **kwargs))
