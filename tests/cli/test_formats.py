@@ -187,3 +187,24 @@ def test_any_finding_reads_back_from_github_and_validates_as_sarif(found: list[A
 
             assert _URI.fullmatch(location["uri"]) and unquote(location["uri"]) == d.path
         assert result["message"]["text"] == d.message
+
+
+def test_sarif_keeps_within_code_scannings_result_limit(
+        sarif: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """GitHub rejects a whole log with more than 25,000 results in a run: a schema
+    violated on every row of a large table must not cost every alert. The most
+    severe are kept, in order; the run and stderr say how many were left out."""
+    import toon_tools.cli._diagnostics as diagnostics
+
+    assert diagnostics.SARIF_MAX_RESULTS == 25_000
+    monkeypatch.setattr(diagnostics, "SARIF_MAX_RESULTS", 3)
+    ds = [Diagnostic("a.toon", n, 1, n, 2, f"m{n}", "schema",
+                     severity="warning" if n in (1, 3) else "error") for n in range(1, 6)]
+    log = json.loads(render_sarif(ds))
+    sarif.validate(log)
+    (run,) = log["runs"]
+    assert [r["message"]["text"] for r in run["results"]] == ["m2", "m4", "m5"]
+    (note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert "2 more results left out" in note["message"]["text"]
+    assert "2 more results left out" in capsys.readouterr().err
+    assert "invocations" not in sarif_log(ds[:3])["runs"][0]

@@ -65,6 +65,10 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning"}
 SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
                 "sarif-schema-2.1.0.json")
 INFORMATION_URI = "https://pypi.org/project/toon-tools/"
+#: GitHub code scanning rejects a whole log with more results in a run than this
+#: (and shows the 5,000 most severe).
+SARIF_MAX_RESULTS = 25_000
+_SEVERITY_RANK = {"error": 0, "warning": 1}
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,8 @@ def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
     rules: list[dict[str, Any]] = []
     results = []
     root, rebase = repository_paths()
-    for d in diagnostics:
+    kept = _within_limit(diagnostics)
+    for d in kept:
         if d.code not in index:
             index[d.code] = len(rules)
             rules.append({"id": d.code,
@@ -260,18 +265,33 @@ def sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
         if bag:
             result["properties"] = bag
         results.append(result)
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": tool_name(), "version": __version__,
-                                "semanticVersion": __version__,
-                                "informationUri": INFORMATION_URI, "rules": rules}},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(root).as_uri().rstrip("/") + "/"}},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": tool_name(), "version": __version__,
+                            "semanticVersion": __version__,
+                            "informationUri": INFORMATION_URI, "rules": rules}},
+        "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(root).as_uri().rstrip("/") + "/"}},
+        "columnKind": "unicodeCodePoints",
+        "results": results,
     }
+    if len(kept) < len(diagnostics):
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [
+            {"level": "warning", "message": {"text": _left_out(len(diagnostics))}}]}]
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _within_limit(diagnostics: Sequence[Diagnostic]) -> Sequence[Diagnostic]:
+    """At most :data:`SARIF_MAX_RESULTS` findings, the most severe first chosen,
+    in their order."""
+    if len(diagnostics) <= SARIF_MAX_RESULTS:
+        return diagnostics
+    ranked = sorted(range(len(diagnostics)),
+                    key=lambda i: _SEVERITY_RANK.get(diagnostics[i].severity, 2))
+    return [diagnostics[i] for i in sorted(ranked[:SARIF_MAX_RESULTS])]
+
+
+def _left_out(total: int) -> str:
+    return (f"{total - SARIF_MAX_RESULTS:,} more results left out: GitHub code scanning "
+            f"accepts at most {SARIF_MAX_RESULTS:,} in a run (json lists them all)")
 
 
 def tool_name() -> str:
@@ -282,6 +302,10 @@ def tool_name() -> str:
 
 
 def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
+    if len(diagnostics) > SARIF_MAX_RESULTS:
+        from ._output import warning
+
+        warning(_left_out(len(diagnostics)))
     return _dumps(sarif_log(diagnostics))
 
 
