@@ -89,6 +89,18 @@ def test_fish_completes_commands_and_options() -> None:
 
 
 @needs_toon_on_path
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish not installed")
+def test_fish_completes_names_with_commas_whole(tmp_path: Path) -> None:
+    # click's fish script splits "type,value" at every comma: 'a,b/x.toon' came
+    # back as 'a' (and 'bad, file.toon' as 'bad').
+    (tmp_path / "a,b").mkdir()
+    (tmp_path / "a,b" / "x, y.toon").write_text("a: 1\n")
+    out = shell("fish", "-c", 'toon completion fish | source; complete -C "toon check a"',
+                cwd=tmp_path)
+    assert out.splitlines() == ["a,b/x, y.toon"]
+
+
+@needs_toon_on_path
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh not installed")
 def test_zsh_loads_the_script() -> None:
     out = shell("zsh", "-c", "autoload -U compinit && compinit -u\n"

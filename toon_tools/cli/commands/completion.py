@@ -25,5 +25,17 @@ def completion(shell: str) -> int:
 
     completer = get_completion_class(shell)
     assert completer is not None  # click knows all three
-    click.echo(completer(cli, {}, "toon", "_TOON_COMPLETE").source(), nl=False)
+    script = completer(cli, {}, "toon", "_TOON_COMPLETE").source()
+    for old, new in _FIXES.get(shell, ()):
+        script = script.replace(old, new)
+    click.echo(script, nl=False)
     return 0
+
+
+#: Where click's scripts lose a completion (click 8.5), as (text, replacement);
+#: a script that no longer has the text is printed as click makes it.
+_FIXES: dict[str, tuple[tuple[str, str], ...]] = {
+    # fish split "type,value<TAB>help" at every comma: 'a,b/x.toon' completed
+    # as 'a', and a help line was cut at its first comma. The type has none.
+    "fish": (('string split "," $completion', 'string split -m 1 "," $completion'),),
+}
