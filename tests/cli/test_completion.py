@@ -108,6 +108,42 @@ def test_zsh_loads_the_script() -> None:
     assert out.strip() == "_toon_completion: function"
 
 
+#: Type a line and TAB in a real interactive zsh (zpty gives it a terminal), then
+#: a key whose widget writes the edited line to a file: what the user would see.
+_ZSH_TYPE = r"""
+zmodload zsh/zpty || exit 3
+out=$1
+zpty -b z zsh -f -i
+zpty -w z 'autoload -U compinit && compinit -u; source <(toon completion zsh)'
+zpty -w z "dump() { print -r -- \"\$BUFFER\" > ${(q)out} }; zle -N dump; bindkey '^X' dump"
+zpty -w -n z "$2"$'\t\x18'
+for i in {1..300}; do [[ -s $out ]] && break; sleep 0.1; done
+zpty -d z
+"""
+
+
+def zsh_type(line: str, cwd: Path, home: Path) -> str:
+    out = cwd / "zsh-buffer.txt"
+    proc = subprocess.run(["zsh", "-f", "-c", _ZSH_TYPE, "zsh", str(out), line], cwd=cwd,
+                          env={**ENV, "HOME": str(home)}, capture_output=True, timeout=60)
+    if proc.returncode == 3:
+        pytest.skip("zsh has no zpty module")
+    return out.read_text().rstrip("\n")
+
+
+@needs_toon_on_path
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh not installed")
+def test_zsh_completes_a_path_from_home_that_the_shell_still_expands(tmp_path: Path) -> None:
+    # zsh quotes what compadd inserts: '~/pr' became '\~/proj/a.toon', a literal '~'
+    # folder that does not exist when the command runs.
+    (tmp_path / "home" / "proj").mkdir(parents=True)
+    (tmp_path / "home" / "proj" / "a b.toon").write_text("a: 1\n")
+    line = zsh_type("toon check ~/pr", tmp_path, tmp_path / "home")
+    assert line.startswith("toon check ") and "\\~" not in line
+    path = shell("zsh", "-f", "-c", f"print -r -- {line[len('toon check '):]}").strip()
+    assert path == str(tmp_path / "home" / "proj" / "a b.toon")
+
+
 def protocol(shell_name: str, words: str, cword: str) -> tuple[str, list[str]]:
     """Complete through click's protocol in-process; (output, the command
     modules imported by then)."""

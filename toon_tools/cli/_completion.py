@@ -66,8 +66,13 @@ def _for_shell(path: str) -> str:
     command line as they are (its script sets no ``-o filenames``), so a space or
     a quote must come escaped; and click's script reads each value with ``read``
     (no ``-r``), which takes one level of backslashes away: so they are doubled.
-    zsh's ``compadd`` and fish quote for themselves."""
-    if os.environ.get("_TOON_COMPLETE") != "bash_complete":
+    zsh's ``compadd`` and fish quote for themselves; but zsh quotes a leading
+    ``~`` too, which then no longer means the home folder: there the home
+    folder is spelled out."""
+    shell = os.environ.get("_TOON_COMPLETE")
+    if shell == "zsh_complete" and path.startswith("~"):
+        return os.path.expanduser(path)
+    if shell != "bash_complete":
         return path
     import re
 
