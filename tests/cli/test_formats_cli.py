@@ -209,3 +209,18 @@ def test_sarif_runs_of_different_commands_can_be_uploaded_side_by_side(
         keys.add(tuple(driver.get(k) for k in ("name", "fullName", "version",
                                                "semanticVersion", "guid")))
     assert len(keys) == len(runs), keys
+
+
+def test_github_and_sarif_paths_are_plain_repository_paths_at_the_top(tmp_path: Path) -> None:
+    """`toon check --format github .` at the repository's top, the usual CI step:
+    a file is 'sub/a.toon' as GitHub lists it, not './sub/a.toon'."""
+    import subprocess
+
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.toon").write_text("a[2]: x\n")
+    for fmt in ("github", "sarif"):
+        r = run_toon("check", "--format", fmt, ".", cwd=tmp_path)
+        assert r.code == 1 and results_of(r, fmt) == [("sub/a.toon", 1, "count")], (fmt, r.out)
+    r = run_toon("check", "--format", "json", ".", cwd=tmp_path)
+    assert [d["path"] for d in json.loads(r.out)] == ["./sub/a.toon"]  # as named

@@ -142,7 +142,7 @@ def repository_paths() -> tuple[str, Callable[[str], str]]:
     from the top of the repository, while findings name files from the working
     folder: run from a subfolder of a git work tree, they are re-based on its
     top (a path that leaves it stays absolute). Outside git, or at the top,
-    paths stay as named; stdin's ``-`` always does."""
+    paths stay as named but for `./` steps; stdin's ``-`` always does."""
     from pathlib import Path
 
     from ..hooks.git import GitError, toplevel
@@ -151,10 +151,10 @@ def repository_paths() -> tuple[str, Callable[[str], str]]:
     try:
         root = str(toplevel(Path(cwd)))
     except GitError:
-        return cwd, posix
+        return cwd, _plain
     prefix = os.path.relpath(cwd, root)
     if prefix == os.curdir or prefix.split(os.sep)[0] == os.pardir:
-        return (root if prefix == os.curdir else cwd), posix
+        return (root if prefix == os.curdir else cwd), _plain
 
     def rebase(path: str) -> str:
         if path == "-" or os.path.isabs(path):
@@ -165,6 +165,12 @@ def repository_paths() -> tuple[str, Callable[[str], str]]:
         return posix(joined)
 
     return root, rebase
+
+
+def _plain(path: str) -> str:
+    """``path`` without ``./`` and ``x/..`` steps: ``toon check .`` finds
+    ``./sub/a.toon``, which GitHub lists as ``sub/a.toon``."""
+    return posix(path if path == "-" else os.path.normpath(path))
 
 
 def _dumps(doc: object) -> str:
