@@ -224,3 +224,13 @@ def test_github_and_sarif_paths_are_plain_repository_paths_at_the_top(tmp_path: 
         assert r.code == 1 and results_of(r, fmt) == [("sub/a.toon", 1, "count")], (fmt, r.out)
     r = run_toon("check", "--format", "json", ".", cwd=tmp_path)
     assert [d["path"] for d in json.loads(r.out)] == ["./sub/a.toon"]  # as named
+
+
+def test_an_array_cut_short_is_the_same_finding_in_check_fmt_and_twins(tmp_path: Path) -> None:
+    """One JSON shape per kind of finding, whichever command found it: twins
+    called an array cut short 'decode', without declared and found."""
+    (tmp_path / "cut.toon").write_text("items[3]:\n  - 1\n  - 2\n")
+    found = [json.loads(run_toon(*args, "--format", "json", "cut.toon", cwd=tmp_path).out)
+             for args in (("check",), ("fmt", "--check"), ("twins", "--check"))]
+    assert found[0][0]["code"] == "count" and found[0][0]["declared"] == 3
+    assert found[1] == found[0] and found[2] == found[0]

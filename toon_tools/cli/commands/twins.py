@@ -96,8 +96,7 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool,
             p = r.problem
             if p.exit_code == FINDINGS and p.path:
                 if p.line and p.column:
-                    found.append(Diagnostic(p.path, p.line, p.column, p.line, p.column + 1,
-                                            p.message, "decode"))
+                    found.append(_decode_finding(p.path, p.line, p.column, p.message))
                 else:
                     found.append(whole_file(p.path, p.message, f"twin-{r.state}"))
             if machine and p.exit_code == FINDINGS and p.path:
@@ -142,3 +141,22 @@ def twins(files: tuple[str, ...], check_only: bool, every: bool, stage: bool,
     if printer is not None:
         printer(found)
     return status
+
+
+def _decode_finding(path: str, line: int, column: int, message: str) -> Diagnostic:
+    """An invalid source as ``toon check`` reports it (an array cut short is a
+    "count" finding with ``declared`` and ``found``): the twin upkeep keeps only
+    the message and position, so the file is decoded again (it was just read,
+    and only invalid sources come here). As it was if that now tells otherwise."""
+    from ...codec import ToonDecodeError, decode
+    from .check import decode_diagnostic
+
+    try:
+        with open(path, "rb") as fh:
+            decode(fh.read())
+    except ToonDecodeError as e:
+        if (e.line, e.column) == (line, column):
+            return decode_diagnostic(path, e)
+    except OSError:
+        pass
+    return Diagnostic(path, line, column, line, column + 1, message, "decode")
