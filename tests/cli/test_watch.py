@@ -121,6 +121,27 @@ def test_check_watch_runs_on_saves_survives_bad_files_and_stops_on_ctrl_c(
     assert "stopped watching" in rest
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symbolic links")
+def test_check_watch_runs_on_what_check_would_find_not_through_linked_folders(
+        tmp_path: Path) -> None:
+    """`toon check data` does not walk into a linked folder (os.walk does not
+    follow links), but the watch (notify follows them) re-checked a save there."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.toon").write_text(GOOD)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "r.toon").write_text(GOOD)
+    (tmp_path / "data" / "link").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    w = Watch("check", "--watch", "data", cwd=tmp_path)
+    w.expect(r"All good: 1 file checked")
+    w.expect(r"watching data for changes")
+    (tmp_path / "elsewhere" / "r.toon").write_text(BAD)
+    (tmp_path / "data" / "a.toon").write_text(BAD)
+    got = w.expect(r"^data/a\.toon:1:")
+    assert not any("link" in line for line in got), got
+    code, rest = w.stop()
+    assert code == 0 and "link" not in rest, rest
+
+
 def test_check_watch_survives_its_folder_deleted_and_made_again(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -3,7 +3,7 @@ once as usual, then again, in this process, on the ``.toon`` files each save
 changes, until Ctrl-C (or SIGTERM); then exit 0.
 
 What a save re-runs is what the command would find if it walked the watched
-folders (:func:`toon_tools.files.expand_paths`): ``.toon`` files outside hidden
+folders (:func:`toon_tools.files.expand_paths`): ``.toon`` files outside linked, hidden
 and SKIP_DIRS folders that ``[tool.toon] exclude`` does not cover, and the
 files named on the command line. Editors' side files (vim's ``4913``, swap
 files, ``~`` backups, temporary names renamed over the target) are never
@@ -246,6 +246,9 @@ class _Session:
             folders = os.path.relpath(path, root.path).split(os.sep)[:-1]
             if any(f in SKIP_DIRS or f.startswith(".") for f in folders):
                 return None
+            if any(os.path.islink(os.path.join(root.path, *folders[:i + 1]))
+                   for i in range(len(folders))):
+                return None  # the walk does not follow a linked folder; notify does
             suffixes = (".toon", cfg["twins.suffix"]) if self.twins else (".toon",)
             if not path.endswith(suffixes) or cfg.excluded(path):
                 return None
