@@ -183,3 +183,17 @@ def test_diff_and_check_escape_what_they_print(tmp_path: Path) -> None:
     assert "-a:   x\\x1by" in r.out.splitlines()
     r = run_toon("fmt", "--check", str(f))
     assert r.code == 1 and "\x1b" not in r.out
+
+
+@pytest.mark.parametrize(("original", "formatted", "where"), [
+    ("a: 1\nb: 2\n\n\n", "a: 1\nb: 2\n", (3, 0)),  # blank lines dropped: the first of them
+    ("a: 1\nb: 2", "a: 1\nb: 2\n", (2, 4)),  # a final newline added: the last line
+    ("a: 1\r\nb:  2\r\n", "a: 1\nb: 2\n", (1, 4)),
+    ("x: 1\ny:    2\n", "x: 1\ny: 2\n", (2, 7)),
+    ("a: 1\n", "a: 1\nb: 2\n", (1, 4)),  # only added after the end: the last line
+])
+def test_fmt_check_finding_is_at_the_first_line_that_changes(
+        original: str, formatted: str, where: tuple[int, int]) -> None:
+    from toon_tools.cli.commands.fmt import first_change
+
+    assert first_change(original, formatted) == where

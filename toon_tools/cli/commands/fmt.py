@@ -36,10 +36,20 @@ class Formatted:
 def first_change(original: str, formatted: str) -> tuple[int, int]:
     """(the first line of ``original`` that formatting changes, its length in
     code points): where ``fmt --check`` places its finding."""
-    old, new = original.split("\n"), formatted.split("\n")
+    # Lines with their ends (only \n ends a TOON line, §12): a line that loses
+    # only its end (blank lines dropped at the end) differs too.
+    old, new = _lines(original), _lines(formatted)
     i = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
-    i = min(i, len(old) - 1)  # a line only added at the end: the last line changes
-    return i + 1, len(old[i].rstrip("\r"))
+    if i and i == len(old) - 1 and not old[i]:
+        i -= 1  # lines only added after the last one: the last line changes
+    return i + 1, len(old[i].rstrip("\r\n"))
+
+
+def _lines(text: str) -> list[str]:
+    """``text``'s lines, each with its ``\n``; the last one (after the last
+    ``\n``) without, and empty if the text ends with one."""
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + [parts[-1]]
 
 
 def format_data(path: str, data: bytes, indent_size: int, delimiter: str | None,
