@@ -163,6 +163,41 @@ def protocol(shell_name: str, words: str, cword: str) -> tuple[str, list[str]]:
     return proc.stdout, json.loads(proc.stderr.strip().splitlines()[-1])
 
 
+def equals_protocol(shell_name: str, words: str, cword: str, cwd: Path) -> list[str]:
+    """Complete through click's protocol with the classes of
+    ``_completion.equals_aware_shells`` registered (main.py does it when
+    _TOON_COMPLETE is set): the values offered."""
+    program = ("from toon_tools.cli._completion import equals_aware_shells\n"
+               "equals_aware_shells()\n"
+               "from toon_tools.cli.main import main\n"
+               "main([])\n")
+    env = {**ENV, "_TOON_COMPLETE": f"{shell_name}_complete", "COMP_WORDS": words,
+           "COMP_CWORD": cword}
+    proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          env=env, timeout=60, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    if shell_name == "zsh":  # type, value, help: three lines each
+        return proc.stdout.splitlines()[1::3]
+    return [line.split(",", 1)[1].split("\t")[0] for line in proc.stdout.splitlines()]
+
+
+def test_an_option_value_after_equals_completes_as_the_value(tmp_path: Path) -> None:
+    """`toon check --format=g<TAB>` (click #2847): bash splits the word at '=' and
+    click took 'g' for a file name ('--format=good.toon'); zsh replaced the whole
+    word with the bare value ('toon check github'); fish offered nothing."""
+    (tmp_path / "good.toon").write_text("a: 1\n")
+    assert equals_protocol("bash", "toon check --format = g", "4", tmp_path) == ["github"]
+    assert equals_protocol("bash", "toon check --format =", "3", tmp_path) == [
+        "text", "json", "github", "sarif"]
+    assert equals_protocol("zsh", "toon check --format=g", "2", tmp_path) == ["--format=github"]
+    assert equals_protocol("fish", "toon check --format=g", "--format=g", tmp_path) == [
+        "--format=github"]
+    # the other forms are as click makes them
+    assert equals_protocol("bash", "toon check --format g", "3", tmp_path) == ["github"]
+    assert equals_protocol("zsh", "toon check --format g", "3", tmp_path) == ["github"]
+    assert equals_protocol("bash", "toon check g", "2", tmp_path) == ["good.toon"]
+
+
 def test_zsh_protocol_gives_names_with_help() -> None:
     out, _ = protocol("zsh", "toon ch", "1")
     lines = out.splitlines()

@@ -96,3 +96,47 @@ def _entries(prefix: str, suffixes: tuple[str, ...]) -> list[str]:
         elif name.endswith(suffixes):
             found.append(base + name)
     return found
+
+
+def equals_aware_shells() -> None:
+    """Replace click's bash, zsh and fish completion classes with ones that
+    complete an option's value typed after ``=`` (``toon check --format=g``),
+    which click 8.5 gets wrong in each (pallets/click#2847): bash splits the word
+    at ``=`` (COMP_WORDBREAKS), so click took ``g`` for a FILES argument; zsh and
+    fish pass ``--format=g`` whole and click answered the bare ``github``, which
+    zsh put in place of the whole word (``toon check github``) and fish dropped.
+    Registered by main.py when ``_TOON_COMPLETE`` is set (completion only)."""
+    from click.shell_completion import (
+        BashComplete, FishComplete, ZshComplete, add_completion_class)
+
+    class Bash(BashComplete):
+        def get_completion_args(self) -> tuple[list[str], str]:
+            args, incomplete = super().get_completion_args()
+            if incomplete == "=" and args and args[-1].startswith("--"):
+                return args, ""  # `--format=<TAB>`: words '--format', '='
+            if len(args) >= 2 and args[-1] == "=" and args[-2].startswith("--"):
+                return args[:-1], incomplete  # `--format=g<TAB>`: '--format', '=', 'g'
+            # (bash replaces only what follows the '=': the bare value is right)
+            return args, incomplete
+
+    class Zsh(ZshComplete):
+        def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
+            return _with_option(super().get_completions(args, incomplete), incomplete)
+
+    class Fish(FishComplete):
+        def get_completions(self, args: list[str], incomplete: str) -> list[CompletionItem]:
+            return _with_option(super().get_completions(args, incomplete), incomplete)
+
+    for cls in (Bash, Zsh, Fish):
+        add_completion_class(cls, cls.name)
+
+
+def _with_option(items: list[CompletionItem], incomplete: str) -> list[CompletionItem]:
+    """``items`` completing ``--name=value``: each plain value as ``--name=value``,
+    the word the shell replaces (file and folder items are the shell's own)."""
+    name, eq, _ = incomplete.partition("=")
+    if eq and name.startswith("--"):
+        for item in items:
+            if item.type == "plain":
+                item.value = f"{name}={item.value}"
+    return items
