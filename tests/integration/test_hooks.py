@@ -46,7 +46,11 @@ def test_manifest_entry_points_exist() -> None:
     assert all(h["require_serial"] and h["language"] == "python" for h in hooks)
     entries = {h["id"]: h["entry"].split() for h in hooks}
     for hook_id, argv in entries.items():
-        assert argv[-1] == "--" and "--force-exclude" in argv, hook_id  # exclude on every route
+        assert "--force-exclude" in argv, hook_id  # exclude on every route
+        # `--` ends the options in the default args, not in the entry: a user's
+        # `args:` replace the defaults and must still reach toon as options.
+        assert "--" not in argv and hooks[[h["id"] for h in hooks].index(hook_id)]["args"] == \
+            ["--"], hook_id
     # One invalid file is reported once, by toon-check; the others pass over it.
     for hook_id in ("toon-fmt", "toon-twins", "toon-twins-check"):
         assert "--skip-invalid" in entries[hook_id], hook_id
@@ -71,6 +75,20 @@ def test_framework_creates_twins_then_commits(framework: Path) -> None:
     # Idempotent: a second run over everything changes nothing.
     again = run(repo, "pre-commit", "run", "--all-files", check=False)
     assert again.returncode == 0, again.stdout
+
+
+def test_framework_passes_the_users_args_as_options(framework: Path) -> None:
+    # pre-commit runs `entry args files`: a user's args (here GitHub annotations
+    # for CI) are options of toon check, not file names.
+    repo = framework
+    config = repo / ".pre-commit-config.yaml"
+    config.write_text(config.read_text().replace(
+        "  - id: toon-check\n", "  - id: toon-check\n    args: [--format=github, --]\n"))
+    (repo / "bad.toon").write_text("users[3]{id}:\n  1\n  2\n")
+    run(repo, "git", "add", ".pre-commit-config.yaml", "bad.toon")
+    code, out = commit(repo)
+    assert code != 0
+    assert "::error file=bad.toon,line=1,col=1," in out, out
 
 
 def test_framework_blocks_invalid_toon_with_position(framework: Path) -> None:

@@ -104,6 +104,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     from ..errors import ToolError
     from ._output import describe, error
 
+    if "_TOON_COMPLETE" in os.environ:  # shell completion: `--format=<TAB>` as the shells mean it
+        from ._completion import equals_aware_shells
+
+        equals_aware_shells()
     try:
         code = cli.main(args=argv, prog_name="toon", standalone_mode=False)
     except click.ClickException as e:
