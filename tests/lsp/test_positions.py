@@ -64,3 +64,17 @@ def test_offsets_round_trip(text: str, encoding: str) -> None:
         assert index.offset(line, column) == offset
         pos = index.to_lsp(line, column)
         assert index.from_lsp(pos.line, pos.character) == (line, column)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab \t\n\r😀é\u2028\u0085\x0c"), max_size=60))
+def test_line_starts_are_lsps_line_breaks_however_they_are_found(text: str) -> None:
+    # Texts without CR take a faster path than the regex walk: both must find
+    # exactly LSP's line starts (after \r\n, \r or \n; never after U+2028).
+    import re
+
+    index = LineIndex(text)
+    expected = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    assert index._starts == expected
+    lf_only = text.replace("\r", "")
+    assert LineIndex(lf_only)._starts == [0] + [m.end() for m in re.finditer("\n", lf_only)]

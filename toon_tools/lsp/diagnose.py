@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Union
 
 from ..codec import Located, Range, ToonDecodeError, decode_located
 from .positions import LineIndex
@@ -64,19 +65,34 @@ def decode_diagnostic(error: ToonDecodeError, index: LineIndex) -> Diagnostic:
     return Diagnostic(Range(line, column, line, end), ERROR, "decode", error.msg)
 
 
-def decode(text: str, index: LineIndex, indent_size: int = 2
-           ) -> tuple[Located | None, Diagnostic | None]:
-    """The located document, or the strict decode error that stops it. Anything
-    the codec refuses short of an error (a stack too deep for Python) is a
-    diagnostic too: a document never takes the server down."""
+def decode(text: str, index: IndexSource, indent_size: int = 2, *, located: bool = True
+           ) -> tuple[Any, Diagnostic | None]:
+    """The located document (or with ``located=False`` the plain value, a third
+    cheaper: diagnostics need positions only for what they report), or the
+    strict decode error that stops it. Anything the codec refuses short of an
+    error (a stack too deep for Python) is a diagnostic too: a document never
+    takes the server down. ``index`` is asked for only when there is an error."""
+    from ..codec import decode as decode_plain
+
     try:
-        return decode_located(text, indent_size=indent_size), None
+        if located:
+            return decode_located(text, indent_size=indent_size), None
+        return decode_plain(text, indent_size=indent_size), None
     except ToonDecodeError as e:
-        return None, decode_diagnostic(e, index)
+        return None, decode_diagnostic(e, _index(index))
     except RecursionError:
-        return None, Diagnostic(_first_line(index), ERROR, "decode", "nested too deeply")
+        return None, Diagnostic(_first_line(_index(index)), ERROR, "decode",
+                                "nested too deeply")
     except ValueError as e:  # lone surrogates and the like: no position to give
-        return None, Diagnostic(_first_line(index), ERROR, "decode", str(e))
+        return None, Diagnostic(_first_line(_index(index)), ERROR, "decode", str(e))
+
+
+#: A line index, or what builds one when a diagnostic needs positions.
+IndexSource = Union[LineIndex, Callable[[], LineIndex]]
+
+
+def _index(source: IndexSource) -> LineIndex:
+    return source if isinstance(source, LineIndex) else source()
 
 
 # ---------------------------------------------------------------- schemas
@@ -130,27 +146,44 @@ class SchemaCache:
             self._loaded.clear()
 
 
-def schema_diagnostics(path: str, text: str, located: Located | None, cfg: Config,
-                       schemas: SchemaCache, index: LineIndex) -> list[Diagnostic]:
-    """Violations of the schema that applies to ``path`` (none applies: []). A
-    schema that cannot be used is one diagnostic on line 1 naming it."""
+def applicable_schema(path: str, text: str, cfg: Config) -> Path | None:
+    """The schema that applies to the document (its ``# schema:`` first line,
+    else ``[tool.toon.schemas]``), or None."""
     from ..schema.mapping import schema_of
+
+    return schema_of(path, text[:4096].encode("utf-8", "surrogatepass"), cfg)
+
+
+def schema_diagnostics(path: str, text: str,
+                       located: Located | None | Callable[[], Located | None], cfg: Config,
+                       schemas: SchemaCache, index: IndexSource, *,
+                       value: Any = None) -> list[Diagnostic]:
+    """Violations of the schema that applies to ``path`` (none applies: []). A
+    schema that cannot be used is one diagnostic on line 1 naming it.
+    ``located`` may be a function that makes the located decode: it is called
+    only when ``value`` (the plain decode) breaks the schema."""
     from ..schema.validate import SchemaError
 
-    schema_path = schema_of(path, text[:4096].encode("utf-8", "surrogatepass"), cfg)
+    schema_path = applicable_schema(path, text, cfg)
     if schema_path is None or located is None:
         return []
     try:
         schema = schemas.get(schema_path)
+        if callable(located):
+            if schema.is_valid(value):
+                return []
+            located = located()
+            if located is None:
+                return []
         found = schema.violations(located)
     except SchemaError as e:
         # the file at fault when it is another one (a $ref's target)
         named = e.path and os.path.abspath(str(e.path)) != os.path.abspath(schema_path)
         where = f"{e.path}: " if named and str(e.path) not in e.message else ""
-        return [Diagnostic(_first_line(index), ERROR, "schema-unusable",
+        return [Diagnostic(_first_line(_index(index)), ERROR, "schema-unusable",
                            f"schema {schema_path} cannot be used: {where}{e.message}")]
     except RecursionError:
-        return [Diagnostic(_first_line(index), ERROR, "schema-unusable",
+        return [Diagnostic(_first_line(_index(index)), ERROR, "schema-unusable",
                            f"schema {schema_path} cannot be used: nested too deeply")]
     return [Diagnostic(Range(v.line, v.column, v.end_line, v.end_column), ERROR,
                        v.rule or "schema", v.message) for v in found]

@@ -43,8 +43,10 @@ class Snapshot:
         self._lock = threading.RLock()
         self._token_lock = threading.Lock()
         self._index: LineIndex | None = None
-        self._decoded = False
+        self._decoded = False  # the located decode is done (or known to fail)
         self._located: Located | None = None
+        self._checked = False  # the plain decode is done (diagnostics need no more)
+        self._value: Any = None
         self._decode_problem: Diagnostic | None = None
         self._diagnostics: list[Diagnostic] | None = None
         self._outline: Any = None
@@ -63,26 +65,56 @@ class Snapshot:
         """The located decode, None for an invalid document."""
         with self._lock:
             if not self._decoded:
-                self._located, self._decode_problem = diagnose.decode(
-                    self.text, self.index, INDENT)
+                self._located, problem = diagnose.decode(self.text, lambda: self.index, INDENT)
+                if not self._checked:
+                    self._decode_problem, self._checked = problem, True
                 self._decoded = True
             return self._located
+
+    @property
+    def valid(self) -> bool:
+        """Whether this version decodes (strictly)."""
+        with self._lock:
+            self._check()
+            return self._decode_problem is None
+
+    def _check(self) -> None:
+        """The plain decode, for diagnostics: a third cheaper than the located
+        one on nested documents, and a valid document needs no positions. The
+        located decode follows when something asks for it (hover, outline, or a
+        schema violation to place)."""
+        if self._checked:
+            return
+        if self._decoded:
+            self._checked = True  # located already said
+            return
+        self._value, self._decode_problem = diagnose.decode(
+            self.text, lambda: self.index, INDENT, located=False)
+        if self._decode_problem is not None:
+            self._decoded = True  # the located decode would fail the same way
+        self._checked = True
 
     def diagnostics(self, schemas: SchemaCache) -> list[Diagnostic]:
         """Decode and schema problems of this version (twins are the server's:
         they follow saves, not versions)."""
         with self._lock:
             if self._diagnostics is None:
-                located = self.located
+                if self.path is not None and not self.excluded and \
+                        diagnose.applicable_schema(self.path, self.text, self.cfg) is not None:
+                    _ = self.located  # one decode with positions: a violation needs them
+                self._check()
                 found: list[Diagnostic] = []
                 if self.config_error is not None:
                     found.append(diagnose.config_diagnostic(self.config_error, self.index))
                 if self._decode_problem is not None:
                     found.append(self._decode_problem)
                 elif self.path is not None and not self.excluded:
-                    found += diagnose.schema_diagnostics(self.path, self.text, located,
-                                                         self.cfg, schemas, self.index)
+                    value = self._located.value if self._located is not None else self._value
+                    found += diagnose.schema_diagnostics(
+                        self.path, self.text, lambda: self.located, self.cfg, schemas,
+                        lambda: self.index, value=value)
                 self._diagnostics = found
+                self._value = None  # the located decode holds the data from now on
             return self._diagnostics
 
     @property

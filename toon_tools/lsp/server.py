@@ -183,7 +183,7 @@ class ToonLanguageServer(LanguageServer):
             if not self.is_current(snap):
                 return None  # superseded before the worker got to it
             found = list(snap.diagnostics(self.schemas))
-            if check_twin and snap.path is not None and snap.located is not None \
+            if check_twin and snap.path is not None and snap.valid \
                     and not snap.excluded:
                 self.twins[uri] = twin_state(snap.path, snap.cfg)
             elif check_twin:
