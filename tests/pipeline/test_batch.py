@@ -64,6 +64,7 @@ def test_batch_prices_are_half_the_list_price() -> None:
     assert price.cost(1000, 0, cached_tokens=1000) == pytest.approx(0.075 * 1000 / 2 / 1e6)
 
 
+@pytest.mark.slow  # five runs of the CLI
 def test_each_wave_is_one_batch_job_and_the_last_run_exits_0(
         tmp_path: Path, batches: FakeBatches) -> None:
     # The same pipeline run directly: the bodies each batch line must carry.
@@ -74,9 +75,9 @@ def test_each_wave_is_one_batch_job_and_the_last_run_exits_0(
         direct_bodies = [q["body"] for q in direct.requests]
     finally:
         direct.close()
-    f = _pipeline(tmp_path / "b", batches.url) if (tmp_path / "b").mkdir() is None else None
-    assert f is not None
     work = tmp_path / "b"
+    work.mkdir()
+    f = _pipeline(work, batches.url)
 
     assert _submitted(_run(work, f, "--batch")) == (1, "batch_0001")
     assert batches.uploads == ["batch"]
@@ -152,6 +153,7 @@ def test_batch_fallback_direct_re_asks_at_once(tmp_path: Path, batches: FakeBatc
     assert _state(tmp_path)["steps"]["outline"]["state"] == "done"
 
 
+@pytest.mark.slow  # five runs of the CLI
 def test_expired_calls_are_re_submitted_once(tmp_path: Path, batches: FakeBatches) -> None:
     # The second job expires with 2 of its 5 calls answered.
     batches.outcomes = ["completed", "expired"]
@@ -187,7 +189,7 @@ def test_a_step_edited_between_submit_and_collect(tmp_path: Path,
     f.write_text(original.replace("List the parts of", "Name the parts of"))
     r = _run(tmp_path, f, "--batch")
     assert _submitted(r) == (1, "batch_0002")  # the edited prompt is asked
-    assert "1 batch reply of step 'outline' no longer match the pipeline" in r.err
+    assert "1 batch reply of step 'outline' no longer matches the pipeline" in r.err
     assert "Name the parts" in batches.jobs["batch_0002"]["lines"][0][1]["messages"][-1][
         "content"]
     # The reply paid for is in the cache: the original prompt, in a new run
@@ -204,6 +206,7 @@ def test_a_budget_applies_to_the_calls_held_for_a_job(tmp_path: Path,
     assert batches.jobs == {}
 
 
+@pytest.mark.slow  # the anthropic SDK takes ~3 s to import, in each of four runs
 def test_anthropic_message_batches(tmp_path: Path, batches: FakeBatches) -> None:
     pytest.importorskip("anthropic")
     f = _pipeline(tmp_path, batches.root, provider="anthropic")
@@ -219,3 +222,11 @@ def test_anthropic_message_batches(tmp_path: Path, batches: FakeBatches) -> None
     assert summary["batch_calls"] == 1 and batches.direct == []
     # claude's list prices are not gpt-4o-mini's; the pipeline's model is priced as given
     assert summary["cost_usd"] == pytest.approx((1000 * 0.075 + 100 * 0.30) / 1e6)
+
+
+def test_each_sample_is_a_line_of_its_own(tmp_path: Path, batches: FakeBatches) -> None:
+    text = FANOUT.replace('    output:\n      required[1]: "parts[]"',
+                          '    samples: 3\n    output:\n      required[1]: "parts[]"')
+    f = _pipeline(tmp_path, batches.url, text=text)
+    assert _submitted(_run(tmp_path, f, "--batch")) == (3, "batch_0001")
+    assert len({cid for cid, _ in batches.lines()}) == 3

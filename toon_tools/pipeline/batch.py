@@ -69,10 +69,12 @@ OPENAI_ENDPOINT: Final = "/v1/chat/completions"
 ANTHROPIC_VERSION: Final = "2023-06-01"
 
 
-def request_id(body: dict[str, Any]) -> str:
-    """A call's ``custom_id``: from the JSON it sends, in the characters and length
-    both APIs accept (``[A-Za-z0-9_-]{1,64}``)."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def request_id(body: dict[str, Any], sample: int = 0) -> str:
+    """A call's ``custom_id``: from the JSON it sends and its sample index (the
+    samples of a step send the same body and must each get a reply of their
+    own), in the characters and length both APIs accept (``[A-Za-z0-9_-]{1,64}``)."""
+    what: Any = body if sample == 0 else [body, sample]
+    canonical = json.dumps(what, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "toon-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
 
 

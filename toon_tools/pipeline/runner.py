@@ -356,12 +356,16 @@ class Runner:
     def _open_batches(self) -> None:
         """Poll the jobs state.json records and collect the finished ones; a job
         still running makes this run wait (it runs no step)."""
+        here = (self.provider.name, self.provider.base_url)
         for record in self._records:
-            if (record.provider, record.base_url) != (self.provider.name,
-                                                      self.provider.base_url):
+            if (record.provider, record.base_url) != here and not record.collected:
                 raise ToolError(f"{self.run_dir / 'state.json'} records batch job {record.id} "
                                 f"at {record.provider} {record.base_url}: run with that "
                                 "provider to collect it")
+        # Replies a job of another provider returned answer none of this one's calls.
+        self._records = [r for r in self._records if (r.provider, r.base_url) == here]
+        if not self._records and not self.batch:
+            return
         client = self._batches()
         folder = self.run_dir / "batches"
         running = []
@@ -482,7 +486,7 @@ class Runner:
         for sid, n in gone.items():
             what = "is gone" if sid not in self.state.steps else "changed"
             note = (f"{n} batch {'replies' if n != 1 else 'reply'} of step '{sid}' no longer "
-                    f"match the pipeline (the step {what} since the job was sent): not used; "
+                    f"match{'es' if n == 1 else ''} the pipeline (the step {what} since the job was sent): not used; "
                     "accepted ones stay cached under their old keys")
             self.notes.append(note)
             self.event("warning", step=sid, message=note)
@@ -1144,7 +1148,7 @@ class Runner:
         if self._stopping:
             raise _Stopped()
         if self._client is not None:
-            cid = request_id(self._client.body(request))
+            cid = request_id(self._client.body(request), sample)
             got = self._results.get(cid)
             if got is not None:  # paid for and counted when its job was collected
                 self._replayed.add(cid)
