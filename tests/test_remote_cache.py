@@ -4,12 +4,14 @@ password redacted, and switches the level off at once."""
 
 from __future__ import annotations
 
+import json
 import time
 import zlib
 from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import run_toon
 from tests.redis_server import (  # noqa: F401 - fixtures
     DroppingPort,
     HttpServer,
@@ -218,3 +220,31 @@ def test_an_abandoned_lease_expires_and_is_taken(server: RedisServer) -> None:
     assert wait_for(two, theirs, key, lease) == (None, True)
     assert 0.2 < time.monotonic() - start < 3
     theirs.close()
+
+
+def test_toon_cache_info_and_clear_shared(server_binary: str, tmp_path: Path) -> None:
+    s = RedisServer(server_binary, tmp_path / "data", password="pw-secret")
+    try:
+        env = {"TOON_CACHE_URL": s.url, "TOON_CACHE_DIR": str(tmp_path / "cache")}
+        shared = SharedCache(s.url)
+        shared.set_many({TOKENS + "a": 1, TOKENS + "b": 2, REPLIES + "c": {"content": "x"}})
+        s.client().set("other-app:key", "keep")  # type: ignore[attr-defined]
+        r = run_toon("cache", "info", env=env)
+        assert r.code == 0, r.err
+        line = next(x for x in r.out.splitlines() if x.startswith("shared cache: "))
+        assert ":***@127.0.0.1" in line and "3 entries" in line and "expiry 1w" in line, line
+        assert "pw-secret" not in r.out + r.err
+        data = json.loads(run_toon("cache", "info", "--json", env=env).out)["shared"]
+        assert data["reachable"] and data["keys"] == 3 and data["ttl"] == 7 * 86_400
+        r = run_toon("cache", "clear", "--kind", "tokens", env=env)  # local only
+        assert r.code == 0 and "shared" not in r.out and shared.get(TOKENS + "a") == 1
+        r = run_toon("cache", "clear", "--kind", "tokens", "--shared", env=env)
+        assert r.code == 0 and "removed 2 entries" in r.out.splitlines()[-1], r.out
+        assert shared.get(REPLIES + "c") == {"content": "x"}
+        assert s.client().get("other-app:key") == b"keep"  # type: ignore[attr-defined]
+        s.kill()
+        r = run_toon("cache", "info", env=env)
+        assert r.code == 2 and "not reachable" in r.out
+        assert r.err.count("\n") == 1 and "is down" in r.err and "pw-secret" not in r.err
+    finally:
+        s.stop()

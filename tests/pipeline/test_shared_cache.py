@@ -63,6 +63,7 @@ def _bodies(llm: FakeLLM) -> list[str]:
     return [json.dumps(r["body"]["messages"], sort_keys=True) for r in llm.requests]
 
 
+@pytest.mark.slow
 def test_two_machines_at_once_make_each_call_once(server: RedisServer, llm: FakeLLM,
                                                   tmp_path: Path) -> None:
     f = _pipeline(tmp_path, llm)
