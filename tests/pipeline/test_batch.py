@@ -230,3 +230,18 @@ def test_each_sample_is_a_line_of_its_own(tmp_path: Path, batches: FakeBatches) 
     f = _pipeline(tmp_path, batches.url, text=text)
     assert _submitted(_run(tmp_path, f, "--batch")) == (3, "batch_0001")
     assert len({cid for cid, _ in batches.lines()}) == 3
+
+
+def test_plan_estimates_at_batch_prices(tmp_path: Path) -> None:
+    f = _pipeline(tmp_path, "http://127.0.0.1:9/v1")
+    costs = []
+    for extra in ((), ("--batch",)):
+        r = run_toon("pipeline", "plan", str(f), "--input", "topic=tides", "--run-dir",
+                     str(tmp_path / "none"), *extra)
+        assert r.code == 0, r.err
+        m = re.search(r"would run: \$([\d.]+) \((.*?);", r.out)
+        assert m, r.out
+        costs.append((float(m.group(1)), m.group(2)))
+    (listed, basis), (batched, batch_basis) = costs
+    assert basis == "list prices" and batch_basis == "batch prices, half the list price"
+    assert batched == pytest.approx(listed / 2, abs=0.0001)

@@ -54,12 +54,6 @@ from .providers import (
     with_retries,
 )
 
-#: What ``--batch-fallback`` accepts: re-asks and follow-ups go in the next
-#: job (``batch``) or straight to the model (``direct``).
-FALLBACKS: Final = ("batch", "direct")
-#: The exit status of a run that waits for a batch job (EX_TEMPFAIL, sysexits.h):
-#: not an error; run again to collect.
-EX_TEMPFAIL: Final = 75
 #: How many jobs a call may go in: the first, and one re-submission after an
 #: expired, failed or cancelled job or a per-call error.
 MAX_SUBMISSIONS: Final = 2
