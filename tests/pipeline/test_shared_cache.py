@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ from tests.redis_server import (  # noqa: F401 - fixtures
     server_kind,
 )
 from toon_tools.pipeline.cache import CachedReply, DiskReplyCache
-from toon_tools.remote_cache import LEASES, REPLIES, SharedCache
+from toon_tools.remote_cache import LEASES, REPLIES, SharedCache, pack
 
 from .test_runner import FANOUT
 
@@ -47,7 +48,8 @@ def _pipeline(tmp_path: Path, llm: FakeLLM) -> Path:
     return f
 
 
-def _start(tmp_path: Path, f: Path, machine: str, url: str | None) -> subprocess.Popen[str]:
+def _start(tmp_path: Path, f: Path, machine: str, url: str | None,
+           *options: str) -> subprocess.Popen[str]:
     env = {**os.environ, "TOON_CACHE_DIR": str(tmp_path / machine / "cache"),
            "OPENAI_API_KEY": ""}
     env.pop("TOON_CACHE_URL", None)
@@ -55,7 +57,7 @@ def _start(tmp_path: Path, f: Path, machine: str, url: str | None) -> subprocess
         env["TOON_CACHE_URL"] = url
     return subprocess.Popen(
         [sys.executable, "-m", "toon_tools", "pipeline", "run", str(f), "--input",
-         "topic=tides", "--run-dir", str(tmp_path / machine / "run")],
+         "topic=tides", "--run-dir", str(tmp_path / machine / "run"), *options],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -192,3 +194,48 @@ def test_a_server_killed_mid_run_loses_nothing(server: RedisServer, llm: FakeLLM
     calls = len(llm.requests)
     again = _start(tmp_path, f, "one", None)  # the same machine, now without the server
     assert again.wait(60) == 0 and len(llm.requests) == calls
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server_kind", ["redis"])
+def test_waiting_on_another_machine_never_starves_this_runs_own_calls(
+        server: RedisServer, tmp_path: Path) -> None:
+    """Another machine holds the leases of half the parts (its calls are slow):
+    this run makes its own calls meanwhile. Were the lookups waiting on those
+    leases in the pool that also runs model calls, they would fill it (jobs + 4
+    threads) and this run's own leased calls would queue behind them: with a
+    second toon machine waiting the same way on this one, a deadlock until the
+    wait limit (10 min) and then duplicate calls."""
+    import diskcache
+
+    slow = FakeLLM(latency=0.05, items=24)
+    try:
+        f = _pipeline(tmp_path, slow)
+        reference = _start(tmp_path, f, "reference", None)
+        assert reference.wait(60) == 0
+        stored = diskcache.Cache(str(tmp_path / "reference" / "cache" / "llm"))
+        replies = {k: stored[k] for k in stored}
+        stored.close()
+        parts = sorted(k for k, v in replies.items() if '"text"' in v["content"]
+                       or "text:" in v["content"])
+        assert len(parts) == 24, replies
+        theirs = parts[::2]  # in flight on the other machine
+        client: Any = server.client()
+        for k in theirs:
+            client.set(LEASES + k, "other-machine", px=60_000)
+        slow.requests.clear()
+
+        run = _start(tmp_path, f, "one", server.url, "--jobs", "2")
+        deadline = time.monotonic() + 20
+        while len(slow.requests) < 13 and time.monotonic() < deadline:  # outline + 12
+            time.sleep(0.05)
+        made = len(slow.requests)
+        for k in theirs:  # the other machine's replies arrive
+            client.set(REPLIES + k, pack(replies[k]))
+            client.delete(LEASES + k)
+        _, err = run.communicate(timeout=60)
+        assert run.returncode == 0, err
+        assert made == 13, f"{made} calls made while another machine held 12 leases"
+        assert len(slow.requests) == 14  # and the summary; none of theirs
+    finally:
+        slow.close()

@@ -259,6 +259,12 @@ class Runner:
         # Threads for the blocking HTTP calls (one per slot), plus a few for file
         # and cache writes; started lazily.
         self._pool = ThreadPoolExecutor(max_workers=jobs + 4, thread_name_prefix="toon-llm")
+        # Cache lookups apart: with a shared cache, a lookup waits while another
+        # machine holds the call's lease. In ``_pool`` such waits would fill it and
+        # this run's own leased calls would queue behind them (two machines: a
+        # deadlock until the wait limit, then duplicate calls).
+        self._lookups = ThreadPoolExecutor(max_workers=max(32, 4 * jobs),
+                                           thread_name_prefix="toon-cache")
         # Per foreach step that another streams from: the futures of its items.
         self._streams: dict[str, asyncio.Future[list[asyncio.Future[Any]]]] = {}
         self._done: dict[str, asyncio.Future[bool]] = {}
@@ -342,6 +348,7 @@ class Runner:
             asyncio.run(self._run())
         finally:
             self._pool.shutdown(wait=True)
+            self._lookups.shutdown(wait=True)
         if self.state.status == "batched" and self._held:
             self._submit()
         return self.state
@@ -822,8 +829,9 @@ class Runner:
             # job may take hours); peek until every cache has it.
             lookup = getattr(self.cache, "peek", self.cache.get) if self.batch \
                 else self.cache.get
-            # In the pool: an SQLite read would otherwise stall every call's progress.
-            hit = await loop.run_in_executor(self._pool, lookup, key)
+            # In a thread: an SQLite read would otherwise stall every call's progress;
+            # not in ``_pool``, where a wait for another machine would starve calls.
+            hit = await loop.run_in_executor(self._lookups, lookup, key)
             leased = hit is None and not self.batch
             if hit is not None:
                 try:
