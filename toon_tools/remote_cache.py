@@ -444,14 +444,18 @@ def configured() -> tuple[SharedCache | None, str | None]:
 
 
 def wait_for(shared: SharedCache, leases: Leases, key: str, lease: str,
-             limit: float = WAIT_LIMIT) -> tuple[Any, bool]:
+             limit: float = WAIT_LIMIT,
+             stop: threading.Event | None = None) -> tuple[Any, bool]:
     """Single-flight lookup of ``key`` after a local miss: (value, False) for a
     value found (now or once another machine stored it); (None, True) when this
     process took the lease and must store the value or release it; (None, False)
-    when the level is off or the wait ran out (make the call without a lease)."""
+    when the level is off, the wait ran out (make the call without a lease) or
+    ``stop`` is set (the caller gave up: Ctrl-C, a stopped run)."""
     deadline = time.monotonic() + limit
     delay = 0.02
     while True:
+        if stop is not None and stop.is_set():
+            return None, False
         value = shared.get(key)
         if value is not None or shared.off:
             return value, False
@@ -464,5 +468,8 @@ def wait_for(shared: SharedCache, leases: Leases, key: str, lease: str,
             return None, True
         if time.monotonic() >= deadline:
             return None, False
-        time.sleep(delay)
+        if stop is not None:
+            stop.wait(delay)
+        else:
+            time.sleep(delay)
         delay = min(delay * 1.5, 0.5)

@@ -239,3 +239,48 @@ def test_waiting_on_another_machine_never_starves_this_runs_own_calls(
         assert len(slow.requests) == 14  # and the summary; none of theirs
     finally:
         slow.close()
+
+
+def _replies_of_one_run(tmp_path: Path, llm: FakeLLM, f: Path) -> dict[str, CachedReply]:
+    """Every call key of ``f``'s run and its reply (a run without the shared cache)."""
+    import diskcache
+
+    reference = _start(tmp_path, f, "reference", None)
+    assert reference.wait(60) == 0
+    stored = diskcache.Cache(str(tmp_path / "reference" / "cache" / "llm"))
+    replies = {k: stored[k] for k in stored}
+    stored.close()
+    llm.requests.clear()
+    return replies
+
+
+def test_ctrl_c_ends_a_run_waiting_on_another_machines_lease(server: RedisServer,
+                                                             llm: FakeLLM,
+                                                             tmp_path: Path) -> None:
+    """The outline is in flight on another machine (its lease renewed): Ctrl-C
+    stops the wait at once, instead of after the other call or the 10-min limit."""
+    f = _pipeline(tmp_path, llm)
+    replies = _replies_of_one_run(tmp_path, llm, f)
+    outline = next(k for k, v in replies.items() if "parts" in v["content"])
+    client: Any = server.client()
+    client.set(LEASES + outline, "other-machine", px=120_000)
+    run = _start(tmp_path, f, "one", server.url)
+    deadline = time.monotonic() + 20  # until it waits (the events say it started)
+    events = tmp_path / "one" / "run" / "events.jsonl"
+    while not (events.exists() and "run_start" in events.read_text()) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    run.send_signal(signal.SIGINT)
+    try:
+        _, err = run.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        run.communicate()
+        pytest.fail("Ctrl-C did not end a run waiting on another machine's lease")
+    assert run.returncode == 1, err
+    assert "interrupted by SIGINT" in err
+    assert llm.requests == []  # the other machine's call is not made here too
+    state = json.loads((tmp_path / "one" / "run" / "state.json").read_text())
+    assert state["status"] == "stopped"
+    assert client.get(LEASES + outline) == b"other-machine"  # theirs, untouched

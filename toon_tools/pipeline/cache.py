@@ -16,6 +16,7 @@ waits for that reply. ``peek`` looks on both levels without a lease or a wait.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypedDict, cast
 
@@ -72,6 +73,7 @@ class DiskReplyCache:
         self.shared = shared
         self._leases: Leases | None = None
         self._told = False
+        self._stop_waits = threading.Event()
         if shared is not None:
             from ..remote_cache import LEASE_MS, Leases
 
@@ -108,7 +110,8 @@ class DiskReplyCache:
             return found
         from ..remote_cache import LEASES, REPLIES, wait_for
 
-        value, _held = wait_for(self.shared, self._leases, REPLIES + key, LEASES + key)
+        value, _held = wait_for(self.shared, self._leases, REPLIES + key, LEASES + key,
+                                stop=self._stop_waits)
         self._note_shared()
         return self._copied(key, value)
 
@@ -122,6 +125,12 @@ class DiskReplyCache:
         value = self.shared.get(REPLIES + key)
         self._note_shared()
         return self._copied(key, value)
+
+    def stop_waiting(self) -> None:
+        """End every wait for another machine's call now, and any later one at
+        once (a stopped run starts no call): such a ``get`` returns None
+        without the lease."""
+        self._stop_waits.set()
 
     def release(self, key: str) -> None:
         """Give up the call's lease (the call failed or its reply was rejected):
@@ -176,6 +185,7 @@ class DiskReplyCache:
 
     def close(self) -> None:
         """Release the leases still held; close the local database."""
+        self._stop_waits.set()
         if self._leases is not None:
             self._leases.close()
             self._note_shared()

@@ -505,6 +505,11 @@ class Runner:
             return
         self._stopping = True
         self.state.status, self.state.error, self.state.failed_step = status, reason, step
+        # A lookup waiting on another machine's call would hold the run up to
+        # the shared cache's wait limit (10 min); no call starts now anyway.
+        stop_waiting = getattr(self.cache, "stop_waiting", None)
+        if stop_waiting is not None:
+            stop_waiting()
         self.event("stop", status=status, reason=reason, step=step,
                    in_flight=len(self._controls))
         for control in self._controls:
