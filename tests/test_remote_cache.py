@@ -248,3 +248,26 @@ def test_toon_cache_info_and_clear_shared(server_binary: str, tmp_path: Path) ->
         assert r.err.count("\n") == 1 and "is down" in r.err and "pw-secret" not in r.err
     finally:
         s.stop()
+
+
+def test_a_url_redis_py_cannot_read_is_an_error_or_one_line_never_a_crash(
+        tmp_path: Path) -> None:
+    """A port that is not a number is a configuration error (exit 2, the password
+    redacted); an option redis-py cannot read switches the level off with one
+    line; neither is an internal error."""
+    env = {"TOON_CACHE_DIR": str(tmp_path / "cache"),
+           "TOON_CACHE_URL": "redis://:pw-secret@127.0.0.1:notaport/0"}
+    (tmp_path / "a.toon").write_text("x: 1\n")
+    r = run_toon("tokens", str(tmp_path / "a.toon"), env=env)
+    assert r.code == 2, r.err
+    assert "TOON_CACHE_URL" in r.err and "port" in r.err and "internal" not in r.err
+    assert "pw-secret" not in r.err + r.out
+
+    cache = SharedCache("redis://:pw-secret@127.0.0.1:1/0?socket_timeout=abc")
+    assert cache.get("k") is None and cache.off
+    assert cache.problem is not None and "pw-secret" not in cache.problem
+    assert "socket_timeout" in cache.problem
+    env["TOON_CACHE_URL"] = "redis://:pw-secret@127.0.0.1:1/0?socket_timeout=abc"
+    r = run_toon("tokens", str(tmp_path / "a.toon"), env=env)
+    assert r.code == 0, r.err
+    assert len(r.err.splitlines()) == 1 and "going on with the local cache" in r.err

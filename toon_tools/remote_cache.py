@@ -84,9 +84,14 @@ def check_url(value: Any) -> str:
     otherwise (never quoting a password)."""
     if not isinstance(value, str):
         raise ValueError("expected a string")
-    scheme = urlsplit(value).scheme
-    if scheme not in ("redis", "rediss", "unix"):
+    parts = urlsplit(value)
+    if parts.scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"{redact(value)!r} is not a redis://, rediss:// or unix:// URL")
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        raise ValueError(f"{redact(value)!r}: the port is not a number from 0 to 65535") \
+            from None
     return value
 
 
@@ -207,10 +212,12 @@ class SharedCache:
         """``op(client)``, or ``default`` when the level is off or fails now."""
         if self.problem is not None:
             return default
-        client = self._redis()
-        if client is None:
-            return default
         try:
+            # Making the client reads the URL's options: one it cannot read
+            # switches the level off like any failure.
+            client = self._redis()
+            if client is None:
+                return default
             return op(client)
         except Exception as e:  # noqa: BLE001 - any failure degrades, by design
             self.fail(e)
