@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -37,6 +38,9 @@ class FakeBatches:
         self.uploads: list[str] = []  # purposes of /v1/files uploads
         self.direct: list[dict[str, Any]] = []
         self.retrievals = 0
+        #: Set while an upload to /v1/files is held for ``upload_delay`` seconds.
+        self.uploading = threading.Event()
+        self.upload_delay = 0.0
         self.lock = threading.Lock()
         self.server = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
@@ -205,6 +209,9 @@ class FakeBatches:
                                                   "finish_reason": finish}],
                                      "usage": {"prompt_tokens": 1000, "completion_tokens": 100}})
                 elif self.path == "/v1/files":
+                    if fake.upload_delay:
+                        fake.uploading.set()
+                        time.sleep(fake.upload_delay)
                     boundary = self.headers["Content-Type"].split("boundary=")[1]
                     parts = raw.decode().split("--" + boundary)
                     fields = {}

@@ -6,7 +6,10 @@ the Anthropic Message Batches API."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -245,3 +248,27 @@ def test_plan_estimates_at_batch_prices(tmp_path: Path) -> None:
     (listed, basis), (batched, batch_basis) = costs
     assert basis == "list prices" and batch_basis == "batch prices, half the list price"
     assert batched == pytest.approx(listed / 2, abs=0.0001)
+
+
+def test_two_runs_of_one_folder_at_once_never_send_a_job_twice(tmp_path: Path,
+                                                               batches: FakeBatches) -> None:
+    """A second run of a folder a run is using exits 2 at once: else both send
+    the same calls as two jobs (paid twice) and state.json keeps only the last,
+    so the other is never collected."""
+    batches.upload_delay = 2.0  # the first run is uploading its job when the second starts
+    f = _pipeline(tmp_path, batches.url)
+    env = {**os.environ, "TOON_CACHE_DIR": str(tmp_path / "cache"),
+           "OPENAI_API_KEY": ""}
+    env.pop("TOON_CACHE_URL", None)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "toon_tools", "pipeline", "run", str(f), "--input",
+         "topic=tides", "--run-dir", str(tmp_path / "run"), "--batch"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert batches.uploading.wait(30)
+    second = _run(tmp_path, f, "--batch")
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 75, err
+    assert second.code == 2, second.err
+    assert "another run" in second.err and str(tmp_path / "run") in second.err
+    assert list(batches.jobs) == ["batch_0001"]
+    assert [job["id"] for job in _state(tmp_path)["batches"]] == ["batch_0001"]

@@ -51,6 +51,7 @@ import asyncio
 import hashlib
 import importlib
 import json
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -209,6 +210,26 @@ def _max_tokens(params: dict[str, Any]) -> tuple[str, int | None]:
     return "max_tokens", None
 
 
+def _lock_folder(run_dir: Path) -> int | None:
+    """Hold ``run_dir`` for this run (an exclusive ``flock`` on the folder itself,
+    which the system drops when the process ends, kill -9 too): two runs of one
+    folder would send the same calls twice (two batch jobs, one of them never
+    recorded) and overwrite each other's state. ToolError (exit 2) while another
+    run holds it; None where there is no ``flock`` (Windows: no lock)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise ToolError("another run is using this run folder; wait for it to end, or give "
+                        "another --run-dir", path=str(run_dir)) from None
+    return fd
+
+
 class Runner:
     """One run of a pipeline (a Runner runs once).
 
@@ -341,16 +362,21 @@ class Runner:
         self._started = True
         self.provider.check()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._records = load_records(self.run_dir / "state.json")
-        if self._records or self.batch:
-            self._open_batches()
+        folder = _lock_folder(self.run_dir)
         try:
-            asyncio.run(self._run())
+            self._records = load_records(self.run_dir / "state.json")
+            if self._records or self.batch:
+                self._open_batches()
+            try:
+                asyncio.run(self._run())
+            finally:
+                self._pool.shutdown(wait=True)
+                self._lookups.shutdown(wait=True)
+            if self.state.status == "batched" and self._held:
+                self._submit()
         finally:
-            self._pool.shutdown(wait=True)
-            self._lookups.shutdown(wait=True)
-        if self.state.status == "batched" and self._held:
-            self._submit()
+            if folder is not None:
+                os.close(folder)  # the lock goes with it
         return self.state
 
     # ------------------------------------------------------------ batch jobs
