@@ -206,16 +206,10 @@ def test_waiting_on_another_machine_never_starves_this_runs_own_calls(
     threads) and this run's own leased calls would queue behind them: with a
     second toon machine waiting the same way on this one, a deadlock until the
     wait limit (10 min) and then duplicate calls."""
-    import diskcache
-
     slow = FakeLLM(latency=0.05, items=24)
     try:
         f = _pipeline(tmp_path, slow)
-        reference = _start(tmp_path, f, "reference", None)
-        assert reference.wait(60) == 0
-        stored = diskcache.Cache(str(tmp_path / "reference" / "cache" / "llm"))
-        replies = {k: stored[k] for k in stored}
-        stored.close()
+        replies = _replies_of_one_run(tmp_path, slow, f)
         parts = sorted(k for k, v in replies.items() if '"text"' in v["content"]
                        or "text:" in v["content"])
         assert len(parts) == 24, replies
@@ -223,7 +217,6 @@ def test_waiting_on_another_machine_never_starves_this_runs_own_calls(
         client: Any = server.client()
         for k in theirs:
             client.set(LEASES + k, "other-machine", px=60_000)
-        slow.requests.clear()
 
         run = _start(tmp_path, f, "one", server.url, "--jobs", "2")
         deadline = time.monotonic() + 20
