@@ -30,6 +30,9 @@ class Setting:
     check: Callable[[Any], Any]  # returns the value converted, or raises ValueError
     help: str
     env: str | None = None
+    #: Holds a secret (a password in a URL): ``Config[key]`` and ``toon config``
+    #: show it redacted; the value itself is ``Config.secret(key)``.
+    secret: bool = False
 
 
 def _str(v: Any) -> str:
@@ -112,6 +115,18 @@ def _prices(v: Any) -> Any:
     return parse_prices(v)
 
 
+def _cache_url(v: Any) -> str | None:
+    from .remote_cache import check_url
+
+    return None if v is None or v == "" else check_url(v)
+
+
+def _cache_ttl(v: Any) -> int:
+    from .remote_cache import parse_ttl
+
+    return parse_ttl(v)
+
+
 def _choice(*options: str) -> Callable[[Any], str]:
     def check(v: Any) -> str:
         if v not in options:
@@ -125,6 +140,15 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("cache-dir", None, _str,
             "Where token counts and vocabularies are cached "
             "(default: the user cache folder, e.g. ~/.cache/toon-tools).", env="TOON_CACHE_DIR"),
+    Setting("cache-url", None, _cache_url,
+            "A Redis or Valkey server shared by a team or a CI fleet (redis://host:6379/0, "
+            "rediss://..., unix:///path?db=0): token counts and model replies are looked up "
+            "there after the local cache, and stored in both. TOON_CACHE_URL wins over the "
+            "file; a password in it is never shown.", env="TOON_CACHE_URL", secret=True),
+    Setting("cache-ttl", 7 * 86_400, _cache_ttl,
+            "How long the shared cache keeps a value: seconds, or a duration like '30d' "
+            "(s, m, h, d, w); default 7 days; 0 keeps values until the server evicts them.",
+            env="TOON_CACHE_TTL"),
     Setting("exclude", [], _exclude_patterns,
             "Gitignore-style patterns (relative to the config file's folder) of files "
             "that every command and both hook routes skip."),
@@ -154,6 +178,16 @@ class Config:
     values: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
     file: Path | None = None  # the file the values came from, if any
+    secrets: dict[str, Any] = field(default_factory=dict, repr=False)  # secret settings' values
+
+    def secret(self, key: str) -> Any:
+        """A secret setting's value itself (``self[key]`` is its redacted form)."""
+        return self.secrets.get(key, self.values[key])
+
+    def cache_url(self) -> str | None:
+        """The shared cache's URL, password included; None: no shared cache."""
+        url: str | None = self.secret("cache-url")
+        return url
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -303,6 +337,12 @@ def load_config(start: Path | None = None, env: Mapping[str, str] | None = None,
             except ValueError as e:
                 raise ConfigError(f"environment {s.env}: {e}") from None
             cfg.origins[s.key] = f"environment {s.env}"
+    for s in SETTINGS:
+        if s.secret and cfg.values[s.key] is not None:
+            from .remote_cache import redact
+
+            cfg.secrets[s.key] = cfg.values[s.key]
+            cfg.values[s.key] = redact(cfg.values[s.key])
     return cfg
 
 

@@ -382,3 +382,105 @@ def _retry_after(headers: Any) -> float | None:
             if wait >= 0:
                 return wait
     return None
+
+
+def reply_from_json(message: dict[str, Any]) -> Reply:
+    """A Reply from a Messages API ``message`` as JSON (a Message Batches result),
+    read as :func:`reply_from` reads the SDK's object."""
+    from types import SimpleNamespace
+
+    usage = SimpleNamespace(**{k: message["usage"].get(k) for k in (
+        "input_tokens", "output_tokens", "cache_read_input_tokens",
+        "cache_creation_input_tokens")})
+    blocks = [SimpleNamespace(type=b.get("type"), text=b.get("text", ""))
+              for b in message["content"]]
+    return reply_from(SimpleNamespace(usage=usage, content=blocks,
+                                      stop_reason=message.get("stop_reason")))
+
+
+class AnthropicBatches:
+    """The Message Batches API (``/v1/messages/batches``) at the provider's
+    base_url: each request's ``params`` is the body the direct call sends
+    (structured output included when the SDK is installed to shape its schema)."""
+
+    def __init__(self, provider: AnthropicProvider) -> None:
+        self.provider = provider
+        self.base = provider.base_url + "/v1/messages/batches"
+
+    def _http(self, method: str, url: str, data: bytes | None = None) -> bytes:
+        from .batch import ANTHROPIC_VERSION, http
+
+        headers = {"anthropic-version": ANTHROPIC_VERSION, "Content-Type": "application/json"}
+        if self.provider.api_key:
+            headers["x-api-key"] = self.provider.api_key
+        p = self.provider
+        return http(method, url, headers, data, where=url, max_retries=p.max_retries,
+                    backoff=p.backoff, max_backoff=p.max_backoff)
+
+    def _info(self, batch_id: str) -> dict[str, Any]:
+        import json
+
+        try:
+            data = json.loads(self._http("GET", f"{self.base}/{batch_id}"))
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise ProviderError(f"{self.base}/{batch_id}: malformed JSON in the response")
+        return data
+
+    def body(self, request: Request) -> dict[str, Any]:
+        try:
+            import anthropic
+            transform = getattr(anthropic, "transform_schema", None)
+        except ImportError:
+            transform = None
+        return messages_body(request, transform)
+
+    def submit(self, lines: list[tuple[str, dict[str, Any]]]) -> str:
+        import json
+
+        payload = {"requests": [{"custom_id": cid, "params": body} for cid, body in lines]}
+        raw = self._http("POST", self.base, json.dumps(payload).encode())
+        try:
+            created = json.loads(raw)
+        except ValueError:
+            created = None
+        if not isinstance(created, dict) or not isinstance(created.get("id"), str):
+            raise ProviderError(f"{self.base}: no batch id in the response")
+        return str(created["id"])
+
+    def poll(self, batch_id: str) -> Any:
+        from .batch import Progress
+
+        info = self._info(batch_id)
+        counts = info.get("request_counts") or {}
+        total = sum(int(v or 0) for v in counts.values())
+        status = str(info.get("processing_status"))
+        return Progress(status, total - int(counts.get("processing") or 0), total,
+                        status == "ended")
+
+    def collect(self, batch_id: str, folder: Any) -> Any:
+        from ..files import atomic_write
+        from .batch import Outcome, jsonl
+
+        info = self._info(batch_id)
+        url = info.get("results_url") or f"{self.base}/{batch_id}/results"
+        text = self._http("GET", str(url)).decode("utf-8", "replace")
+        atomic_write(folder / f"{batch_id}.results.jsonl", text)
+        outcome = Outcome()
+        for line in jsonl(text):
+            cid, result = line.get("custom_id"), line.get("result") or {}
+            if not isinstance(cid, str):
+                continue
+            kind = result.get("type")
+            if kind == "succeeded":
+                try:
+                    outcome.replies[cid] = reply_from_json(result["message"])
+                    continue
+                except (KeyError, TypeError, AttributeError, ValueError):
+                    outcome.errors[cid] = "malformed reply in the results"
+                    continue
+            error = _error(result.get("error"))
+            outcome.errors[cid] = (str(error.get("message") or kind) if error
+                                   else str(kind or "no result"))
+        return outcome

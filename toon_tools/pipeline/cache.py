@@ -3,23 +3,35 @@
 The runner asks a :class:`ReplyCache` before every call and stores the reply
 before the call counts as done, so a killed run resumes without repeating it.
 The key (``runner.call_key``) covers everything that changes the answer.
+
+With a shared cache configured (``cache-url``, :mod:`toon_tools.remote_cache`),
+:meth:`DiskReplyCache.in_cache_dir` gives a cache with a second level: a local
+miss is looked up in Redis/Valkey (a hit is copied to disk), and a miss on both
+takes the call's lease, so two machines running the same pipeline make each
+call once: ``get`` returns None only to the lease's holder, which must ``set``
+(stores on both levels, releases) or ``release``; another machine's ``get``
+waits for that reply. ``peek`` looks on both levels without a lease or a wait.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypedDict, cast
 
 from ..errors import ToolError
 
 if TYPE_CHECKING:
     from ..cache_upkeep import CacheInfo, Removed
+    from ..remote_cache import Leases, SharedCache
 
 #: Cached replies kept at most, in bytes; the oldest stored go first.
 SIZE_LIMIT: Final = 2**30
 #: The replies' folder in toon-tools' cache folder.
 FOLDER: Final = "llm"
+#: ``in_cache_dir(shared=FROM_SETTINGS)``: the shared level the settings name, if any.
+FROM_SETTINGS: Final = "settings"
 
 
 class CachedReply(TypedDict, total=False):
@@ -46,14 +58,26 @@ class DiskReplyCache:
     """Replies in a diskcache (SQLite) folder: durable once ``set`` returns, safe
     to share between processes and threads."""
 
-    def __init__(self, folder: Path, size_limit: int = SIZE_LIMIT) -> None:
-        """ToolError (exit 2) naming the folder when the database cannot be opened."""
+    def __init__(self, folder: Path, size_limit: int = SIZE_LIMIT,
+                 shared: SharedCache | None = None, lease_ms: int | None = None) -> None:
+        """ToolError (exit 2) naming the folder when the database cannot be opened.
+        ``shared``: the second level (None: this folder only); ``lease_ms``: how
+        long a lease outlives a holder that died (default ``LEASE_MS``, 15 s)."""
         import diskcache
 
         self.folder = folder
         #: What went wrong after opening (a read taken as a miss, a reply not
-        #: stored), for the caller to report; a run goes on without the cache.
+        #: stored, the shared level's one-line failure), for the caller to
+        #: report; a run goes on without the cache.
         self.problems: list[str] = []
+        self.shared = shared
+        self._leases: Leases | None = None
+        self._told = False
+        self._stop_waits = threading.Event()
+        if shared is not None:
+            from ..remote_cache import LEASE_MS, Leases
+
+            self._leases = Leases(shared, ms=lease_ms or LEASE_MS)
         try:
             self._cache = diskcache.Cache(str(folder), size_limit=size_limit,
                                           eviction_policy="least-recently-stored")
@@ -61,11 +85,75 @@ class DiskReplyCache:
             raise _unusable(folder, e) from None
 
     @classmethod
-    def in_cache_dir(cls, cache_dir: Path) -> DiskReplyCache:
-        """The replies' place in toon-tools' cache folder: ``<cache-dir>/llm``."""
-        return cls(cache_dir / FOLDER)
+    def in_cache_dir(cls, cache_dir: Path,
+                     shared: SharedCache | str | None = FROM_SETTINGS) -> DiskReplyCache:
+        """The replies' place in toon-tools' cache folder: ``<cache-dir>/llm``;
+        with the shared level the settings name (``TOON_CACHE_URL``, else
+        ``[tool.toon] cache-url``) unless ``shared`` says otherwise."""
+        problem = None
+        if isinstance(shared, str):
+            from ..remote_cache import configured
+
+            shared, problem = configured()
+        cache = cls(cache_dir / FOLDER, shared=shared)
+        if problem:
+            cache.problems.append(problem)
+        return cache
 
     def get(self, key: str) -> CachedReply | None:
+        """The reply, locally or in the shared level (then copied to disk). With
+        a shared level, None means the call's lease is now this process's: the
+        caller must ``set`` or ``release``; while another machine holds it, this
+        waits for its reply (or for the lease to go)."""
+        found = self._get_local(key)
+        if found is not None or self.shared is None or self._leases is None:
+            return found
+        from ..remote_cache import LEASES, REPLIES, wait_for
+
+        value, _held = wait_for(self.shared, self._leases, REPLIES + key, LEASES + key,
+                                stop=self._stop_waits)
+        self._note_shared()
+        return self._copied(key, value)
+
+    def peek(self, key: str) -> CachedReply | None:
+        """The reply on either level; no lease, never waits (batch lookups)."""
+        found = self._get_local(key)
+        if found is not None or self.shared is None:
+            return found
+        from ..remote_cache import REPLIES
+
+        value = self.shared.get(REPLIES + key)
+        self._note_shared()
+        return self._copied(key, value)
+
+    def stop_waiting(self) -> None:
+        """End every wait for another machine's call now, and any later one at
+        once (a stopped run starts no call): such a ``get`` returns None
+        without the lease."""
+        self._stop_waits.set()
+
+    def release(self, key: str) -> None:
+        """Give up the call's lease (the call failed or its reply was rejected):
+        another machine may make it now. A no-op without one."""
+        if self._leases is not None:
+            from ..remote_cache import LEASES
+
+            self._leases.drop(LEASES + key)
+            self._note_shared()
+
+    def _copied(self, key: str, value: Any) -> CachedReply | None:
+        if not isinstance(value, dict) or not isinstance(value.get("content"), str):
+            return None
+        reply = cast(CachedReply, value)
+        self._set_local(key, reply)
+        return reply
+
+    def _note_shared(self) -> None:
+        if not self._told and self.shared is not None and self.shared.problem is not None:
+            self._told = True
+            self.problems.append(self.shared.problem)
+
+    def _get_local(self, key: str) -> CachedReply | None:
         import diskcache
 
         try:
@@ -76,6 +164,18 @@ class DiskReplyCache:
         return value
 
     def set(self, key: str, value: CachedReply) -> None:
+        """Store on both levels (the local one first: durable before the call
+        counts as done), then release this process's lease on ``key``."""
+        self._set_local(key, value)
+        if self.shared is not None:
+            from ..remote_cache import LEASES, REPLIES
+
+            self.shared.set(REPLIES + key, value)
+            if self._leases is not None:
+                self._leases.drop(LEASES + key, all_holders=True)
+            self._note_shared()
+
+    def _set_local(self, key: str, value: CachedReply) -> None:
         import diskcache
 
         try:
@@ -84,6 +184,11 @@ class DiskReplyCache:
             self.problems.append(f"an accepted reply could not be cached ({type(e).__name__}: {e})")
 
     def close(self) -> None:
+        """Release the leases still held; close the local database."""
+        self._stop_waits.set()
+        if self._leases is not None:
+            self._leases.close()
+            self._note_shared()
         self._cache.close()
 
     # -- upkeep (``toon cache``): never depends on what a stored value holds
@@ -99,7 +204,7 @@ class DiskReplyCache:
         if not exists(folder):
             return None
         try:
-            return cls.in_cache_dir(cache_dir)
+            return cls.in_cache_dir(cache_dir, shared=None)
         except _FAILURES as e:
             raise _unusable(folder, e) from None
 

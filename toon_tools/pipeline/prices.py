@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 AS_OF: Final = "2025-11-01"
+#: What a batch job's call costs against the list price: OpenAI's Batch API and
+#: Anthropic's Message Batches both bill half (every kind of token).
+BATCH_DISCOUNT: Final = 0.5
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,14 @@ class Price:
         write = self.input if self.cache_write is None else self.cache_write
         return (fresh * self.input + cached_tokens * cached + cache_write_tokens * write
                 + completion_tokens * self.output) / 1_000_000
+
+    def batch(self) -> Price:
+        """The price of a call sent in a batch job (BATCH_DISCOUNT of every part)."""
+        def part(v: float | None) -> float | None:
+            return None if v is None else v * BATCH_DISCOUNT
+
+        return Price(self.input * BATCH_DISCOUNT, self.output * BATCH_DISCOUNT,
+                     part(self.cached_input), part(self.cache_write))
 
 
 BUILTIN: Final[Mapping[str, Price]] = {

@@ -413,17 +413,7 @@ class OpenAIProvider(HTTPProvider):
         status = resp.status
         if status == 200:
             try:
-                data = json.loads(raw)
-                choice = data["choices"][0]
-                content = choice["message"]["content"]
-                if not isinstance(content, str):
-                    raise TypeError
-                usage = data.get("usage") or {}
-                details = usage.get("prompt_tokens_details") or {}
-                return Reply(content, int(usage.get("prompt_tokens") or 0),
-                             int(usage.get("completion_tokens") or 0),
-                             finish_reason=choice.get("finish_reason"),
-                             cached_tokens=int(details.get("cached_tokens") or 0))
+                return reply_from_completion(json.loads(raw))
             except (ValueError, KeyError, IndexError, TypeError, AttributeError):
                 raise Retry("malformed JSON in the response") from None
         if status in RETRY_STATUS:
@@ -435,3 +425,19 @@ class OpenAIProvider(HTTPProvider):
             raise Retry(f"HTTP {status}", retry_after)
         detail = raw.decode("utf-8", "replace")[:200].strip()
         raise ProviderError(f"{self.base_url}: HTTP {status}: {detail}")
+
+
+def reply_from_completion(data: Any) -> Reply:
+    """A Reply from a Chat Completions response body (a direct call's, or a line of
+    a batch job's output file). ValueError, KeyError, IndexError, TypeError or
+    AttributeError when it is not one."""
+    choice = data["choices"][0]
+    content = choice["message"]["content"]
+    if not isinstance(content, str):
+        raise TypeError
+    usage = data.get("usage") or {}
+    details = usage.get("prompt_tokens_details") or {}
+    return Reply(content, int(usage.get("prompt_tokens") or 0),
+                 int(usage.get("completion_tokens") or 0),
+                 finish_reason=choice.get("finish_reason"),
+                 cached_tokens=int(details.get("cached_tokens") or 0))

@@ -30,6 +30,19 @@
   Markdown twin, into the run folder, beside ``state.json`` (written at the
   start, after every step, on a stop and at the end) and ``events.jsonl``
   (written by a single writer task, so lines never interleave).
+- Batch jobs (``batch=True``, ``toon pipeline run --batch``): a call that
+  would go to the model is held instead (its tokens reserved at batch prices);
+  when the steps that can run have run, the held calls go out as one job
+  (``batch.py``), the run's state says ``batched`` and records the job. The
+  next run polls the recorded jobs first (with or without ``batch``): still
+  running, it runs no step; finished, each reply is counted at batch prices
+  and, when it reads as accepted, cached under its call's key, and the steps
+  run again: a call whose reply a job returned gets that reply (so a rejected
+  one is re-asked, through the same acceptance path as a direct reply), and
+  the calls still missing make the next job, or go direct where
+  ``batch_fallback`` is ``direct`` (re-asks and follow-ups) or ``batch`` is off.
+  A call whose job expired, failed or errored goes in one more job, and fails
+  its step after that.
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ import asyncio
 import hashlib
 import importlib
 import json
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -49,6 +63,18 @@ from typing import Any, Final
 from ..codec import encode
 from ..errors import Finding, ToolError
 from ..files import atomic_write
+from .batch import (
+    MAX_SUBMISSIONS,
+    BatchClient,
+    BatchRecord,
+    Outcome,
+    batch_client,
+    describe,
+    load_outcome,
+    load_records,
+    new_record,
+    request_id,
+)
 from .cache import CachedReply, ReplyCache
 from .plan import COMPLETION_GUESS, fingerprint
 from .prices import Price, PriceTable
@@ -87,6 +113,10 @@ class _Stopped(Exception):
     """The run is stopping: this call or step does not start (or is cut short)."""
 
 
+class _Deferred(Exception):
+    """This call goes in the run's batch job: its step waits for the job."""
+
+
 class _Upstream(Exception):
     """A step this one needs did not finish."""
 
@@ -103,8 +133,10 @@ class SalvageError(StepError):
 
 @dataclass
 class StepStats:
-    state: str = "pending"  # pending, running, done, failed, skipped, cancelled
+    state: str = "pending"  # pending, running, done, failed, skipped, cancelled, batched
     calls: int = 0
+    batch_calls: int = 0  # of the calls: replies a batch job returned (batch prices)
+    batch_cost_usd: float | None = None  # their cost, in cost_usd too
     cache_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -126,7 +158,7 @@ class StepStats:
 class RunState:
     pipeline: str
     steps: dict[str, StepStats] = field(default_factory=dict)
-    status: str = "running"  # running, done, failed, stopped
+    status: str = "running"  # running, done, failed, stopped, batched (waits for a job)
     error: str | None = None
     failed_step: str | None = None
 
@@ -178,6 +210,26 @@ def _max_tokens(params: dict[str, Any]) -> tuple[str, int | None]:
     return "max_tokens", None
 
 
+def _lock_folder(run_dir: Path) -> int | None:
+    """Hold ``run_dir`` for this run (an exclusive ``flock`` on the folder itself,
+    which the system drops when the process ends, kill -9 too): two runs of one
+    folder would send the same calls twice (two batch jobs, one of them never
+    recorded) and overwrite each other's state. ToolError (exit 2) while another
+    run holds it; None where there is no ``flock`` (Windows: no lock)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    fd = os.open(run_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise ToolError("another run is using this run folder; wait for it to end, or give "
+                        "another --run-dir", path=str(run_dir)) from None
+    return fd
+
+
 class Runner:
     """One run of a pipeline (a Runner runs once).
 
@@ -193,7 +245,8 @@ class Runner:
                  prices: PriceTable | None = None, read_cache: bool = True,
                  count_tokens: Callable[[str], int] | None = None,
                  progress: Callable[[RunState, int], None] | None = None,
-                 grace: float = GRACE, salvage: bool = True) -> None:
+                 grace: float = GRACE, salvage: bool = True, batch: bool = False,
+                 batch_fallback: str = "batch") -> None:
         pipeline.check_inputs(inputs)
         self.pipeline = pipeline
         self.inputs = inputs
@@ -227,6 +280,12 @@ class Runner:
         # Threads for the blocking HTTP calls (one per slot), plus a few for file
         # and cache writes; started lazily.
         self._pool = ThreadPoolExecutor(max_workers=jobs + 4, thread_name_prefix="toon-llm")
+        # Cache lookups apart: with a shared cache, a lookup waits while another
+        # machine holds the call's lease. In ``_pool`` such waits would fill it and
+        # this run's own leased calls would queue behind them (two machines: a
+        # deadlock until the wait limit, then duplicate calls).
+        self._lookups = ThreadPoolExecutor(max_workers=max(32, 4 * jobs),
+                                           thread_name_prefix="toon-cache")
         # Per foreach step that another streams from: the futures of its items.
         self._streams: dict[str, asyncio.Future[list[asyncio.Future[Any]]]] = {}
         self._done: dict[str, asyncio.Future[bool]] = {}
@@ -235,6 +294,25 @@ class Runner:
         self._stopping = False
         self._abort_task: asyncio.Task[None] | None = None
         self._started = False
+        #: Send the calls a run would make as one batch job (see the module's doc).
+        self.batch = batch
+        #: Re-asks and follow-ups: "batch" (the next job) or "direct".
+        self.batch_fallback = batch_fallback
+        #: The one line a run that waits for a batch job ends with.
+        self.batch_line: str | None = None
+        #: What the caller should tell the user (results that no longer match).
+        self.notes: list[str] = []
+        self._client: BatchClient | None = None
+        self._records: list[BatchRecord] = []
+        self._results: dict[str, Reply] = {}  # by custom_id, from collected jobs
+        self._errors: dict[str, str] = {}
+        self._jobs_of: dict[str, int] = {}  # custom_id -> jobs it went in
+        self._held: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # the next job
+        self._fresh: dict[str, dict[str, Any]] = {}  # collected by this run
+        self._collected_keys: set[str] = set()  # cached by this run's collection
+        self._asked_keys: set[str] = set()
+        self._replayed: set[str] = set()
+        self._waiting = False
 
     def _check_prices(self) -> None:
         if self.provider.name == "offline":
@@ -266,7 +344,9 @@ class Runner:
                 "error": self.state.error, "failed_step": self.state.failed_step,
                 "used_tokens": self.used_tokens, "used_usd": round(self.used_usd, 6),
                 "inputs": self.inputs,
-                "steps": {k: asdict(v) for k, v in self.state.steps.items()}}
+                "steps": {k: asdict(v) for k, v in self.state.steps.items()},
+                "batch": self.batch_line,
+                "batches": [r.to_dict() for r in self._records]}
 
     def save_state(self) -> None:
         atomic_write(self.run_dir / "state.json", json.dumps(self.state_dict(), indent=2) + "\n")
@@ -282,10 +362,167 @@ class Runner:
         self._started = True
         self.provider.check()
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        folder = _lock_folder(self.run_dir)
         try:
-            return asyncio.run(self._run())
+            self._records = load_records(self.run_dir / "state.json")
+            if self._records or self.batch:
+                self._open_batches()
+            try:
+                asyncio.run(self._run())
+            finally:
+                self._pool.shutdown(wait=True)
+                self._lookups.shutdown(wait=True)
+            if self.state.status == "batched" and self._held:
+                self._submit()
         finally:
-            self._pool.shutdown(wait=True)
+            if folder is not None:
+                os.close(folder)  # the lock goes with it
+        return self.state
+
+    # ------------------------------------------------------------ batch jobs
+
+    def _batches(self) -> BatchClient:
+        if self._client is None:
+            self._client = batch_client(self.provider)
+        return self._client
+
+    def _open_batches(self) -> None:
+        """Poll the jobs state.json records and collect the finished ones; a job
+        still running makes this run wait (it runs no step)."""
+        here = (self.provider.name, self.provider.base_url)
+        for record in self._records:
+            if (record.provider, record.base_url) != here and not record.collected:
+                raise ToolError(f"{self.run_dir / 'state.json'} records batch job {record.id} "
+                                f"at {record.provider} {record.base_url}: run with that "
+                                "provider to collect it")
+        # Replies a job of another provider returned answer none of this one's calls.
+        self._records = [r for r in self._records if (r.provider, r.base_url) == here]
+        if not self._records and not self.batch:
+            return
+        client = self._batches()
+        folder = self.run_dir / "batches"
+        running = []
+        for record in self._records:
+            for cid in record.calls:
+                self._jobs_of[cid] = self._jobs_of.get(cid, 0) + 1
+            if record.collected:
+                self._remember(load_outcome(folder / f"{record.id}.outcome.json"))
+                continue
+            progress = client.poll(record.id)
+            record.status, record.done = progress.status, progress.done
+            self.event("batch_poll", batch=record.id, status=progress.status,
+                       done=progress.done, total=progress.total)
+            if not progress.ended:
+                running.append(f"{record.id} {describe(progress)}")
+                continue
+            folder.mkdir(exist_ok=True)
+            outcome = client.collect(record.id, folder)
+            atomic_write(folder / f"{record.id}.outcome.json", json.dumps({
+                "replies": {k: asdict(v) for k, v in outcome.replies.items()},
+                "errors": outcome.errors}) + "\n")
+            record.collected = True
+            # Missing from both files (a job that failed as a whole): an error.
+            for cid in record.calls:
+                if cid not in outcome.replies and cid not in outcome.errors:
+                    outcome.errors[cid] = f"no result (the job ended {progress.status})"
+            self._remember(outcome)
+            self.event("batch_collect", batch=record.id, status=progress.status,
+                       replies=len(outcome.replies), errors=len(outcome.errors))
+            self._accept_collected(record, outcome)
+        if running:
+            self._waiting = True
+            self.state.status = "batched"
+            self.batch_line = "; ".join(running) + "; run again to collect"
+
+    def _remember(self, outcome: Outcome) -> None:
+        self._results.update(outcome.replies)
+        for cid, reason in outcome.errors.items():
+            if cid not in self._results:
+                self._errors[cid] = reason
+
+    def _accept_collected(self, record: BatchRecord, outcome: Outcome) -> None:
+        """Count what a job returned at batch prices, and cache every reply that
+        reads as accepted under its call's key now (paid for: never lost, even if
+        this run stops before it reaches the call, or the step changed since)."""
+        for cid, reply in outcome.replies.items():
+            meta = record.calls.get(cid)
+            if meta is None:
+                continue
+            self._fresh[cid] = meta
+            if not reply.prompt_tokens:
+                reply.prompt_tokens = int(meta.get("estimate") or 0)
+            self.used_tokens += reply.prompt_tokens + reply.completion_tokens
+            price = self._price(str(meta.get("model")), batch=True)
+            cost = None
+            if price is not None:
+                cost = price.cost(reply.prompt_tokens, reply.completion_tokens,
+                                  reply.cached_tokens, reply.cache_write_tokens)
+                self.used_usd += cost
+            step = self.pipeline.steps.get(str(meta.get("step")))
+            stats = self.state.steps.get(str(meta.get("step")))
+            if stats is not None:
+                stats.calls += 1
+                stats.batch_calls += 1
+                stats.prompt_tokens += reply.prompt_tokens
+                stats.completion_tokens += reply.completion_tokens
+                stats.cached_tokens += reply.cached_tokens
+                if cost is not None:
+                    stats.cost_usd = (stats.cost_usd or 0.0) + cost
+                    stats.batch_cost_usd = (stats.batch_cost_usd or 0.0) + cost
+            if step is None or meta.get("salvage") is not None or self.cache is None:
+                continue  # a follow-up's rows are merged by the run that asked them
+            try:
+                self._read(step, reply.content, reply.finish_reason, None, None)
+            except RejectedReply:
+                continue  # read again, and re-asked, by the run that reaches it
+            key = str(meta["key"])
+            self.cache.set(key, {"content": reply.content, "prompt_tokens": reply.prompt_tokens,
+                                 "completion_tokens": reply.completion_tokens,
+                                 "cached_tokens": reply.cached_tokens,
+                                 "finish_reason": reply.finish_reason,
+                                 "attempts": int(meta.get("attempt") or 1),
+                                 "salvage_rounds": 0})
+            self._collected_keys.add(key)
+
+    def _submit(self) -> None:
+        """Send the held calls as one job and record it; a job that cannot be
+        started fails the run (nothing was sent for it to answer)."""
+        lines = [(cid, body) for cid, (body, _) in self._held.items()]
+        try:
+            batch_id = self._batches().submit(lines)
+        except ProviderError as e:
+            self.state.status, self.state.error = "failed", f"batch job not started: {e}"
+            self.batch_line = None
+        else:
+            self._records.append(new_record(self.provider.name, self.provider.base_url,
+                                            batch_id, {c: m for c, (_, m) in self._held.items()}))
+            n = len(lines)
+            self.batch_line = (f"submitted {n} call{'s' if n != 1 else ''} as {batch_id}; "
+                               "run again to collect")
+            with open(self.run_dir / "events.jsonl", "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"t": round(time.time(), 3), "event": "batch_submit",
+                                     "batch": batch_id, "calls": n}) + "\n")
+        self.save_state()
+
+    def _unmatched(self) -> None:
+        """Say which collected replies no call of this run asked for: their step
+        changed (or went) since the job was sent."""
+        gone: dict[str, int] = {}
+        for cid, meta in self._fresh.items():
+            sid = str(meta.get("step"))
+            stats = self.state.steps.get(sid)
+            reached = stats is not None and stats.state not in ("pending", "skipped")
+            if cid in self._replayed or str(meta.get("key")) in self._asked_keys:
+                continue
+            if stats is None or reached:
+                gone[sid] = gone.get(sid, 0) + 1
+        for sid, n in gone.items():
+            what = "is gone" if sid not in self.state.steps else "changed"
+            note = (f"{n} batch {'replies' if n != 1 else 'reply'} of step '{sid}' no longer "
+                    f"match{'es' if n == 1 else ''} the pipeline (the step {what} since the job was sent): not used; "
+                    "accepted ones stay cached under their old keys")
+            self.notes.append(note)
+            self.event("warning", step=sid, message=note)
 
     def stop(self, status: str, reason: str, step: str | None = None) -> None:
         """Stop the run: no new calls; calls in flight get ``grace`` seconds, then
@@ -294,6 +531,11 @@ class Runner:
             return
         self._stopping = True
         self.state.status, self.state.error, self.state.failed_step = status, reason, step
+        # A lookup waiting on another machine's call would hold the run up to
+        # the shared cache's wait limit (10 min); no call starts now anyway.
+        stop_waiting = getattr(self.cache, "stop_waiting", None)
+        if stop_waiting is not None:
+            stop_waiting()
         self.event("stop", status=status, reason=reason, step=step,
                    in_flight=len(self._controls))
         for control in self._controls:
@@ -343,10 +585,17 @@ class Runner:
         self.save_state()
         self.event("run_start", pipeline=self.pipeline.name, provider=self.provider.name)
         try:
-            await asyncio.gather(*(self._step(steps[s]) for s in steps))
-            if all(s.state == "done" for s in self.state.steps.values()):
+            if not self._waiting:
+                await asyncio.gather(*(self._step(steps[s]) for s in steps))
+            if self._waiting:
+                pass
+            elif all(s.state == "done" for s in self.state.steps.values()):
                 # Every step finished, even if a stop came while the last calls answered.
                 self.state.status, self.state.error, self.state.failed_step = "done", None, None
+            elif self._held and not self._stopping:
+                self.state.status = "batched"
+            if not self._waiting:
+                self._unmatched()
         finally:
             for sig in handled:
                 loop.remove_signal_handler(sig)
@@ -402,6 +651,8 @@ class Runner:
                 self._pool, self._write_artifact, step.id, value)
             stats.state = "done"
             finished = True
+        except _Deferred:
+            stats.state = "batched"
         except _Upstream:
             stats.state = "skipped" if stats.state == "pending" else "cancelled"
         except (_Stopped, CallCancelled):
@@ -602,18 +853,27 @@ class Runner:
         key = call_key(self.provider.name, self.provider.base_url, request.model, params,
                        messages, sample, mode)
         loop = asyncio.get_running_loop()
+        self._asked_keys.add(key)
+        leased = False  # a shared cache's lease on this call is ours: release it on failure
         if self.cache is not None and self.read_cache:
-            # In the pool: an SQLite read would otherwise stall every call's progress.
-            hit = await loop.run_in_executor(self._pool, self.cache.get, key)
+            # A call bound for a batch job never takes the shared cache's lease (a
+            # job may take hours); peek until every cache has it.
+            lookup = getattr(self.cache, "peek", self.cache.get) if self.batch \
+                else self.cache.get
+            # In a thread: an SQLite read would otherwise stall every call's progress;
+            # not in ``_pool``, where a wait for another machine would starve calls.
+            hit = await loop.run_in_executor(self._lookups, lookup, key)
+            leased = hit is None and not self.batch
             if hit is not None:
                 try:
                     value = self._read(step, str(hit["content"]), "stop", item, None)
                 except RejectedReply:
                     pass  # an older version's record: ask again
                 else:
-                    stats.cache_hits += 1
-                    stats.prompt_tokens += int(hit.get("prompt_tokens", 0))
-                    stats.completion_tokens += int(hit.get("completion_tokens", 0))
+                    if key not in self._collected_keys:  # else counted as a batch call
+                        stats.cache_hits += 1
+                        stats.prompt_tokens += int(hit.get("prompt_tokens", 0))
+                        stats.completion_tokens += int(hit.get("completion_tokens", 0))
                     return value
         same = self._pending.get(key)
         if same is not None:  # the very same call is in flight (equal items): share it
@@ -627,6 +887,9 @@ class Runner:
             value = await self._answer(step, scope, sample, item, key, request)
         except BaseException as e:
             answer.set_exception(e if isinstance(e, Exception) else _Stopped())
+            release = getattr(self.cache, "release", None) if leased else None
+            if release is not None:  # no reply stored: another machine need not wait
+                await loop.run_in_executor(self._pool, release, key)
             raise
         else:
             answer.set_result(value)
@@ -645,7 +908,7 @@ class Runner:
             # The slot is held until an accepted answer is durable, so a run killed
             # with kill -9 repeats at most --jobs calls when it resumes.
             async with self._sem:
-                reply = await self._call(step, request, item, attempt)
+                reply = await self._call(step, request, item, attempt, key=key, sample=sample)
                 replies = [reply]  # this try's calls: the reply, then any follow-ups
                 content, part = reply.content, ""
                 kept = False  # the reply is in rejected/ already (a salvage that gave up)
@@ -661,7 +924,7 @@ class Runner:
                         kept = True
                         try:
                             merged = await self._salvage(step, scope, sample, item, attempt,
-                                                         request, partial, replies)
+                                                         request, partial, replies, key=key)
                         except SalvageError as failed:
                             if attempt > step.max_reasks:
                                 raise
@@ -718,7 +981,7 @@ class Runner:
 
     async def _salvage(self, step: Step, scope: dict[str, Any], sample: int, item: Item | None,
                        attempt: int, request: Request, partial: Partial,
-                       replies: list[Reply]) -> str:
+                       replies: list[Reply], key: str = "") -> str:
         """Ask for the rows of ``partial``'s table still missing until they are all
         there: the merged reply's text. Each round is a call (appended to
         ``replies``) and a ``salvage`` event; a round that adds no row, or
@@ -733,7 +996,8 @@ class Runner:
         for round_ in range(1, MAX_SALVAGE_ROUNDS + 1):
             asked = (len(rows) + 1, declared)
             ask = self._salvage_request(step, scope, request, partial, rows)
-            reply = await self._call(step, ask, item, attempt, salvage=round_)
+            reply = await self._call(step, ask, item, attempt, salvage=round_, key=key,
+                                     sample=sample)
             replies.append(reply)
             stats.salvages += 1
             got, warnings = read_rows(reply.content, shape, partial, rows,
@@ -806,15 +1070,18 @@ class Runner:
 
     # ------------------------------------------------------------ one model call
 
-    def _price(self, model: str) -> Price | None:
-        """The model's price; none for the offline provider, which bills nothing."""
-        return None if self.provider.name == "offline" else self.prices.price(model)
+    def _price(self, model: str, batch: bool = False) -> Price | None:
+        """The model's price (in a batch job: the batch price); none for the
+        offline provider, which bills nothing."""
+        price = None if self.provider.name == "offline" else self.prices.price(model)
+        return price.batch() if price is not None and batch else price
 
     def _prompt_estimate(self, request: Request) -> int:
         return sum(self.count(m["content"]) + MESSAGE_OVERHEAD for m in request.messages)
 
-    def _hold(self, model: str, prompt: int, reply: int) -> tuple[int, float]:
-        price = self._price(model)
+    def _hold(self, model: str, prompt: int, reply: int,
+              batch: bool = False) -> tuple[int, float]:
+        price = self._price(model, batch)
         return prompt + reply, price.cost(prompt, reply) if price is not None else 0.0
 
     def _fits(self, held: tuple[int, float]) -> bool:
@@ -827,19 +1094,19 @@ class Runner:
         return (self.budget_usd is None
                 or self.used_usd + self._reserved_usd + usd <= self.budget_usd + 1e-12)
 
-    def _reply_room(self, model: str, prompt: int) -> int:
+    def _reply_room(self, model: str, prompt: int, batch: bool = False) -> int:
         """The longest reply that still fits both budgets after ``prompt``."""
         room = float("inf")
         if self.budget is not None:
             room = self.budget - self.used_tokens - self._reserved_tokens - prompt
-        price = self._price(model)
+        price = self._price(model, batch)
         if self.budget_usd is not None and price is not None and price.output > 0:
             dollars = self.budget_usd - self.used_usd - self._reserved_usd - price.cost(prompt, 0)
             room = min(room, dollars / price.output * 1_000_000)
         return int(room) if room != float("inf") else BUDGET_REPLY_TOKENS
 
-    async def _reserve(self, step: Step, item: Item | None,
-                       request: Request) -> tuple[Request, tuple[int, float]]:
+    async def _reserve(self, step: Step, item: Item | None, request: Request,
+                       batch: bool = False) -> tuple[Request, tuple[int, float]]:
         """Hold this call's prompt and reply against the budgets, once its slot is
         held; wait while calls in flight may settle below their reservations;
         stop the run when nothing is in flight and it still does not fit.
@@ -862,7 +1129,7 @@ class Runner:
             while True:
                 if self._stopping:
                     raise _Stopped()
-                held = self._hold(request.model, prompt, reply)
+                held = self._hold(request.model, prompt, reply, batch)
                 if self._fits(held):
                     self._reserved_tokens += held[0]
                     self._reserved_usd += held[1]
@@ -870,13 +1137,13 @@ class Runner:
                 if self._controls:
                     await self._money.wait()
                     continue
-                room = self._reply_room(request.model, prompt)
+                room = self._reply_room(request.model, prompt, batch)
                 if imposed and MIN_REPLY_TOKENS <= room < reply:
                     reply = room
                     continue
                 what = f"step '{step.id}'" + (f", {item}" if item else "")
                 if imposed:  # it would have gone with the shortest reply worth a call
-                    held = self._hold(request.model, prompt, MIN_REPLY_TOKENS)
+                    held = self._hold(request.model, prompt, MIN_REPLY_TOKENS, batch)
                 if not self._fits_tokens(held[0]):
                     reason = (f"the next call ({what}, ~{held[0]:,} tokens with its reply) "
                               f"would exceed --budget-tokens {self.budget:,} "
@@ -909,13 +1176,38 @@ class Runner:
         return cost
 
     async def _call(self, step: Step, request: Request, item: Item | None, attempt: int,
-                    salvage: int | None = None) -> Reply:
+                    salvage: int | None = None, key: str = "", sample: int = 0) -> Reply:
         """One model call, its slot held by the caller: a reservation, the call,
-        the settlement. ``salvage``: the round of a follow-up for missing rows."""
+        the settlement. ``salvage``: the round of a follow-up for missing rows;
+        ``key``: the cache key of the step's first ask. Where batch jobs are in
+        play, the reply a job returned for this very call, or the call held for
+        the next job (_Deferred)."""
         stats = self.state.steps[step.id]
         loop = asyncio.get_running_loop()
         if self._stopping:
             raise _Stopped()
+        if self._client is not None:
+            cid = request_id(self._client.body(request), sample)
+            got = self._results.get(cid)
+            if got is not None:  # paid for and counted when its job was collected
+                self._replayed.add(cid)
+                self.event("batch_reply", step=step.id, item=item.index if item else None,
+                           attempt=attempt, custom_id=cid)
+                return replace(got)
+            failed = self._errors.get(cid)
+            if failed is not None and self._jobs_of.get(cid, 0) >= MAX_SUBMISSIONS:
+                raise ProviderError(f"batch: {failed} (in {self._jobs_of[cid]} batch jobs)")
+            direct = not self.batch or (self.batch_fallback == "direct"
+                                        and (attempt > 1 or salvage is not None))
+            if not direct:
+                request, held = await self._reserve(step, item, request, batch=True)
+                self._held[cid] = (self._client.body(request), {
+                    "key": key, "step": step.id, "item": item.index if item else None,
+                    "sample": sample, "attempt": attempt, "salvage": salvage,
+                    "model": request.model, "estimate": self._prompt_estimate(request)})
+                self.event("batch_hold", step=step.id, item=item.index if item else None,
+                           attempt=attempt, custom_id=cid, reserved_tokens=held[0])
+                raise _Deferred()
         request, held = await self._reserve(step, item, request)
         where: dict[str, Any] = {"step": step.id, "item": item.index if item else None,
                                  "attempt": attempt}
@@ -973,7 +1265,8 @@ async def _all(awaitables: Any) -> list[Any]:
     results = await asyncio.gather(*awaitables, return_exceptions=True)
     failures = [r for r in results if isinstance(r, BaseException)]
     if failures:
-        real = [f for f in failures if not isinstance(f, (_Stopped, _Upstream, CallCancelled))]
+        real = [f for f in failures
+                if not isinstance(f, (_Stopped, _Upstream, _Deferred, CallCancelled))]
         raise (real or failures)[0]
     return results
 

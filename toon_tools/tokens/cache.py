@@ -6,6 +6,12 @@ processes at once (hooks and CI jobs share one cache). The cache is a speed-up,
 never a point of failure: a corrupted database is reported once, moved aside and
 rebuilt, and if even that fails counting goes on without a cache.
 
+With a shared cache configured (``cache-url``: Redis or Valkey, see
+:mod:`toon_tools.remote_cache`), a batch's local misses are looked up there in
+one round trip, its hits copied to the local cache, and new counts stored in
+both. The shared level never fails a count: its first failure is one line in
+``problems`` and the level is off for the rest of the process.
+
 Where the cache lives is the caller's choice (the CLI takes it from
 ``[tool.toon] cache-dir``); :func:`default_cache_dir` is the fallback, and it
 reads no configuration file.
@@ -23,6 +29,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from ..cache_upkeep import CacheInfo, Removed
+    from ..remote_cache import SharedCache
+
+#: ``TokenCache(shared=FROM_SETTINGS)``: the shared level the settings name, if any.
+FROM_SETTINGS: Final = "settings"
 
 #: Upper bound of the cache's size on disk; least recently stored entries go
 #: first. A count entry is about 100 bytes, so this holds roughly half a million.
@@ -57,11 +67,43 @@ class TokenCache:
     transaction). Failures never propagate: they are recorded in
     ``problems`` (for the caller to report once) and the cache steps aside."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path,
+                 shared: SharedCache | str | None = FROM_SETTINGS) -> None:
+        """``shared``: the second level; FROM_SETTINGS (the default) resolves
+        ``TOON_CACHE_URL`` / ``[tool.toon] cache-url`` at the first lookup."""
         self.directory = directory
         self.problems: list[str] = []  # what went wrong, for the CLI to report once
         self._cache: Any = None
         self._broken = False
+        self._shared_given = shared
+        self._shared_told = False
+
+    @property
+    def shared(self) -> SharedCache | None:
+        """The shared level, resolved once (None: none configured, or unusable)."""
+        given = self._shared_given
+        if isinstance(given, str):
+            from ..remote_cache import configured
+
+            level, problem = configured()
+            if problem:
+                self.problems.append(problem)
+            self._shared_given = given = level
+        return given
+
+    def _note_shared(self) -> None:
+        """The shared level's one-line failure, into ``problems`` once."""
+        level = self._shared_given
+        if not self._shared_told and not isinstance(level, str) and level is not None \
+                and level.problem is not None:
+            self._shared_told = True
+            self.problems.append(level.problem)
+
+    @staticmethod
+    def _shared_key(key: str) -> str:
+        from ..remote_cache import PREFIX
+
+        return PREFIX + key
 
     def _open(self) -> Any:
         if self._cache is None and not self._broken:
@@ -97,8 +139,25 @@ class TokenCache:
             self._cache = None
 
     def get_many(self, keys: Iterable[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
+        """Counts found: locally, then (for the local misses) in the shared level
+        in one round trip; shared hits are copied to the local cache."""
         keys = list(keys)
+        found = self._get_local(keys)
+        shared = self.shared if len(found) < len(keys) else None
+        if shared is not None:
+            missing = [k for k in keys if k not in found]
+            remote = shared.get_many([self._shared_key(k) for k in missing])
+            self._note_shared()
+            copied = {k: v for k in missing
+                      if isinstance(v := remote.get(self._shared_key(k)), int)
+                      and not isinstance(v, bool)}
+            if copied:
+                self._put_local(copied)
+                found.update(copied)
+        return found
+
+    def _get_local(self, keys: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
         for _attempt in (1, 2):
             cache = self._open()
             if cache is None:
@@ -115,8 +174,16 @@ class TokenCache:
         return found
 
     def put_many(self, items: Mapping[str, int]) -> None:
+        """Store new counts locally and in the shared level."""
         if not items:
             return
+        self._put_local(items)
+        shared = self.shared
+        if shared is not None:
+            shared.set_many({self._shared_key(k): v for k, v in items.items()})
+            self._note_shared()
+
+    def _put_local(self, items: Mapping[str, int]) -> None:
         for _attempt in (1, 2):
             cache = self._open()
             if cache is None:

@@ -4,6 +4,11 @@ folder (``[tool.toon] cache-dir``): token counts in ``tokens/``, model replies i
 
 Each kind is handled on its own: one that cannot be read is a warning, the
 others are still handled, and the command exits 2 at the end.
+
+With a shared cache (``cache-url``), ``info`` shows it too, and ``clear
+--shared`` empties our keys in it (``toon:v1:...``, never another
+application's); its URL is always shown with the password redacted. Prune does
+not reach it: ``cache-ttl`` expires its values.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from .._output import ERROR, OK, describe, escape, warning
 
 if TYPE_CHECKING:
     from ...cache_upkeep import CacheInfo, Removed
+    from ...remote_cache import SharedCache
 
 T = TypeVar("T")
 
@@ -63,6 +69,23 @@ def _cache_dir() -> Path:
     from ...config import load_config
 
     return load_config().cache_dir()
+
+
+def _shared() -> SharedCache | None:
+    """The shared level the settings name, or None."""
+    from ...config import load_config
+    from ...remote_cache import SharedCache
+
+    cfg = load_config()
+    url = cfg.cache_url()
+    return SharedCache(url, int(cfg["cache-ttl"])) if url else None
+
+
+def _duration_text(seconds: int) -> str:
+    for unit, n in (("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % n == 0:
+            return f"{seconds // n}{unit}"
+    return f"{seconds}s"
 
 
 class _Outcome:
@@ -161,13 +184,19 @@ def info(as_json: bool) -> int:
     for kind in KINDS:
         absent = empty_info(cache_dir / _folder(kind), _limit(kind))
         found[kind] = outcome.run(kind, cache_dir, lambda c: c.info(), absent)
+    level = _shared()
+    shared = level.info() if level is not None else None
+    if level is not None:
+        level.close()
     if as_json:
         import json
 
         click.echo(json.dumps({"directory": str(cache_dir), "kinds": {
             kind: None if i is None else {k: i[k] for k in ("directory", "entries", "bytes",
                                                             "size_limit")}
-            for kind, i in found.items()}}, indent=2))
+            for kind, i in found.items()},
+            "shared": None if shared is None or level is None else {
+                **shared, "ttl": level.ttl}}, indent=2))
         return outcome.code()
 
     head = ("kind", "entries", "size", "limit", "folder")
@@ -184,16 +213,34 @@ def info(as_json: bool) -> int:
     for r in rows:
         click.echo(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  "
                    f"{r[3]:>{widths[3]}}  {r[4]}")
+    if shared is None or level is None:
+        pass  # no shared cache configured: the table says it all ("shared": null in JSON)
+    elif not shared["reachable"]:
+        click.echo(f"shared cache: {escape(shared['url'])}: not reachable")
+        warning(escape(shared["problem"] or "shared cache not reachable"))
+        outcome.failed = True
+    else:
+        ttl = _duration_text(level.ttl) if level.ttl else "none"
+        limit = size(shared["maxmemory"]) if shared["maxmemory"] else "no limit"
+        more = "at least " if shared["bounded"] else ""
+        click.echo(f"shared cache: {escape(shared['url'])}: {more}{shared['keys']:,} "
+                   f"entr{'y' if shared['keys'] == 1 else 'ies'}, {size(shared['bytes'])} "
+                   f"(expiry {ttl}); server memory {size(shared['used_memory'] or 0)} "
+                   f"of {limit}")
     return outcome.code()
 
 
 @cache.command()
 @_kind_option
-def clear(kinds: list[str]) -> int:
+@click.option("--shared", is_flag=True,
+              help="Also remove these kinds from the shared cache (cache-url): only "
+                   "toon-tools' keys, for everyone who shares it.")
+def clear(kinds: list[str], shared: bool) -> int:
     """Remove every cached entry, of every kind unless --kind says which.
 
     Entries are removed through the cache itself, so a pipeline run or a hook
-    using it meanwhile is safe. Vocabularies stay.
+    using it meanwhile is safe. Vocabularies stay. The shared cache is left
+    alone unless --shared is given.
     """
     cache_dir = _cache_dir()
     outcome = _Outcome()
@@ -202,6 +249,21 @@ def clear(kinds: list[str]) -> int:
         if removed is not None:
             click.echo(f"{KINDS[kind]}: removed {removed:,} "
                        f"entr{'y' if removed == 1 else 'ies'}")
+    if shared:
+        from ...remote_cache import REPLIES, TOKENS
+
+        level = _shared()
+        if level is None:
+            warning("no shared cache to clear: set cache-url or TOON_CACHE_URL")
+            return ERROR
+        prefixes = [TOKENS if kind == "tokens" else REPLIES for kind in kinds]
+        removed = level.clear(prefixes)
+        level.close()
+        if level.problem is not None:
+            warning(escape(level.problem.replace("; going on with the local cache only", "")))
+            return ERROR
+        click.echo(f"shared cache {escape(level.shown)}: removed {removed:,} "
+                   f"entr{'y' if removed == 1 else 'ies'}")
     return outcome.code()
 
 

@@ -14,6 +14,9 @@ import click
 from ...pipeline.spec import PROVIDERS, STRUCTURED
 from .._output import FINDINGS, OK, error, escape, fail, warning
 
+#: A run that waits for a batch job (EX_TEMPFAIL): not an error, run again.
+WAITING = 75
+
 
 def _inputs(pairs: tuple[str, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
@@ -56,16 +59,27 @@ def pipeline() -> None:
               help="Seconds each call may take from when it is sent (every step).")
 @click.option("--no-cache", is_flag=True,
               help="Call the model even where a reply is cached (accepted replies are still stored).")
+@click.option("--batch", is_flag=True,
+              help="Send each wave's uncached calls as one batch job (OpenAI Batch API, "
+                   "Anthropic Message Batches: half price, within 24 h); run again to collect.")
+@click.option("--batch-fallback", type=click.Choice(("batch", "direct")), default="batch",
+              show_default=True,
+              help="Where re-asks of invalid batch replies go: the next batch job, or "
+                   "straight to the model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's state as JSON, not a table.")
 def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None,
         budget_usd: float | None, run_dir: str | None, provider: str | None,
         base_url: str | None, model: str | None, structured: str | None,
-        timeout: float | None, no_cache: bool, as_json: bool) -> int:
+        timeout: float | None, no_cache: bool, batch: bool, batch_fallback: str,
+        as_json: bool) -> int:
     """Run FILE: independent steps and foreach items concurrently, every call cached.
 
     Exits 0 when every step is done; 1 when a step fails, a budget stops the run,
     or Ctrl-C or SIGTERM interrupts it (answers already paid for are kept); 2 for
-    a bad pipeline file, a missing input or an unusable provider, before any call.
+    a bad pipeline file, a missing input or an unusable provider, before any call;
+    75 (EX_TEMPFAIL, not an error) when the run waits for a batch job: --batch
+    submitted one, or one the run folder records is still running. Any later run
+    of that folder (with or without --batch) collects it and goes on.
     """
     from ...config import load_config
     from ...pipeline.cache import DiskReplyCache
@@ -94,7 +108,8 @@ def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None
                     budget_tokens=budget_tokens, budget_usd=budget_usd,
                     prices=PriceTable(config["pipeline.prices"], p.prices),
                     count_tokens=TokenCounter(cache_dir=cache_dir).count_uncached,
-                    progress=_progress if live else None)
+                    progress=_progress if live else None, batch=batch,
+                    batch_fallback=batch_fallback)
     try:
         state = runner.run()
     finally:
@@ -103,6 +118,13 @@ def run(file: str, inputs: tuple[str, ...], jobs: int, budget_tokens: int | None
         click.echo("", err=True)
     for problem in dict.fromkeys(replies.problems):
         warning(f"{escape(str(replies.folder))}: {problem}")
+    for note in runner.notes:
+        warning(escape(note))
+    if state.status == "batched" and runner.batch_line:
+        if as_json:
+            click.echo(json.dumps(runner.state_dict(), indent=2))
+        click.echo(escape(runner.batch_line), err=True)
+        return WAITING
     if as_json:
         click.echo(json.dumps(runner.state_dict(), indent=2))
     else:
@@ -148,6 +170,13 @@ def _print_status(steps: dict[str, Any], status: str, used: int, used_usd: float
                    f"{_usd(s.get('cost_usd')):>10} {s.get('seconds', 0.0):>8.2f}")
     cost = f", {_usd(used_usd)}" if used_usd else ""
     click.echo(f"run {escape(status)}, {used:,} tokens used by new calls{cost}")
+    batched = sum(int(s.get("batch_calls") or 0) for s in steps.values())
+    if batched:
+        usd = [s["batch_cost_usd"] for s in steps.values()
+               if isinstance(s.get("batch_cost_usd"), (int, float))]
+        price = f", {_usd(sum(usd))}" if usd else ""
+        click.echo(f"{batched:,} of the calls went by batch job, at batch prices "
+                   f"(half the list price){price}")
     for sid, s in steps.items():
         if s.get("state") == "failed":
             where = f", {escape(str(s['item']))}" if s.get("item") else ""
@@ -158,7 +187,8 @@ def _print_status(steps: dict[str, Any], status: str, used: int, used_usd: float
 @click.argument("file")
 @click.option("--input", "inputs", multiple=True, metavar="K=V", help="An input (V or @file).")
 @click.option("--run-dir", default=None, help="The previous run to compare with.")
-def plan(file: str, inputs: tuple[str, ...], run_dir: str | None) -> int:
+@click.option("--batch", is_flag=True, help="Estimate the cost at batch prices (run --batch).")
+def plan(file: str, inputs: tuple[str, ...], run_dir: str | None, batch: bool) -> int:
     """Execution waves, estimated prompt tokens per step, and whether each step
     would call the model or come from the cache, and why. Calls no model.
 
@@ -169,13 +199,14 @@ def plan(file: str, inputs: tuple[str, ...], run_dir: str | None) -> int:
     from ...config import load_config
     from ...pipeline.plan import COMPLETION_GUESS
     from ...pipeline.plan import plan as plan_run
-    from ...pipeline.prices import PriceTable
+    from ...pipeline.prices import BATCH_DISCOUNT, PriceTable
     from ...pipeline.spec import load_pipeline
     from ...tokens import TokenCounter
 
     p = load_pipeline(file)
     given = _inputs(inputs)
     config = load_config()
+    scale = BATCH_DISCOUNT if batch else 1.0
     counter = TokenCounter(cache_dir=config.cache_dir())
     prices = PriceTable(config["pipeline.prices"], p.prices)
     planned = plan_run(p, given, Path(run_dir or Path("runs") / p.name), counter.count_uncached,
@@ -185,12 +216,14 @@ def plan(file: str, inputs: tuple[str, ...], run_dir: str | None) -> int:
                f"{'est. cost':>10}  decision")
     for row in planned:
         estimate = str(row.estimate) if row.estimate is not None else "-"
+        usd = row.usd * scale if row.usd is not None else None
         click.echo(f"{row.wave:<5} {escape(row.step.id):<{width}}  {escape(row.kind):<28} "
-                   f"{estimate:>18} {_usd(row.usd):>10}  {row.decision}")
-    known = [row.usd for row in planned if row.usd is not None]
+                   f"{estimate:>18} {_usd(usd):>10}  {row.decision}")
+    known = [row.usd * scale for row in planned if row.usd is not None]
     if known:
+        basis = "batch prices, half the list price" if batch else "list prices"
         click.echo(f"estimated cost of the calls that would run: {_usd(sum(known))} "
-                   f"(list prices; replies at max_tokens or {COMPLETION_GUESS} tokens)")
+                   f"({basis}; replies at max_tokens or {COMPLETION_GUESS} tokens)")
     return OK
 
 
@@ -217,7 +250,7 @@ def status(run_dir: str, as_json: bool) -> int:
     """Steps, state, calls, cache hits, re-asks, salvages, tokens, cost and time of a run folder.
 
     Exits 0 for a finished run, 1 for a failed, stopped or unfinished one, with
-    the failing step, item and error."""
+    the failing step, item and error; 75 for one that waits for a batch job."""
     from ...pipeline.plan import SavedRun
 
     saved = SavedRun.read(Path(run_dir))
@@ -225,6 +258,9 @@ def status(run_dir: str, as_json: bool) -> int:
         click.echo(json.dumps(saved.data, indent=2))
     else:
         _print_status(saved.steps, saved.status, saved.used_tokens, saved.used_usd)
+    if saved.status == "batched" and isinstance(saved.data.get("batch"), str):
+        click.echo(escape(saved.data["batch"]), err=True)
+        return WAITING
     if saved.status != "done":
         error(f"run {saved.status or 'unknown'}" + (f": {saved.error}" if saved.error else ""))
         return FINDINGS
