@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ...pipeline.spec import PROVIDERS, STRUCTURED
+from .._completion import any_path
 from .._output import FINDINGS, OK, error, escape, fail, warning
 
 #: A run that waits for a batch job (EX_TEMPFAIL): not an error, run again.
@@ -40,7 +41,7 @@ def pipeline() -> None:
 
 
 @pipeline.command()
-@click.argument("file")
+@click.argument("file", shell_complete=any_path)
 @click.option("--input", "inputs", multiple=True, metavar="K=V", help="An input (V or @file).")
 @click.option("--jobs", "-j", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Calls in flight at most.")
@@ -184,7 +185,7 @@ def _print_status(steps: dict[str, Any], status: str, used: int, used_usd: float
 
 
 @pipeline.command()
-@click.argument("file")
+@click.argument("file", shell_complete=any_path)
 @click.option("--input", "inputs", multiple=True, metavar="K=V", help="An input (V or @file).")
 @click.option("--run-dir", default=None, help="The previous run to compare with.")
 @click.option("--batch", is_flag=True, help="Estimate the cost at batch prices (run --batch).")
@@ -228,7 +229,7 @@ def plan(file: str, inputs: tuple[str, ...], run_dir: str | None, batch: bool) -
 
 
 @pipeline.command()
-@click.argument("file")
+@click.argument("file", shell_complete=any_path)
 def graph(file: str) -> int:
     """The DAG as a Mermaid diagram."""
     from ...pipeline.spec import load_pipeline
@@ -244,7 +245,7 @@ def graph(file: str) -> int:
 
 
 @pipeline.command()
-@click.argument("run_dir")
+@click.argument("run_dir", shell_complete=any_path)
 @click.option("--json", "as_json", is_flag=True, help="Print the state as JSON, not a table.")
 def status(run_dir: str, as_json: bool) -> int:
     """Steps, state, calls, cache hits, re-asks, salvages, tokens, cost and time of a run folder.
