@@ -153,6 +153,20 @@ class StepStats:
     error: str | None = None
     item: str | None = None  # the foreach item that failed: "3 (\"short value\")"
 
+    def count_call(self, reply: Reply, cost: float | None, *, batch: bool = False) -> None:
+        """One answered call: its tokens and cost (``batch``: a reply a batch job
+        returned, at batch prices, counted in ``batch_*`` too)."""
+        self.calls += 1
+        self.prompt_tokens += reply.prompt_tokens
+        self.completion_tokens += reply.completion_tokens
+        self.cached_tokens += reply.cached_tokens
+        if cost is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + cost
+        if batch:
+            self.batch_calls += 1
+            if cost is not None:
+                self.batch_cost_usd = (self.batch_cost_usd or 0.0) + cost
+
 
 @dataclass
 class RunState:
@@ -461,14 +475,7 @@ class Runner:
             step = self.pipeline.steps.get(str(meta.get("step")))
             stats = self.state.steps.get(str(meta.get("step")))
             if stats is not None:
-                stats.calls += 1
-                stats.batch_calls += 1
-                stats.prompt_tokens += reply.prompt_tokens
-                stats.completion_tokens += reply.completion_tokens
-                stats.cached_tokens += reply.cached_tokens
-                if cost is not None:
-                    stats.cost_usd = (stats.cost_usd or 0.0) + cost
-                    stats.batch_cost_usd = (stats.batch_cost_usd or 0.0) + cost
+                stats.count_call(reply, cost, batch=True)
             if step is None or meta.get("salvage") is not None or self.cache is None:
                 continue  # a follow-up's rows are merged by the run that asked them
             try:
@@ -1240,12 +1247,7 @@ class Runner:
                 reply.prompt_tokens = self._prompt_estimate(request)
             cost = await self._settle(held, reply, request.model)
         self._longest_reply = max(self._longest_reply, reply.completion_tokens)
-        stats.calls += 1
-        stats.prompt_tokens += reply.prompt_tokens
-        stats.completion_tokens += reply.completion_tokens
-        stats.cached_tokens += reply.cached_tokens
-        if cost is not None:
-            stats.cost_usd = (stats.cost_usd or 0.0) + cost
+        stats.count_call(reply, cost)
         self.event("call_end", **where, prompt_tokens=reply.prompt_tokens,
                    completion_tokens=reply.completion_tokens, cached_tokens=reply.cached_tokens,
                    finish_reason=reply.finish_reason,
