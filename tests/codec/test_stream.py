@@ -130,13 +130,14 @@ mutations = st.tuples(st.integers(0, 6), st.integers(0, 200), st.integers(1, 5))
 
 @settings(max_examples=80, deadline=None)
 @given(documents, st.sampled_from([",", "\t", "|"]), st.sampled_from([1, 2, 4]),
-       st.lists(mutations, max_size=2), st.booleans())
+       st.lists(mutations, min_size=1, max_size=2), st.booleans(), st.sampled_from([3, 1000]))
 def test_events_agree_with_decode(value: Any, delimiter: str, indent: int,
-                                  edits: list[tuple[int, int, int]], strict: bool) -> None:
+                                  edits: list[tuple[int, int, int]], strict: bool,
+                                  max_depth: int) -> None:
     text = encode(value, delimiter=delimiter, indent_size=indent)
     for how, at, by in edits:
         text = _mutate(text, how, at, by)
-    assert_same(text, indent_size=indent, strict=strict)
+    assert_same(text, indent_size=indent, strict=strict, max_depth=max_depth)
 
 
 @settings(max_examples=60, deadline=None)

@@ -1057,14 +1057,15 @@ def iter_events(lines: Iterable[str] | str, *, indent_size: int = 2, strict: boo
 
 def _guarded(stream: _Stream, reader: _Reader) -> Iterator[tuple[int, Any]]:
     """The stream's events; an error is raised as decode would rank it."""
+    # (Distinct names for the caught errors: mypyc's generators mix them up.)
     try:
         yield from stream.events()
-    except _SourceError as e:
-        raise e.error from None
-    except _IndentError as e:
-        raise _settle(reader, e.error, False) from None
-    except ToonDecodeError as e:
-        raise _settle(reader, e, True) from None
+    except _SourceError as source_error:
+        raise source_error.error from None
+    except _IndentError as indent_error:
+        raise _settle(reader, indent_error.error, False) from None
+    except ToonDecodeError as parse_error:
+        raise _settle(reader, parse_error, True) from None
 
 
 def _settle(reader: _Reader, error: ToonDecodeError, check_indent: bool) -> BaseException:
@@ -1075,10 +1076,10 @@ def _settle(reader: _Reader, error: ToonDecodeError, check_indent: bool) -> Base
         try:
             if not reader.advance():
                 return error
-        except _SourceError as e:
-            return e.error
-        except _IndentError as e:
+        except _SourceError as source_error:
+            return source_error.error
+        except _IndentError as indent_error:
             if check_indent:
-                error = e.error
+                error = indent_error.error
                 check_indent = False
                 reader.strict = False  # later indentation no longer matters
