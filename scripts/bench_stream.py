@@ -10,7 +10,7 @@ from wait4's rusage):
 
   stream   toon decode big.toon -o a.json             (the streaming path)
   whole    toon decode big.toon -o b.json --no-stream (decode() + json.dumps)
-  check    toon check big.toon                        (validation, streaming above 32 MB)
+  check    toon check big.toon                        (validation, streaming above 1 MB)
 
 Prints median seconds and peak RSS of each, and stream/whole as a ratio.
 Targets (issue 16): stream and check under 100 MB RSS; stream/whole <= 1.3.
