@@ -135,7 +135,9 @@ def _decode_stream(file: str, name: str, output: str, indent_size: int,
             _to_stdout(events, json_indent, name)
         else:
             _to_file(events, json_indent, name, output)
-    except OSError as e:  # reading: a write error has become a CliError naming OUT
+    except BrokenPipeError:
+        raise
+    except OSError as e:  # reading: write errors have become CliErrors already
         fail(os_error_message(file, e))
     finally:
         if source is not sys.stdin.buffer:
@@ -149,22 +151,30 @@ def _to_stdout(events: Iterator[tuple[int, Any]], json_indent: int, name: str) -
     from ...codec import ToonDecodeError
     from .._json_stream import write_json
 
+    def out(text: str, flush: bool = False) -> None:
+        try:
+            sys.stdout.write(text)
+            if flush:
+                sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader went away: main's policy (exit 0)
+        except OSError as e:  # a full disk behind `>`: not the input's fault
+            fail(describe(e))
+
     wrote = False
 
     def write(text: str) -> None:
         nonlocal wrote
         wrote = True
-        sys.stdout.write(text)
+        out(text)
 
     try:
         write_json(events, write, json_indent)
     except ToonDecodeError as e:
         if wrote:  # what a reader already has stays; end its line for the terminal
-            sys.stdout.write("\n")
-            sys.stdout.flush()
+            out("\n", flush=True)
         fail(describe(e, name), FINDINGS)
-    sys.stdout.write("\n")
-    sys.stdout.flush()
+    out("\n", flush=True)
 
 
 def _to_file(events: Iterator[tuple[int, Any]], json_indent: int, name: str,
