@@ -102,9 +102,13 @@ def test_conformance_fixture(conformance: Any, case: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- properties
 
 
+_GRAMMAR = ':"-,[]{}|# \t\\'
+
+
 def _mutate(text: str, how: int, at: int, by: int) -> str:
     """One realistic edit of a valid document: drop, duplicate, indent or
-    dedent a line, insert a blank line, or change an array's count."""
+    dedent a line, insert a blank line, change an array's count, or insert a
+    character the grammar cares about."""
     lines = text.split("\n")
     i = at % len(lines)
     if how == 0:
@@ -120,12 +124,16 @@ def _mutate(text: str, how: int, at: int, by: int) -> str:
     elif how == 5:
         lines[i] = lines[i].replace("[", f"[{by}", 1).replace("]", "", 1) if by > 3 else \
             lines[i].replace("[1", "[2", 1).replace("[2", "[1", 1)
-    else:
+    elif how == 6:
         lines[i] = "\t" + lines[i] if by % 2 else lines[i] + "," + "x" * by
+    else:  # one character that means something to the grammar
+        line = lines[i]
+        cut = (at * 7 + by) % (len(line) + 1)
+        lines[i] = line[:cut] + _GRAMMAR[(at + by) % len(_GRAMMAR)] + line[cut:]
     return "\n".join(lines)
 
 
-mutations = st.tuples(st.integers(0, 6), st.integers(0, 200), st.integers(1, 5))
+mutations = st.tuples(st.integers(0, 8), st.integers(0, 200), st.integers(1, 5))
 
 
 @settings(max_examples=80, deadline=None)

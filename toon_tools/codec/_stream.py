@@ -71,34 +71,43 @@ def lines_of(fp: IO[bytes], *, strict: bool = True, chunk_size: int = 1 << 20) -
     """The lines of a binary file, read incrementally, as ``decode(bytes)`` sees
     them: UTF-8 (§4) with a leading byte order mark dropped, split on LF. A CR
     before the LF stays on its line: :func:`iter_events` drops one trailing CR
-    from every line, as decode does (§12), and must not drop two. Strict: ill-formed UTF-8 raises
-    :class:`ToonDecodeError` at its line and column, with ``decode``'s message;
-    otherwise it becomes U+FFFD."""
-    number = 0  # lines before ``pending``
-    pending = b""
-    bom_checked = False
-    while True:
+    from every line, as decode does (§12), and must not drop two. Strict:
+    ill-formed UTF-8 raises :class:`ToonDecodeError` at its line and column,
+    with ``decode``'s message; otherwise it becomes U+FFFD. Memory: one chunk
+    and one line."""
+    head = b""
+    while len(head) < 3:  # a byte order mark may come split over reads
         chunk = fp.read(chunk_size)
-        data = pending + chunk if pending else chunk
-        if not bom_checked:
-            if len(data) < 3 and chunk:
-                pending = data
+        if not chunk:
+            break
+        head += chunk
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[3:]
+    number = 0  # lines before ``pending``
+    pending: list[bytes] = []  # the current line so far, in pieces (no quadratic joins)
+    started = False
+    while True:
+        if started:
+            chunk = fp.read(chunk_size)
+        else:
+            started = True
+            chunk = head
+            if not chunk:
                 continue
-            if data.startswith(codecs.BOM_UTF8):
-                data = data[3:]
-            bom_checked = True
         if not chunk:
             # The last line, even an empty one: "a\n" is the lines "a" and "".
-            yield from _utf8(data, number, strict).split("\n")
+            yield from _utf8(b"".join(pending), number, strict).split("\n")
             return
-        cut = data.rfind(b"\n") + 1
+        cut = chunk.rfind(b"\n") + 1
         if not cut:
-            pending = data
+            pending.append(chunk)
             continue
+        pending.append(chunk[:cut])
+        block = b"".join(pending)
+        pending = [chunk[cut:]]
         # Decoded with its LF, so that a truncated sequence before it reads as
         # decode's "invalid continuation byte", not "unexpected end of data".
-        parts = _utf8(data[:cut], number, strict).split("\n")
-        pending = data[cut:]
+        parts = _utf8(block, number, strict).split("\n")
         parts.pop()
         number += len(parts)
         yield from parts
@@ -1045,9 +1054,10 @@ def iter_events(lines: Iterable[str] | str, *, indent_size: int = 2, strict: boo
     one tabular or keyed row's dict, or an inline primitive array's list).
 
     ``lines`` are lines, each with or without its terminator (one trailing LF,
-    then one trailing CR, is dropped, as decode drops CR LF), or one str holding the whole document. Raises
-    :class:`ToonDecodeError` exactly where :func:`decode` of the same text
-    would, after reading the rest of the input when that is needed to tell."""
+    then one trailing CR, is dropped, as decode drops CR LF), or one str
+    holding the whole document. Raises :class:`ToonDecodeError` exactly where
+    :func:`decode` of the same text would, after reading the rest of the input
+    when that is needed to tell (see :func:`_settle`)."""
     if indent_size < 1:
         raise ValueError("indent_size must be at least 1")
     src = iter(_text_lines(lines)) if isinstance(lines, str) else iter(lines)
