@@ -2,7 +2,7 @@
 """Streaming decode benchmark: ``toon decode`` and ``toon check`` of a big table.
 
     python scripts/bench_stream.py              # ~200 MB tabular file, 3 repeats
-    python scripts/bench_stream.py --mb 20 --repeat 5
+    python scripts/bench_stream.py --mb 20 --repeat 5 --json-indent 0
 
 A tabular TOON file of about ``--mb`` MB is generated in a temporary folder;
 then, interleaved, each in its own process (peak RSS is the process's own,
@@ -79,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=200, help="size of the file (MB)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json-indent", default="2", help="passed to both decodes (0: one line)")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp, "big.toon")
@@ -87,8 +88,8 @@ def main() -> None:
         print(f"{big.name}: {mb:.0f} MB, {rows:,} rows; {opts.repeat} interleaved runs each")
         a, b = str(Path(tmp, "a.json")), str(Path(tmp, "b.json"))
         cases = {
-            "stream": ["decode", str(big), "-o", a],
-            "whole": ["decode", str(big), "-o", b, "--no-stream"],
+            "stream": ["decode", str(big), "-o", a, "--json-indent", opts.json_indent],
+            "whole": ["decode", str(big), "-o", b, "--no-stream", "--json-indent", opts.json_indent],
             "check": ["check", "-q", str(big)],
         }
         figures: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
