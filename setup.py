@@ -14,6 +14,7 @@ COMPILED = [
     "toon_tools/codec/_scalars.py",
     "toon_tools/codec/_decoder.py",
     "toon_tools/codec/_encoder.py",
+    "toon_tools/codec/_stream.py",
 ]
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         DEFAULT_MAX_DEPTH,
         ToonDecodeError,
         decode,
+        decode_events,
         decode_located,
         dump,
         encode,
@@ -37,7 +38,7 @@ def count_tokens(text: str, encoding: str = "o200k_base") -> int:
     return count(text, encoding)
 
 
-_CODEC_NAMES = frozenset({"DEFAULT_MAX_DEPTH", "ToonDecodeError", "decode", "decode_located",
+_CODEC_NAMES = frozenset({"DEFAULT_MAX_DEPTH", "ToonDecodeError", "decode", "decode_events", "decode_located",
                           "dump", "encode", "encode_lines", "format_text", "load"})
 #: Without importing the codec, so that ``toon --help`` stays fast.
 SPEC_VERSION = "4.0"
@@ -60,6 +61,7 @@ __all__ = [
     "__version__",
     "count_tokens",
     "decode",
+    "decode_events",
     "decode_located",
     "dump",
     "encode",

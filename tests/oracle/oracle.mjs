@@ -1,7 +1,8 @@
 // Line-oriented oracle over stdin/stdout: one JSON request per line, one JSON
 // reply per line, so a test can ask thousands of questions of one node process.
-// Request: {"op": "encode", "value": ..., "options": {...}} or {"op": "decode", "text": "...", "options": {...}}
-import { encode, decode } from '@toon-format/toon';
+// Request: {"op": "encode", "value": ..., "options": {...}} or {"op": "decode" | "events",
+// "text": "...", "options": {...}} ("events": decodeStreamSync's events as a list)
+import { encode, decode, decodeStreamSync } from '@toon-format/toon';
 import { createInterface } from 'node:readline';
 
 const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -11,7 +12,9 @@ for await (const line of rl) {
     const req = JSON.parse(line);
     const result = req.op === 'encode'
       ? encode(req.value, req.options ?? {})
-      : decode(req.text, req.options ?? {});
+      : req.op === 'events'
+        ? [...decodeStreamSync(req.text.split('\n'), req.options ?? {})]
+        : decode(req.text, req.options ?? {});
     reply = { ok: result };
   } catch (err) {
     reply = { error: String(err && err.message || err) };

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import io
+from collections.abc import Iterable, Iterator
 from typing import IO, Any, Callable
 
 from ._decoder import SpanLog, decode_text
@@ -12,6 +13,7 @@ from ._errors import ToonDecodeError
 from ._format import format_text
 from ._located import Located, Range, Span, SpanMap, json_pointer
 from ._scalars import DEFAULT_MAX_DEPTH, utf8_text
+from ._stream import EVENT_NAMES, iter_events, lines_of
 from ._tokens import (
     encode_key,
     find_closing_quote,
@@ -29,6 +31,7 @@ __all__ = [
     "Span",
     "ToonDecodeError",
     "decode",
+    "decode_events",
     "decode_located",
     "dump",
     "encode",
@@ -130,6 +133,47 @@ def decode(
 
         return decode_as(text, type, **options)
     return _decode(text, None, **options)
+
+
+def decode_events(
+    lines: str | bytes | Iterable[str] | IO[bytes],
+    *,
+    indent_size: int = 2,
+    strict: bool = True,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Iterator[tuple[str, Any]]:
+    """Decode TOON incrementally into JSON events, without building the value.
+
+    Yields ``(type, value)`` pairs, as the TypeScript reference's
+    ``decodeStreamSync`` yields ``JsonStreamEvent``s: ``("startObject", None)``,
+    ``("endObject", None)``, ``("startArray", length)`` (the header's declared
+    length), ``("endArray", None)``, ``("key", key)`` and ``("primitive",
+    value)``. Match on them directly::
+
+        for kind, value in decode_events(open("big.toon", "rb")):
+            if kind == "key": ...
+
+    ``lines`` is an iterable of lines (one trailing LF, then one CR, is dropped
+    from each, so a text file object or ``text.split("\n")`` works), a binary file object (read in chunks
+    and decoded as ``decode(bytes)`` does: UTF-8, byte order mark, CR LF), or a
+    whole document as ``str`` or ``bytes``. Memory stays proportional to the
+    nesting depth and one line (plus the keys of each open object, for the strict
+    duplicate-key check), whatever the document's size.
+
+    Invalid input raises :class:`ToonDecodeError` with the same message, line
+    and column as :func:`decode`, after the events of what came before it.
+    ``decode`` checks UTF-8 and indentation (§12) over the whole text before it
+    parses, so when a parse error is found the rest of the input is read (and
+    dropped) to find any such earlier-ranked error first.
+    """
+    if isinstance(lines, (bytes, bytearray, memoryview)):
+        source: Any = lines_of(io.BytesIO(bytes(lines)), strict=strict)
+    elif isinstance(lines, (io.RawIOBase, io.BufferedIOBase)):
+        source = lines_of(lines, strict=strict)
+    else:
+        source = lines
+    events = iter_events(source, indent_size=indent_size, strict=strict, max_depth=max_depth)
+    return ((EVENT_NAMES[kind], payload) for kind, payload in events)
 
 
 def decode_located(

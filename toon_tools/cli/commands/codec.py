@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 import click
 
 from .._completion import any_path
-from .._output import FINDINGS, describe, fail, read_bytes, write_output
+from .._output import FINDINGS, describe, fail, os_error_message, read_bytes, write_output
 
 DELIMITERS = {"comma": ",", "tab": "\t", "pipe": "|"}
 _SYMBOLS = {symbol: name for name, symbol in DELIMITERS.items()}
@@ -77,23 +79,177 @@ def encode(file: str, output: str, delimiter: str, indent_size: int) -> int:
 @click.option("--no-strict", is_flag=True, help="Lenient decoding (§14 checks off).")
 @click.option("--json-indent", default=2, show_default=True, type=click.IntRange(0, 16),
               help="Indentation of the JSON output; 0 for one line.")
-def decode(file: str, output: str, indent_size: int, no_strict: bool, json_indent: int) -> int:
+@click.option("--no-stream", is_flag=True, hidden=True,
+              help="Decode the whole document, then write it (the benchmarks' baseline).")
+def decode(file: str, output: str, indent_size: int, no_strict: bool, json_indent: int,
+           no_stream: bool) -> int:
     """Convert TOON to JSON.
+
+    The input is read and the JSON written as they go (memory stays small
+    whatever the size of the document), except with --no-strict, whose
+    last-write-wins for repeated keys needs the whole document. A document
+    that turns out invalid after part of its JSON went to stdout leaves that
+    part there, ended by a newline, and the error on stderr (exit 1); with -o
+    OUT, OUT is not created or replaced.
 
     Exit codes: 0 done; 1 the input is not a valid TOON document (positioned
     path:line:col); 2 an I/O error.
     """
+    name = _source_name(file)
+    if no_strict or no_stream:
+        return _decode_whole(file, name, output, indent_size, not no_strict, json_indent)
+    return _decode_stream(file, name, output, indent_size, json_indent)
+
+
+def _decode_whole(file: str, name: str, output: str, indent_size: int, strict: bool,
+                  json_indent: int) -> int:
     import json
 
     from ...codec import ToonDecodeError, decode as toon_decode
 
     data = read_bytes(file)
-    name = _source_name(file)
     try:
-        value = toon_decode(data, indent_size=indent_size, strict=not no_strict)
+        value = toon_decode(data, indent_size=indent_size, strict=strict)
     except ToonDecodeError as e:
         fail(describe(e, name), FINDINGS)
     text = json.dumps(value, ensure_ascii=False, indent=json_indent or None,
                       separators=None if json_indent else (",", ":"))
     _write(output, text)
     return 0
+
+
+def _decode_stream(file: str, name: str, output: str, indent_size: int,
+                   json_indent: int) -> int:
+    """Lines in, JSON out, in bounded memory: the same bytes as :func:`_decode_whole`."""
+    import sys
+
+    from ...codec._stream import iter_events, lines_of
+
+    try:
+        source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
+    except OSError as e:
+        fail(os_error_message(file, e))
+    try:
+        events = iter_events(lines_of(source), indent_size=indent_size, whole_values=True)
+        if output == "-":
+            _to_stdout(events, json_indent, name)
+        else:
+            _to_file(events, json_indent, name, output)
+    except BrokenPipeError:
+        raise
+    except OSError as e:  # reading: write errors have become CliErrors already
+        fail(os_error_message(file, e))
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    return 0
+
+
+def _to_stdout(events: Iterator[tuple[int, Any]], json_indent: int, name: str) -> None:
+    import sys
+
+    from ...codec import ToonDecodeError
+    from .._json_stream import write_json
+
+    def out(text: str, flush: bool = False) -> None:
+        try:
+            sys.stdout.write(text)
+            if flush:
+                sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader went away: main's policy (exit 0)
+        except OSError as e:  # a full disk behind `>`: not the input's fault
+            fail(describe(e))
+
+    wrote = False
+
+    def write(text: str) -> None:
+        nonlocal wrote
+        wrote = True
+        out(text)
+
+    try:
+        write_json(events, write, json_indent)
+    except ToonDecodeError as e:
+        if wrote:  # what a reader already has stays; end its line for the terminal
+            out("\n", flush=True)
+        fail(describe(e, name), FINDINGS)
+    out("\n", flush=True)
+
+
+def _to_file(events: Iterator[tuple[int, Any]], json_indent: int, name: str,
+             output: str) -> None:
+    from ...codec import ToonDecodeError
+    from .._json_stream import write_json
+
+    try:
+        with _replacing(output) as fh:
+
+            def write(text: str) -> None:
+                try:
+                    fh.write(text)
+                except OSError as e:  # name the output, not its temporary file
+                    fail(describe(OSError(e.errno, e.strerror, output)))
+
+            write_json(events, write, json_indent)
+            write("\n")
+    except ToonDecodeError as e:
+        fail(describe(e, name), FINDINGS)
+
+
+@contextmanager
+def _replacing(path: str) -> Iterator[IO[str]]:
+    """A text file that replaces ``path`` when the block ends without an
+    exception, as :func:`~toon_tools.files.atomic_write` does with a whole text
+    (temporary file beside it, fsync, rename; a read-only file is refused and
+    an existing file keeps its mode). On an exception, ``path`` is untouched."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    target = Path(path)
+    mode = None
+    try:
+        try:
+            st = target.stat()
+        except FileNotFoundError:
+            pass
+        else:
+            if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
+                raise PermissionError(13, "Permission denied (file is read-only)", path)
+            mode = st.st_mode & 0o7777
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                   dir=target.parent or ".")
+    except OSError as e:
+        fail(describe(OSError(e.errno, e.strerror, path)))
+    fh = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    try:
+        yield fh
+        try:
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.close()
+            if mode is None:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except OSError as e:  # name the output, not the temporary file beside it
+            fail(describe(OSError(e.errno, e.strerror, path)))
+    except BaseException:
+        try:
+            fh.close()
+        except OSError:
+            pass
+        _unlink(tmp)
+        raise
+
+
+def _unlink(path: str) -> None:
+    import os
+
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
