@@ -2,8 +2,14 @@
 """Codec benchmark: toon_tools against json (the floor), toon_format (the official
 Python port) and toons (Rust), measured in the same run so the figures are ratios.
 
-    python scripts/bench_codec.py            # four datasets, medians and ratios
-    python scripts/bench_codec.py --scaling  # decode time and memory at 1, 10, 50 MB
+    python scripts/bench_codec.py               # four datasets, medians and ratios
+    python scripts/bench_codec.py --quick       # the issue's three datasets, 5 repeats
+    python scripts/bench_codec.py --dataset events --repeat 15
+    python scripts/bench_codec.py --scaling     # decode time and memory at 1, 10, 50 MB
+
+Ratios are "us/lib": toon_tools' median time over the library's, so 2.00x means
+toon_tools takes twice as long. Issue 16's target is at most 2x toons on encode
+and decode; the last lines say per dataset whether it holds.
 
 Peers are optional (``pip install -e ".[bench]"``); missing ones are skipped.
 Each library decodes its own encoder's output, so a peer is never asked to read
@@ -97,67 +103,99 @@ def mixed_document(target_bytes: int = 8_000_000) -> dict[str, Any]:
     return doc
 
 
-def median_ms(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
-
-
 def libraries() -> dict[str, tuple[Callable[[Any], str], Callable[[str], Any]]]:
+    """toon_tools first (the baseline of every ratio), then the peers present."""
     libs: dict[str, tuple[Callable[[Any], str], Callable[[str], Any]]] = {
-        "json": (json.dumps, json.loads),
         "toon_tools": (toon_tools.encode, toon_tools.decode),
     }
+    try:
+        import toons
+        libs["toons"] = (toons.dumps, toons.loads)
+    except ImportError:
+        print("(toons not installed: pip install -e '.[bench]')")
     try:
         import toon_format
         libs["toon_format"] = (toon_format.encode, toon_format.decode)
     except ImportError:
         print("(toon_format not installed: pip install -e '.[bench]')")
-    try:
-        import toons
-        libs["toons (Rust)"] = (toons.dumps, toons.loads)
-    except ImportError:
-        print("(toons not installed: pip install -e '.[bench]')")
+    libs["json"] = (json.dumps, json.loads)
     return libs
 
 
-def run_datasets(repeat: int) -> None:
-    datasets = {
-        "uniform table 10k x 8": uniform_table(),
-        "event log 5k (semi-uniform)": event_log(),
-        "nested config": nested_config(),
-        "mixed 8 MB": mixed_document(),
-    }
+DATASETS: dict[str, Callable[[], dict[str, Any]]] = {
+    "table": uniform_table,
+    "events": event_log,
+    "config": nested_config,
+    "mixed": mixed_document,
+}
+TITLES = {
+    "table": "uniform table 10k x 8",
+    "events": "event log 5k (semi-uniform)",
+    "config": "nested config",
+    "mixed": "mixed 8 MB",
+}
+#: Issue 16: toon_tools within this factor of toons on encode and decode.
+TARGET = 2.0
+
+
+def _time(fn: Callable[[], Any]) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def measure(data: Any, libs: dict[str, tuple[Callable[[Any], str], Callable[[str], Any]]],
+            repeat: int) -> tuple[dict[str, tuple[int, float, float]], dict[str, str]]:
+    """Median encode and decode seconds per library. The repeats go round-robin
+    over the libraries (encode then decode of each, then the next library) so
+    that machine noise lands on all of them alike."""
+    texts: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for lib, (enc, dec) in libs.items():
+        try:  # also the warm-up: each library decodes its own encoder's output
+            texts[lib] = enc(data)
+            dec(texts[lib])
+        except Exception as exc:  # a peer that cannot handle a dataset
+            failed[lib] = f"{type(exc).__name__}: {str(exc)[:60]}"
+    enc_t: dict[str, list[float]] = {lib: [] for lib in texts}
+    dec_t: dict[str, list[float]] = {lib: [] for lib in texts}
+    for _ in range(repeat):
+        for lib in texts:
+            enc, dec = libs[lib]
+            text = texts[lib]
+            enc_t[lib].append(_time(lambda: enc(data)))
+            dec_t[lib].append(_time(lambda: dec(text)))
+    results = {lib: (len(texts[lib].encode()), statistics.median(enc_t[lib]),
+                     statistics.median(dec_t[lib])) for lib in texts}
+    return results, failed
+
+
+def run_datasets(names: list[str], repeat: int) -> None:
     libs = libraries()
-    print(f"{'dataset':30} {'library':14} {'size':>9} {'encode ms':>10} {'decode ms':>10}"
-          f" {'enc vs us':>10} {'dec vs us':>10}")
-    for name, data in datasets.items():
-        ours: dict[str, float] = {}
-        rows = []
-        for lib, (enc, dec) in libs.items():
-            try:
-                text = enc(data)
-                e_ms = median_ms(lambda: enc(data), repeat)
-                d_ms = median_ms(lambda: dec(text), repeat)
-            except Exception as exc:  # a peer that cannot handle a dataset
-                rows.append(f"{name:30} {lib:14} failed: {type(exc).__name__}: {str(exc)[:60]}")
-                continue
-            if lib == "toon_tools":
-                ours = {"e": e_ms, "d": d_ms}
-            rows.append((name, lib, len(text.encode()), e_ms, d_ms))
-        for row in rows:
-            if isinstance(row, str):
-                print(row)
-                continue
-            n, lib, size, e_ms, d_ms = row
-            print(f"{n:30} {lib:14} {size / 1e6:8.2f}M {e_ms:10.1f} {d_ms:10.1f}"
-                  f" {e_ms / ours['e']:9.2f}x {d_ms / ours['d']:9.2f}x")
+    print(f"{'dataset':28} {'library':12} {'size':>8} {'enc ms':>8} {'dec ms':>8}"
+          f" {'enc us/lib':>11} {'dec us/lib':>11}")
+    verdicts = []
+    for name in names:
+        title = TITLES[name]
+        results, failed = measure(DATASETS[name](), libs, repeat)
+        _, our_e, our_d = results["toon_tools"]
+        for lib, (size, e, d) in results.items():
+            print(f"{title:28} {lib:12} {size / 1e6:7.2f}M {e * 1e3:8.1f} {d * 1e3:8.1f}"
+                  f" {our_e / e:10.2f}x {our_d / d:10.2f}x")
+        for lib, why in failed.items():
+            print(f"{title:28} {lib:12} failed: {why}")
+        if "toons" in results:
+            _, t_e, t_d = results["toons"]
+            ok = our_e <= TARGET * t_e and our_d <= TARGET * t_d
+            verdicts.append(f"{title:28} within {TARGET:g}x of toons: {'yes' if ok else 'no'}"
+                            f" (encode {our_e / t_e:.2f}x, decode {our_d / t_d:.2f}x)")
         print()
-    print("'enc vs us' is the library's time over toon_tools' (above 1: toon_tools is faster).")
+    print("'us/lib' is toon_tools' median time over the library's, measured in the same")
+    print("round-robin repeats: 2.00x means toon_tools takes twice as long; below 1, it is faster.")
+    print(f"repeats: {repeat}")
+    for v in verdicts:
+        print(v)
 
 
 def run_scaling() -> None:
@@ -187,11 +225,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--scaling", action="store_true", help="decode at 1, 10 and 50 MB")
+    ap.add_argument("--dataset", action="append", choices=list(DATASETS),
+                    help="only this dataset (repeatable); default: all four")
+    ap.add_argument("--quick", action="store_true",
+                    help="table, events and config (the issue's three), 5 repeats")
     args = ap.parse_args()
     if args.scaling:
         run_scaling()
-    else:
-        run_datasets(args.repeat)
+        return
+    names = args.dataset or (["table", "events", "config"] if args.quick else list(DATASETS))
+    run_datasets(names, 5 if args.quick and args.repeat == 7 else args.repeat)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,25 @@ _CLOSE_GROUP: Final = 2  # the current nested object ends
 _OBJECT: Final = 0
 _LIST: Final = 1
 
+#: Runs of 0..63 spaces: the pre-pass checks that what ``str.lstrip()`` removed
+#: was only spaces with one ``startswith`` instead of a per-character scan.
+_SPACE_RUNS: Final = [" " * k for k in range(64)]
+
+
+def _trim(s: str) -> str:
+    """``s.strip(" ")``: strip with an argument tests every character it removes
+    against the argument, so the usual cases (nothing, or the one space after a
+    colon) are cut directly."""
+    n = len(s)
+    if not n:
+        return s
+    if s[n - 1] == " ":
+        return s.strip(" ")
+    if s[0] == " ":
+        return s[1:] if s[1] != " " else s.lstrip(" ")
+    return s
+
+
 #: Where one value stands (decode_located): (key line, key column, key end
 #: column, line, column, end line, end column), 1-based with end columns one past
 #: the last character; a key line of 0 means "no key".
@@ -334,6 +353,7 @@ class _Parser:
         self.trace: dict[int, tuple[Any, ...]] | None = None
         self.arrays: dict[int, tuple[str, Any]] | None = None
         self.log: SpanLog | None = None
+        self._numbers: list[int] | None = None
         self._scan_lines(text)
 
     # ------------------------------------------------------------ pre-pass
@@ -355,28 +375,46 @@ class _Parser:
         depths: list[int] = []
         contents: list[str] = []
         indents: list[int] = []
-        line_numbers: list[int] = []
-        for number, raw in enumerate(raw_lines, 1):
-            c = raw.lstrip(" ")
+        # Line numbers are the indexes plus one until a comment line is dropped;
+        # only then is the list made (most documents have no comment).
+        numbers: list[int] | None = None
+        runs = _SPACE_RUNS
+        for index in range(len(raw_lines)):
+            raw = raw_lines[index]
+            if raw and raw[0] == " ":
+                # lstrip() without an argument is a fast C loop; what it removed
+                # must be spaces only (§12), else take the exact path.
+                c = raw.lstrip()
+                k = len(raw) - len(c)
+                if not c or k >= 64 or not raw.startswith(runs[k]):
+                    c = raw.lstrip(" ")
+                    k = len(raw) - len(c)
+            else:
+                c = raw
+                k = 0
             if not c:
                 depths.append(-1)
                 contents.append("")
                 indents.append(0)
-                line_numbers.append(number)
+                if numbers is not None:
+                    numbers.append(index + 1)
                 continue
             first = c[0]
             if first == "#":
-                continue  # a comment line: gone before anything else looks (§5.1)
-            k = len(raw) - len(c)
+                # A comment line: gone before anything else looks (§5.1).
+                if numbers is None:
+                    numbers = list(range(1, len(contents) + 1))
+                continue
+            if numbers is not None:
+                numbers.append(index + 1)
             if first == "\t":
                 if not c.strip(" \t"):
                     depths.append(-1)
                     contents.append("")
                     indents.append(0)
-                    line_numbers.append(number)
                     continue
                 if strict:
-                    raise ToonDecodeError("tab character in indentation", number, k + 1)
+                    raise ToonDecodeError("tab character in indentation", index + 1, k + 1)
                 # Non-strict tab policy (§12): a tab counts as one indentation unit.
                 c = raw.lstrip(" \t")
                 lead = raw[: len(raw) - len(c)]
@@ -384,23 +422,29 @@ class _Parser:
                 depths.append(k // size)
                 contents.append(c)
                 indents.append(len(lead))
-                line_numbers.append(number)
                 continue
             if k % size:
                 if strict:
                     raise ToonDecodeError(
                         f"indentation of {k} spaces is not a multiple of {size}",
-                        number,
+                        index + 1,
                         k + 1,
                     )
             depths.append(k // size)
             contents.append(c)
             indents.append(k)
-            line_numbers.append(number)
         self.depths = depths
         self.contents = contents
         self.indents = indents
-        self.line_numbers = line_numbers
+        self._numbers = numbers
+
+    @property
+    def line_numbers(self) -> list[int]:
+        """``line_numbers[i]``: the 1-based line number of line index ``i``."""
+        numbers = self._numbers
+        if numbers is None:
+            numbers = self._numbers = list(range(1, len(self.contents) + 1))
+        return numbers
 
     # ------------------------------------------------------------ errors
 
@@ -634,7 +678,13 @@ class _Parser:
         locating = self.log is not None
         ke = off + self._key_end(c, header, rest) if locating else -1
         if header is None:
-            tok = c[rest:].strip(" ")
+            # The usual "key: value": one space, then the token, sliced once.
+            n = len(c)
+            if (rest + 1 < n and c[rest] == " " and c[rest + 1] != " "
+                    and c[n - 1] != " "):
+                tok = c[rest + 1 :]
+            else:
+                tok = _trim(c[rest:])
             if not tok:
                 rec = self._open(frame.rec, key, off, ke, i, off) if locating else None
                 child: dict[str, Any] = {}
@@ -704,7 +754,7 @@ class _Parser:
             raise ScanError("an array header without a key is only allowed at the root or as a list item", 0)
         if colon < 0:
             raise ScanError("expected ':' after key", len(c.rstrip(" ")))
-        return c[:colon].strip(" "), None, colon + 1
+        return _trim(c[:colon]), None, colon + 1
 
     # ------------------------------------------------------------ headers (§6)
 
@@ -831,7 +881,7 @@ class _Parser:
         if rec is not None:
             self._cells(rec, None, [], i, off + start, tokens)
         try:
-            values = [self._value(t.strip(" ")) for t in tokens]
+            values = [self._value(_trim(t)) for t in tokens]
         except ScanError as e:
             raise self._cell_error(e, i, c, off, header.delimiter, start, tokens) from None
         if self.strict and len(values) != header.length:
@@ -894,7 +944,7 @@ class _Parser:
                     break  # a key-value line ends the rows (§9.3)
                 cells = self._split(r, delim, 0)
                 try:
-                    vals = [value(t.strip(" ")) for t in cells]
+                    vals = [value(_trim(t)) for t in cells]
                 except ScanError as e:
                     raise self._cell_error(e, j, r, 0, delim, 0, cells) from None
             else:
@@ -1001,7 +1051,7 @@ class _Parser:
             body = r[colon + 1 :]
             cells = self._split(body, delim, 0) if body.strip(" ") else []
             try:
-                vals = [self._value(t.strip(" ")) for t in cells]
+                vals = [self._value(_trim(t)) for t in cells]
             except ScanError as e:
                 raise self._cell_error(e, j, r, 0, delim, colon + 1, cells) from None
             if len(vals) != row.width:
@@ -1078,14 +1128,14 @@ class _Parser:
         locating = self.log is not None
         parent, index = frame.rec, frame.count - 1
         rest = c[2:]
-        tok = rest.strip(" ")
+        tok = _trim(rest)
         if not tok:
             self._level(len(stack) + 1, i)
             items.append({})  # bare "-" is an empty object (§10)
             if locating:
                 self._token(parent, index, -1, -1, i, 0, 1)
             return i + 1
-        lead = len(rest) - len(rest.lstrip(" "))
+        lead = len(rest) - len(rest.lstrip(" ")) if rest.startswith(" ") else 0
         off = 2 + lead
         if tok == "[]":
             self._level(len(stack) + 1, i, off)
@@ -1093,7 +1143,7 @@ class _Parser:
             if locating:
                 self._token(parent, index, -1, -1, i, off, 2)
             return i + 1
-        body = c[off:]
+        body = c[off:] if lead else rest
         if body[0] == "[":
             header = self._try_header(body, i, off)
             if header is not None:
@@ -1161,10 +1211,13 @@ class _Parser:
     @staticmethod
     def _find_unquoted(s: str, ch: str, start: int = 0) -> int:
         """Index of the first ``ch`` outside double quotes (Appendix B.3), or -1."""
-        q = s.find('"', start)
+        i = s.find(ch, start)
+        if i < 0:
+            return -1  # none at all, so none outside quotes
+        q = s.find('"', start, i)
         if q < 0:
-            return s.find(ch, start)
-        i = start
+            return i  # no quote opens before it
+        i = q
         n = len(s)
         while i < n:
             x = s[i]

@@ -184,7 +184,8 @@ def unescape(s: str, start: int, end: int, strict: bool = True) -> str:
 
 LITERALS: Final[dict[str, Any]] = {"true": True, "false": False, "null": None}
 _NUMBER_START: Final = frozenset("-0123456789")
-_MISSING: Final[Any] = object()
+#: Digits of the longest unsigned integer the fast path converts (always a machine int).
+_MACHINE_DIGITS: Final = 18
 
 
 def parse_token(
@@ -196,19 +197,39 @@ def parse_token(
     """One trimmed primitive token as a value (§4): a quoted string, a number,
     ``true``/``false``/``null``, else the token itself as a string. Raises
     :class:`ScanError` with the position of the problem in ``tok``."""
-    if not tok:
+    n = len(tok)
+    if not n:
         return ""
     c0 = tok[0]
     if c0 == '"':
+        # Fast path: no escape and no inner quote, so the body is the value; a
+        # printable body holds no control character (§7.1), so strict mode has
+        # nothing to refuse.
+        last = n - 1
+        if (last and tok[last] == '"' and tok.find('"', 1, last) < 0
+                and tok.find("\\", 1, last) < 0):
+            body = tok[1:last]
+            if not strict or body.isprintable():
+                return body
         close = find_closing_quote(tok, 0)
-        if close != len(tok) - 1:
+        if close != last:
             raise ScanError("unexpected characters after closing quote", close + 1)
         return unescape(tok, 1, close, strict)
-    if c0 in _NUMBER_START and NUMBER.match(tok):
-        return parse_number(tok, parse_float, parse_int)
-    lit = LITERALS.get(tok, _MISSING)
-    if lit is not _MISSING:
-        return lit
+    if c0 in _NUMBER_START:
+        # Fast path: a plain integer short enough to fit a machine word.
+        if (parse_int is None and n <= _MACHINE_DIGITS and tok.isdigit() and tok.isascii()
+                and (c0 != "0" or n == 1)):
+            return int(tok)
+        if NUMBER.match(tok):
+            return parse_number(tok, parse_float, parse_int)
+        return tok
+    # Only these three words are literals (§4); comparing first spares a hash.
+    if c0 == "t":
+        return True if tok == "true" else tok
+    if c0 == "f":
+        return False if tok == "false" else tok
+    if c0 == "n" and tok == "null":
+        return None
     return tok
 
 

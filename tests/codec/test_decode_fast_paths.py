@@ -1,0 +1,84 @@
+"""The decoder's fast paths (issue 16) must agree with its exact paths at their edges:
+each case sits just inside or just outside a shortcut (a plain quoted string, a
+machine-size integer, a literal, an indentation of spaces only, line numbers
+before and after a dropped comment)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import toon_tools
+from toon_tools import ToonDecodeError
+
+
+@pytest.mark.parametrize(
+    ("token", "value"),
+    [
+        ('"plain"', "plain"),
+        ('""', ""),
+        ('"a\\"b"', 'a"b'),  # an escaped quote: the exact path
+        ('"tab\there"', "tab\there"),  # a raw tab is allowed (§7.1) but not printable
+        ('"nbsp\u00a0é"', "nbsp\u00a0é"),  # not printable, still no control character
+        ("0", 0),
+        ("42", 42),
+        ("-7", -7),
+        ("05", "05"),  # a forbidden leading zero is a string (§4)
+        ("999999999999999999", 999999999999999999),  # 18 digits: the fast path
+        ("1234567890123456789012", 1234567890123456789012),  # past it: exact int
+        ("\u0661\u0662", "\u0661\u0662"),  # Arabic-Indic digits are not a number
+        ("1.5", 1.5),
+        ("-0", 0),
+        ("true", True),
+        ("false", False),
+        ("null", None),
+        ("tru", "tru"),
+        ("falsey", "falsey"),
+        ("nul", "nul"),
+        ("t", "t"),
+    ],
+)
+def test_a_primitive_decodes_as_the_spec_says(token: str, value: Any) -> None:
+    got = toon_tools.decode(f"k: {token}")["k"]
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize(
+    "line", ['k: "bell\x07"', 'k: "nul\x00"', 'k: "a\\x"', 'k: "open', 'k: "a"b'])
+def test_a_bad_quoted_value_is_still_refused(line: str) -> None:
+    with pytest.raises(ToonDecodeError):
+        toon_tools.decode(line)
+
+
+def test_a_control_character_is_kept_in_non_strict_mode() -> None:
+    assert toon_tools.decode('k: "bell\x07"', strict=False) == {"k": "bell\x07"}
+
+
+def test_spacing_around_a_value_is_trimmed() -> None:
+    text = "a:  two\nb: trail  \nc:\t x\nd: 1 \n"
+    assert toon_tools.decode(text, strict=False) == {"a": "two", "b": "trail", "c": "\t x", "d": 1}
+
+
+def test_indentation_is_spaces_only() -> None:
+    # lstrip() also removes other whitespace: the content must keep it.
+    assert toon_tools.decode("a:\n  \u00a0b: 1") == {"a": {"\u00a0b": 1}}
+    deep = "".join(f"{'  ' * d}k{d}:\n" for d in range(40)) + "  " * 40 + "v: 1"
+    value: Any = toon_tools.decode(deep)
+    for d in range(40):
+        value = value[f"k{d}"]
+    assert value == {"v": 1}
+    with pytest.raises(ToonDecodeError) as info:
+        toon_tools.decode("a:\n \t b: 1")
+    assert (info.value.line, info.value.column) == (2, 2)
+
+
+def test_line_numbers_count_dropped_comments() -> None:
+    with pytest.raises(ToonDecodeError) as info:
+        toon_tools.decode("a: 1\nb: 2\n# note\n\nc: \"open")
+    assert info.value.line == 5
+    with pytest.raises(ToonDecodeError) as info:
+        toon_tools.decode("a: 1\nb: \"open")
+    assert info.value.line == 2
+    located = toon_tools.decode_located("# head\na: 1\n# mid\nb: 2")
+    assert located.spans["/b"].value.line == 4
