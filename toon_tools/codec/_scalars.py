@@ -75,6 +75,22 @@ def needs_quote(s: str, unsafe_char: re.Pattern[str]) -> bool:
     return s in _RESERVED_WORDS
 
 
+def needs_quote_shape(s: str) -> bool:
+    """:func:`needs_quote` for a string already known to hold no character of
+    :data:`UNSAFE_CHAR` (the encoder scans a whole column at once)."""
+    if not s:
+        return True
+    c0 = s[0]
+    if c0 in _QUOTE_IF_FIRST:
+        return True
+    last = s[-1]
+    if last == " " or last == "\t":
+        return True
+    if c0 in _NUMERIC_FIRST:
+        return _NUMERIC_LIKE.match(s) is not None
+    return s in _RESERVED_WORDS
+
+
 # ---------------------------------------------------------------- escaping (§7.1)
 
 _ESCAPES: Final = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
