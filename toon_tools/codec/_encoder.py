@@ -23,6 +23,7 @@ from ._scalars import (
     format_float,
     format_int,
     format_primitive,
+    has_unsafe_char,
     needs_quote,
     needs_quote_shape,
     quote,
@@ -35,6 +36,10 @@ _INT_REPR: Final = int.__repr__
 
 #: Arrays up to this long are tried as primitives item by item (see _cells).
 _SHORT: Final = 16
+
+#: Bounds of the cache of encoded short string values (see Encoder.string).
+_CACHED_LEN: Final = 24
+_CACHED_MAX: Final = 2048
 
 _OBJECT: Final = 0
 _LIST: Final = 1
@@ -67,9 +72,18 @@ class Encoder:
         self.unsafe_char = UNSAFE_CHAR[delimiter]
         self.array_delimiters = array_delimiters
         self._keys: dict[Any, str] = {}
+        self._strings: dict[str, str] = {}
+        self._prefix_tables: list[dict[Any, str]] = []
         self._indents: list[str] = [""]
 
     # ------------------------------------------------------------ small pieces
+
+    def _prefixes(self, depth: int) -> dict[Any, str]:
+        """The field-line prefixes (``indent key: ``) of the keys seen at ``depth``."""
+        table = self._prefix_tables
+        while len(table) <= depth:
+            table.append({})
+        return table[depth]
 
     def indent(self, depth: int) -> str:
         indents = self._indents
@@ -88,6 +102,16 @@ class Encoder:
         ek = encode_key(k if type(k) is str else _key_to_str(k))
         self._keys[k] = ek
         return ek
+
+    def string(self, s: str) -> str:
+        """A string value with the document delimiter active (§7.2). Short
+        values are remembered (a bounded number): enum-like values, a level or
+        a state, recur on every record, and a dict lookup is cheaper than the
+        scans of needs_quote."""
+        enc = quote(s) if needs_quote(s, self.unsafe_char) else s
+        if len(s) <= _CACHED_LEN and len(self._strings) < _CACHED_MAX:
+            self._strings[s] = enc
+        return enc
 
     def norm(self, v: Any) -> Any:
         return v if type(v) in JSON_TYPES else _normalize(v, self.default)
@@ -146,19 +170,22 @@ class Encoder:
         while pending:
             group, fields, d = pending.pop()
             self._depth_check(d)
-            if set(map(type, group)) != {dict}:
+            if _types_of(group) != {dict}:
                 group = [norm(r) for r in group]
-                if set(map(type, group)) != {dict}:
+                if _types_of(group) != {dict}:
                     return None
             width = len(group[0])
-            if not width or set(map(len, group)) != {width}:
-                return None  # an empty object, or differing key sets
+            if not width:
+                return None  # an empty object
+            for r in group:
+                if len(r) != width:
+                    return None  # differing key sets
             for k in group[0]:
                 try:
                     col = list(map(itemgetter(k), group))
                 except KeyError:
                     return None
-                types = set(map(type, col))
+                types = _types_of(col)
                 if not types <= PRIMITIVE_TYPES:
                     if not types <= JSON_TYPES:
                         col = [norm(v) for v in col]
@@ -230,30 +257,32 @@ class Encoder:
         # Each frame's items are taken in a tight loop; primitives (most lines)
         # are formatted inline, and the loop leaves a frame only when an item
         # opened a child scope, which must be written first.
-        keys = self._keys
-        unsafe = self.unsafe_char
+        strings = self._strings
         while stack:
             kind, it, depth = stack[-1]
             height = len(stack)
             lead = self.indent(depth)
             if kind == _OBJECT:
+                # "indent key: " per key and depth: a field line is then one concatenation.
+                prefixes = self._prefixes(depth)
                 for k, v in it:
-                    ek = keys.get(k) if type(k) is str else None
-                    if ek is None:
-                        ek = self.key(k)
+                    pre = prefixes.get(k) if type(k) is str else None
+                    if pre is None:
+                        pre = f"{lead}{self.key(k)}: "
+                        if type(k) is str:
+                            prefixes[k] = pre
                     t = type(v)
                     if t is str:
-                        if needs_quote(v, unsafe):
-                            v = quote(v)
-                        out.append(f"{lead}{ek}: {v}")
+                        sv = strings.get(v)
+                        out.append(pre + (self.string(v) if sv is None else sv))
                     elif t is int:
-                        out.append(f"{lead}{ek}: {_int_text(v)}")
+                        out.append(pre + _int_text(v))
                     elif t is bool:
-                        out.append(f"{lead}{ek}: {'true' if v else 'false'}")
+                        out.append(pre + ("true" if v else "false"))
                     elif v is None:
-                        out.append(f"{lead}{ek}: null")
+                        out.append(pre + "null")
                     else:
-                        self._field(out, lead, ek, v, depth, stack)
+                        self._field(out, lead, self.key(k), v, depth, stack)
                         if len(stack) != height:
                             break
                 else:
@@ -262,9 +291,10 @@ class Encoder:
                 for v in it:
                     t = type(v)
                     if t is str:
-                        if needs_quote(v, unsafe):
-                            v = quote(v)
-                        out.append(f"{lead}- {v}")
+                        sv = strings.get(v)
+                        if sv is None:
+                            sv = self.string(v)
+                        out.append(f"{lead}- {sv}")
                     elif t is int:
                         out.append(f"{lead}- {_int_text(v)}")
                     else:
@@ -301,6 +331,9 @@ class Encoder:
                 out.append(f"{lead}{ek}: []")
             else:
                 self._array(out, lead, ek, v, depth + 1, stack)
+        elif t is str:
+            sv = self._strings.get(v)
+            out.append(f"{lead}{ek}: {self.string(v) if sv is None else sv}")
         else:
             out.append(f"{lead}{ek}: {self.prim(v)}")
 
@@ -338,12 +371,18 @@ class Encoder:
     def _cells(self, items: list[Any], delim: str) -> list[str] | None:
         """The cells of an array of primitives in one pass, or None if an item is
         not a primitive: for short arrays, cheaper than building type sets."""
-        unsafe = self.unsafe_char if delim == self.delimiter else UNSAFE_CHAR[delim]
+        own = delim == self.delimiter
+        unsafe = self.unsafe_char if own else UNSAFE_CHAR[delim]
+        strings = self._strings
         cells: list[str] = []
         for x in items:
             t = type(x)
             if t is str:
-                cells.append(quote(x) if needs_quote(x, unsafe) else x)
+                if not own:
+                    cells.append(quote(x) if needs_quote(x, unsafe) else x)
+                    continue
+                sx = strings.get(x)
+                cells.append(self.string(x) if sx is None else sx)
             elif t is int:
                 cells.append(_int_text(x))
             elif t in PRIMITIVE_TYPES:
@@ -427,9 +466,19 @@ def _string_column(col: list[str], unsafe: re.Pattern[str]) -> list[str]:
     """Encode a column of strings (§7.2). One scan of the whole column for the
     characters that force quoting replaces one scan per string: a single-
     character class cannot match across the boundary of two strings."""
-    if len(col) >= 8 and unsafe.search("".join(col)) is None:
+    if len(col) >= 8 and not has_unsafe_char("".join(col), unsafe):
         return [quote(s) if needs_quote_shape(s) else s for s in col]
     return [quote(s) if needs_quote(s, unsafe) else s for s in col]
+
+
+def _types_of(items: list[Any]) -> set[type]:
+    """The types of the (non-empty) ``items``. A uniform list, the common case
+    in a table, is recognised in one pass without adding to a set per item."""
+    t0 = type(items[0])
+    for x in items:
+        if type(x) is not t0:
+            return set(map(type, items))
+    return {t0}
 
 
 def _int_text(n: int) -> str:
