@@ -47,6 +47,8 @@ UNSAFE_CHAR: Final = {
     d: re.compile(r'[:"\\\[\]{}\x00-\x1f\ud800-\udfff' + re.escape(d) + "]")
     for d in (",", "\t", "|")
 }
+#: Bound once: mypyc has no primitive for it, and a method call looks it up each time.
+_isprintable: Final = str.isprintable
 _UNSAFE_COMMA: Final = UNSAFE_CHAR[","]
 _UNSAFE_PIPE: Final = UNSAFE_CHAR["|"]
 _UNSAFE_TAB: Final = UNSAFE_CHAR["\t"]
@@ -95,7 +97,7 @@ def has_unsafe_char(s: str, unsafe_char: re.Pattern[str]) -> bool:
         return True
     if delim in s:
         return True
-    return not s.isprintable() and unsafe_char.search(s) is not None
+    return not _isprintable(s) and unsafe_char.search(s) is not None
 
 
 def needs_quote_shape(s: str) -> bool:
@@ -131,7 +133,7 @@ def quote(s: str) -> str:
     escape, so no TOON text can hold it: it is refused with ``ValueError``.
     """
     # Printable text holds no control character and no lone surrogate.
-    if s.isprintable() and '"' not in s and "\\" not in s:
+    if _isprintable(s) and '"' not in s and "\\" not in s:
         return f'"{s}"'
     bad = _SURROGATE.search(s)
     if bad is not None:
