@@ -9,6 +9,7 @@ a large uniform array spends its time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any, Callable, Final
@@ -19,13 +20,26 @@ from ._scalars import (
     HEADER_DELIMITER,
     UNSAFE_CHAR,
     encode_key,
+    format_float,
     format_int,
     format_primitive,
+    has_unsafe_char,
     needs_quote,
+    needs_quote_shape,
     quote,
 )
 
 _CHUNK: Final = 4096  # lines handed out at a time by the streaming encoder
+
+#: Looked up once: under mypyc ``int.__repr__`` in a loop is an attribute lookup each time.
+_INT_REPR: Final = int.__repr__
+
+#: Arrays up to this long are tried as primitives item by item (see _cells).
+_SHORT: Final = 16
+
+#: Bounds of the cache of encoded short string values (see Encoder.string).
+_CACHED_LEN: Final = 24
+_CACHED_MAX: Final = 2048
 
 _OBJECT: Final = 0
 _LIST: Final = 1
@@ -58,9 +72,18 @@ class Encoder:
         self.unsafe_char = UNSAFE_CHAR[delimiter]
         self.array_delimiters = array_delimiters
         self._keys: dict[Any, str] = {}
+        self._strings: dict[str, str] = {}
+        self._prefix_tables: list[dict[Any, str]] = []
         self._indents: list[str] = [""]
 
     # ------------------------------------------------------------ small pieces
+
+    def _prefixes(self, depth: int) -> dict[Any, str]:
+        """The field-line prefixes (``indent key: ``) of the keys seen at ``depth``."""
+        table = self._prefix_tables
+        while len(table) <= depth:
+            table.append({})
+        return table[depth]
 
     def indent(self, depth: int) -> str:
         indents = self._indents
@@ -79,6 +102,16 @@ class Encoder:
         ek = encode_key(k if type(k) is str else _key_to_str(k))
         self._keys[k] = ek
         return ek
+
+    def string(self, s: str) -> str:
+        """A string value with the document delimiter active (§7.2). Short
+        values are remembered (a bounded number): enum-like values, a level or
+        a state, recur on every record, and a dict lookup is cheaper than the
+        scans of needs_quote."""
+        enc = quote(s) if needs_quote(s, self.unsafe_char) else s
+        if len(s) <= _CACHED_LEN and len(self._strings) < _CACHED_MAX:
+            self._strings[s] = enc
+        return enc
 
     def norm(self, v: Any) -> Any:
         return v if type(v) in JSON_TYPES else _normalize(v, self.default)
@@ -99,17 +132,18 @@ class Encoder:
         """Encode a column of primitives, specialised on the column's types;
         ``delim`` is the active delimiter."""
         if len(types) == 1:
-            t = next(iter(types))
-            if t is int:
-                try:
-                    return list(map(int.__repr__, col))
-                except ValueError:  # an int past Python's int-to-string limit
-                    return list(map(format_int, col))
-            if t is str:
-                unsafe = UNSAFE_CHAR[delim]
-                return [quote(s) if needs_quote(s, unsafe) else s for s in col]
-            if t is bool:
-                return ["true" if v else "false" for v in col]
+            for t in types:
+                if t is int:
+                    try:
+                        return list(map(_INT_REPR, col))
+                    except ValueError:  # an int past Python's int-to-string limit
+                        return list(map(format_int, col))
+                if t is str:
+                    return _string_column(col, UNSAFE_CHAR[delim])
+                if t is float:
+                    return list(map(format_float, col))
+                if t is bool:
+                    return ["true" if v else "false" for v in col]
         unsafe_char = UNSAFE_CHAR[delim]
         return [format_primitive(v, unsafe_char) for v in col]
 
@@ -136,19 +170,22 @@ class Encoder:
         while pending:
             group, fields, d = pending.pop()
             self._depth_check(d)
-            if set(map(type, group)) != {dict}:
+            if _types_of(group) != {dict}:
                 group = [norm(r) for r in group]
-                if set(map(type, group)) != {dict}:
+                if _types_of(group) != {dict}:
                     return None
             width = len(group[0])
-            if not width or set(map(len, group)) != {width}:
-                return None  # an empty object, or differing key sets
+            if not width:
+                return None  # an empty object
+            for r in group:
+                if len(r) != width:
+                    return None  # differing key sets
             for k in group[0]:
                 try:
                     col = list(map(itemgetter(k), group))
                 except KeyError:
                     return None
-                types = set(map(type, col))
+                types = _types_of(col)
                 if not types <= PRIMITIVE_TYPES:
                     if not types <= JSON_TYPES:
                         col = [norm(v) for v in col]
@@ -189,8 +226,17 @@ class Encoder:
 
     # ------------------------------------------------------------ the walk
 
-    def chunks(self, value: Any) -> Iterator[list[str]]:
-        """Yield the document's lines in lists of up to ``_CHUNK``."""
+    def text(self, value: Any) -> str:
+        """The whole document as one string: the lines in one list, one join
+        (no chunking, which only bounds the memory of a streaming caller)."""
+        lines: list[str] = []
+        for chunk in self.chunks(value, 0):
+            lines += chunk
+        return "\n".join(lines)
+
+    def chunks(self, value: Any, size: int = _CHUNK) -> Iterator[list[str]]:
+        """Yield the document's lines in lists of about ``size`` (a table's rows
+        come in one piece), or all in one list if ``size`` is 0."""
         out: list[str] = []
         v = self.norm(value)
         t = type(v)
@@ -207,36 +253,36 @@ class Encoder:
         elif v:
             keyed = self._keyed(out, "", "", v, 1, 1)
             if not keyed:
-                self._push(stack, _OBJECT, iter(v.items()), 0)
+                stack.append((_OBJECT, iter(v.items()), 0))
         # Each frame's items are taken in a tight loop; primitives (most lines)
         # are formatted inline, and the loop leaves a frame only when an item
         # opened a child scope, which must be written first.
-        field = self._field
-        item = self._item
-        keys = self._keys
-        unsafe = self.unsafe_char
+        strings = self._strings
         while stack:
             kind, it, depth = stack[-1]
             height = len(stack)
             lead = self.indent(depth)
             if kind == _OBJECT:
+                # "indent key: " per key and depth: a field line is then one concatenation.
+                prefixes = self._prefixes(depth)
                 for k, v in it:
-                    ek = keys.get(k) if type(k) is str else None
-                    if ek is None:
-                        ek = self.key(k)
+                    pre = prefixes.get(k) if type(k) is str else None
+                    if pre is None:
+                        pre = f"{lead}{self.key(k)}: "
+                        if type(k) is str:
+                            prefixes[k] = pre
                     t = type(v)
                     if t is str:
-                        if needs_quote(v, unsafe):
-                            v = quote(v)
-                        out.append(f"{lead}{ek}: {v}")
+                        sv = strings.get(v)
+                        out.append(pre + (self.string(v) if sv is None else sv))
                     elif t is int:
-                        out.append(f"{lead}{ek}: {format_int(v)}")
+                        out.append(pre + _int_text(v))
                     elif t is bool:
-                        out.append(f"{lead}{ek}: {'true' if v else 'false'}")
+                        out.append(pre + ("true" if v else "false"))
                     elif v is None:
-                        out.append(f"{lead}{ek}: null")
+                        out.append(pre + "null")
                     else:
-                        field(out, lead, ek, v, depth, stack)
+                        self._field(out, lead, self.key(k), v, depth, stack)
                         if len(stack) != height:
                             break
                 else:
@@ -245,25 +291,22 @@ class Encoder:
                 for v in it:
                     t = type(v)
                     if t is str:
-                        if needs_quote(v, unsafe):
-                            v = quote(v)
-                        out.append(f"{lead}- {v}")
+                        sv = strings.get(v)
+                        if sv is None:
+                            sv = self.string(v)
+                        out.append(f"{lead}- {sv}")
                     elif t is int:
-                        out.append(f"{lead}- {format_int(v)}")
+                        out.append(f"{lead}- {_int_text(v)}")
                     else:
-                        item(out, v, depth, stack)
+                        self._item(out, v, depth, stack)
                         if len(stack) != height:
                             break
                 else:
                     stack.pop()
-            if len(out) >= _CHUNK:
+            if size and len(out) >= size:
                 yield out
                 out = []
         yield out
-
-    @staticmethod
-    def _push(stack: list[Any], kind: int, it: Iterator[Any], depth: int) -> None:
-        stack.append((kind, it, depth))
 
     def _field(
         self, out: list[str], lead: str, ek: str, v: Any, depth: int, stack: list[Any]
@@ -281,13 +324,16 @@ class Encoder:
                 return
             out.append(f"{lead}{ek}:")
             if v:
-                self._push(stack, _OBJECT, iter(v.items()), depth + 1)
+                stack.append((_OBJECT, iter(v.items()), depth + 1))
         elif t is list:
             self._depth_check(len(stack) + 1)
             if not v:
                 out.append(f"{lead}{ek}: []")
             else:
                 self._array(out, lead, ek, v, depth + 1, stack)
+        elif t is str:
+            sv = self._strings.get(v)
+            out.append(f"{lead}{ek}: {self.string(v) if sv is None else sv}")
         else:
             out.append(f"{lead}{ek}: {self.prim(v)}")
 
@@ -308,33 +354,59 @@ class Encoder:
             k0, v0 = next(it)
             # The rest of the fields follow at depth + 1, after whatever the first
             # field opens: push them first so the first field's scope runs first.
-            self._push(stack, _OBJECT, it, depth + 1)
+            stack.append((_OBJECT, it, depth + 1))
             self._field(out, f"{lead}- ", self.key(k0), v0, depth + 1, stack)
         elif t is list:
-            items, flat = self._primitives(v)
+            items, types = self._primitives(v)
             delim = self.active(v)
-            if flat:
-                self._inline(out, f"{lead}- ", "", items, delim)
+            if types is not None:
+                self._inline(out, f"{lead}- ", "", items, types, delim)
             else:
                 # Tabular form is not allowed here (§9.4): always an expanded list.
                 out.append(f"{lead}- [{len(v)}{HEADER_DELIMITER[delim]}]:")
-                self._push(stack, _LIST, iter(items), depth + 1)
+                stack.append((_LIST, iter(items), depth + 1))
         else:
             out.append(f"{lead}- {self.prim(v)}")
 
-    def _primitives(self, items: list[Any]) -> tuple[list[Any], bool]:
+    def _cells(self, items: list[Any], delim: str) -> list[str] | None:
+        """The cells of an array of primitives in one pass, or None if an item is
+        not a primitive: for short arrays, cheaper than building type sets."""
+        own = delim == self.delimiter
+        unsafe = self.unsafe_char if own else UNSAFE_CHAR[delim]
+        strings = self._strings
+        cells: list[str] = []
+        for x in items:
+            t = type(x)
+            if t is str:
+                if not own:
+                    cells.append(quote(x) if needs_quote(x, unsafe) else x)
+                    continue
+                sx = strings.get(x)
+                cells.append(self.string(x) if sx is None else sx)
+            elif t is int:
+                cells.append(_int_text(x))
+            elif t in PRIMITIVE_TYPES:
+                cells.append(format_primitive(x, unsafe))
+            else:
+                return None
+        return cells
+
+    def _primitives(self, items: list[Any]) -> tuple[list[Any], set[type] | None]:
         """``items`` with host values normalized (each one once: a pydantic model
-        is dumped here and nowhere else), and whether all are primitives."""
+        is dumped here and nowhere else), and their types if all are primitives."""
         types = set(map(type, items))
         if types <= PRIMITIVE_TYPES:
-            return items, True
+            return items, types
         if types <= JSON_TYPES:
-            return items, False
+            return items, None
         items = [self.norm(v) for v in items]
-        return items, set(map(type, items)) <= PRIMITIVE_TYPES
+        types = set(map(type, items))
+        return items, types if types <= PRIMITIVE_TYPES else None
 
-    def _inline(self, out: list[str], lead: str, ek: str, items: list[Any], delim: str) -> None:
-        cells = self.column(items, set(map(type, items)), delim)
+    def _inline(
+        self, out: list[str], lead: str, ek: str, items: list[Any], types: set[type], delim: str
+    ) -> None:
+        cells = self.column(items, types, delim)
         mark = HEADER_DELIMITER[delim]
         if cells:
             out.append(f"{lead}{ek}[{len(items)}{mark}]: {delim.join(cells)}")
@@ -345,20 +417,27 @@ class Encoder:
         self, out: list[str], lead: str, ek: str, v: list[Any], depth: int, stack: list[Any]
     ) -> None:
         """A non-empty array as a field (or the root): inline, tabular or list."""
-        items, flat = self._primitives(v)
         delim = self.active(v)
-        if flat:
-            self._inline(out, lead, ek, items, delim)
+        if len(v) <= _SHORT:
+            cells = self._cells(v, delim)
+            if cells is not None:
+                out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]: {delim.join(cells)}")
+                return
+        items, types = self._primitives(v)
+        if types is not None:
+            self._inline(out, lead, ek, items, types, delim)
             return
         tab = self.table(items, len(stack) + 2, delim)
         if tab is not None:
             fields, leaves = tab
             out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]{fields}:")
             row_lead = self.indent(depth)
-            out.extend(row_lead + row for row in map(delim.join, zip(*leaves)))
+            if row_lead:  # on the first column: each row is then one join
+                leaves[0] = [row_lead + c for c in leaves[0]]
+            out.extend(map(delim.join, zip(*leaves)))
             return
         out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]:")
-        self._push(stack, _LIST, iter(items), depth)
+        stack.append((_LIST, iter(items), depth))
 
     def _keyed(
         self, out: list[str], lead: str, ek: str, v: dict[Any, Any], depth: int, nesting: int
@@ -366,9 +445,11 @@ class Encoder:
         """Emit ``v`` in keyed tabular form (§9.5) if it qualifies."""
         if len(v) < 2:
             return False
+        for first in v.values():  # the common case is decided by the first value
+            if type(first) is not dict and type(self.norm(first)) is not dict:
+                return False
+            break
         values = list(v.values())
-        if type(values[0]) is not dict and type(self.norm(values[0])) is not dict:
-            return False  # the common case, decided without looking further
         sep = self.active(v)
         tab = self.table(values, nesting + 1, sep)  # entry values sit one level down
         if tab is None:
@@ -376,11 +457,38 @@ class Encoder:
         fields, leaves = tab
         row_lead = self.indent(depth)
         out.append(f"{lead}{ek}[{len(v)}:{HEADER_DELIMITER[sep]}]{fields}:")
-        keys = [self.key(k) for k in v]
-        out.extend(
-            f"{row_lead}{k}: {row}" for k, row in zip(keys, map(sep.join, zip(*leaves)))
-        )
+        leaves[0] = [f"{row_lead}{self.key(k)}: {c}" for k, c in zip(v, leaves[0])]
+        out.extend(map(sep.join, zip(*leaves)))
         return True
+
+
+def _string_column(col: list[str], unsafe: re.Pattern[str]) -> list[str]:
+    """Encode a column of strings (§7.2). One scan of the whole column for the
+    characters that force quoting replaces one scan per string: a single-
+    character class cannot match across the boundary of two strings."""
+    if len(col) >= 8 and not has_unsafe_char("".join(col), unsafe):
+        return [quote(s) if needs_quote_shape(s) else s for s in col]
+    return [quote(s) if needs_quote(s, unsafe) else s for s in col]
+
+
+def _types_of(items: list[Any]) -> set[type]:
+    """The types of the (non-empty) ``items``. A uniform list, the common case
+    in a table, is recognised in one pass without adding to a set per item."""
+    t0 = type(items[0])
+    for x in items:
+        if type(x) is not t0:
+            return set(map(type, items))
+    return {t0}
+
+
+def _int_text(n: int) -> str:
+    """The decimal text of an exact ``int`` (the caller checked the type):
+    ``str`` is what mypyc turns into its own fast conversion; past Python's
+    int-to-string limit, :func:`format_int` raises its error."""
+    try:
+        return str(n)
+    except ValueError:
+        return format_int(n)
 
 
 def _normalize(v: Any, default: Callable[[Any], Any] | None) -> Any:

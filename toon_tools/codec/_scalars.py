@@ -36,7 +36,6 @@ UNQUOTED_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
 NUMBER: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
 
 _QUOTE_OR_BACKSLASH: Final = re.compile(r'["\\]')
-_ESCAPE_NEEDED: Final = re.compile(r'["\\\x00-\x1f]')
 _RAW_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f]")
 _SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
 
@@ -48,6 +47,11 @@ UNSAFE_CHAR: Final = {
     d: re.compile(r'[:"\\\[\]{}\x00-\x1f\ud800-\udfff' + re.escape(d) + "]")
     for d in (",", "\t", "|")
 }
+#: Bound once: mypyc has no primitive for it, and a method call looks it up each time.
+_isprintable: Final = str.isprintable
+_UNSAFE_COMMA: Final = UNSAFE_CHAR[","]
+_UNSAFE_PIPE: Final = UNSAFE_CHAR["|"]
+_UNSAFE_TAB: Final = UNSAFE_CHAR["\t"]
 _NUMERIC_LIKE: Final = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
 # A leading U+FEFF is also quoted: readers (ours included, §4 bytes) drop a byte
 # order mark at the start of a document, so an unquoted one would vanish.
@@ -68,11 +72,48 @@ def needs_quote(s: str, unsafe_char: re.Pattern[str]) -> bool:
     last = s[-1]
     if last == " " or last == "\t":
         return True
-    if unsafe_char.search(s) is not None:
+    if has_unsafe_char(s, unsafe_char):
         return True
     if c0 in _NUMERIC_FIRST:
         return _NUMERIC_LIKE.match(s) is not None
-    return s in _RESERVED_WORDS
+    return len(s) < 6 and s in _RESERVED_WORDS  # the length spares hashing a long string
+
+
+def has_unsafe_char(s: str, unsafe_char: re.Pattern[str]) -> bool:
+    """Does ``s`` hold a character of ``unsafe_char`` (an :data:`UNSAFE_CHAR`
+    entry)? The structural characters are found by substring tests, which run
+    at memchr speed; control characters and lone surrogates are never
+    printable, so the regex (several times slower per character) only runs on
+    the rare strings that are not."""
+    if unsafe_char is _UNSAFE_COMMA:
+        delim = ","
+    elif unsafe_char is _UNSAFE_PIPE:
+        delim = "|"
+    elif unsafe_char is _UNSAFE_TAB:
+        delim = ":"  # a tab is not printable: the test below already sends it to the regex
+    else:
+        return unsafe_char.search(s) is not None
+    if ":" in s or '"' in s or "\\" in s or "[" in s or "]" in s or "{" in s or "}" in s:
+        return True
+    if delim in s:
+        return True
+    return not _isprintable(s) and unsafe_char.search(s) is not None
+
+
+def needs_quote_shape(s: str) -> bool:
+    """:func:`needs_quote` for a string already known to hold no character of
+    :data:`UNSAFE_CHAR` (the encoder scans a whole column at once)."""
+    if not s:
+        return True
+    c0 = s[0]
+    if c0 in _QUOTE_IF_FIRST:
+        return True
+    last = s[-1]
+    if last == " " or last == "\t":
+        return True
+    if c0 in _NUMERIC_FIRST:
+        return _NUMERIC_LIKE.match(s) is not None
+    return len(s) < 6 and s in _RESERVED_WORDS  # the length spares hashing a long string
 
 
 # ---------------------------------------------------------------- escaping (§7.1)
@@ -91,11 +132,12 @@ def quote(s: str) -> str:
     A lone surrogate (U+D800-U+DFFF) has no UTF-8 form and §7.1 forbids its
     escape, so no TOON text can hold it: it is refused with ``ValueError``.
     """
+    # Printable text holds no control character and no lone surrogate.
+    if _isprintable(s) and '"' not in s and "\\" not in s:
+        return f'"{s}"'
     bad = _SURROGATE.search(s)
     if bad is not None:
         raise ValueError(lone_surrogate_message(s, bad.start()))
-    if _ESCAPE_NEEDED.search(s) is None:
-        return f'"{s}"'
     return f'"{s.translate(_ESCAPE_TABLE)}"'
 
 
