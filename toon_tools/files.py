@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 #: Folders never searched when a directory is given on the command line.
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
@@ -22,40 +24,74 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> None:
     An existing file keeps its permission bits; a read-only one is refused
     (``PermissionError``) rather than silently replaced.
     """
-    target = Path(path)
-    mode = None
-    try:
-        st = target.stat()
-    except FileNotFoundError:
-        pass
-    else:
-        # Mode bits as well as access(): root may write anything, but a file
-        # marked read-only was marked so on purpose.
-        if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
-            raise PermissionError(13, "Permission denied (file is read-only)", str(target))
-        mode = st.st_mode & 0o7777
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_writer(path, binary=True) as fh:
+        fh.write(payload)
+
+
+@contextmanager
+def atomic_writer(path: str | os.PathLike[str], *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file (UTF-8 text, or bytes) that replaces ``path`` when the block ends
+    without an exception, by :func:`atomic_write`'s rules, for output written a
+    piece at a time; on an exception ``path`` is untouched and the temporary file
+    gone. An ``OSError`` from making, finishing or renaming the file names
+    ``path``, never the temporary file beside it."""
     import tempfile
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    target = Path(path)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+        mode = _replaceable_mode(target)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                   dir=target.parent or ".")
+    except OSError as e:
+        raise _naming(e, path) from None
+    fh: IO[Any] = (open(fd, "wb") if binary  # noqa: SIM115
+                   else open(fd, "w", encoding="utf-8", newline=""))
+    try:
+        yield fh  # the block's own errors pass as they are: it knows what it was doing
+        try:
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
+            fh.close()
+            if mode is None:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
             os.chmod(tmp, mode)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+            os.replace(tmp, target)
+        except OSError as e:
+            raise _naming(e, path) from None
     except BaseException:
+        try:
+            fh.close()
+        except OSError:
+            pass
         try:
             os.unlink(tmp)
         except OSError:
             pass
         raise
+
+
+def _replaceable_mode(target: Path) -> int | None:
+    """The permission bits an existing ``target`` keeps when replaced (None: there
+    is no file yet); ``PermissionError`` for a read-only one."""
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        return None
+    # Mode bits as well as access(): root may write anything, but a file
+    # marked read-only was marked so on purpose.
+    if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
+        raise PermissionError(13, "Permission denied (file is read-only)", str(target))
+    return st.st_mode & 0o7777
+
+
+def _naming(e: OSError, path: str | os.PathLike[str]) -> OSError:
+    """``e`` about ``path`` (the file the user named), not a temporary file."""
+    if e.filename == os.fspath(path):
+        return e
+    return type(e)(e.errno, e.strerror, os.fspath(path))
 
 
 def not_a_regular_file(path: str | os.PathLike[str]) -> str | None:

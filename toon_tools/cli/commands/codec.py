@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import IO, Any
+from typing import Any
 
 import click
 
@@ -180,76 +179,21 @@ def _to_stdout(events: Iterator[tuple[int, Any]], json_indent: int, name: str) -
 def _to_file(events: Iterator[tuple[int, Any]], json_indent: int, name: str,
              output: str) -> None:
     from ...codec import ToonDecodeError
+    from ...files import atomic_writer
     from .._json_stream import write_json
 
     try:
-        with _replacing(output) as fh:
+        with atomic_writer(output) as fh:  # OUT is replaced only once all is written
 
             def write(text: str) -> None:
                 try:
                     fh.write(text)
-                except OSError as e:  # name the output, not its temporary file
+                except OSError as e:  # name the output: a read error names the input
                     fail(describe(OSError(e.errno, e.strerror, output)))
 
             write_json(events, write, json_indent)
             write("\n")
     except ToonDecodeError as e:
         fail(describe(e, name), FINDINGS)
-
-
-@contextmanager
-def _replacing(path: str) -> Iterator[IO[str]]:
-    """A text file that replaces ``path`` when the block ends without an
-    exception, as :func:`~toon_tools.files.atomic_write` does with a whole text
-    (temporary file beside it, fsync, rename; a read-only file is refused and
-    an existing file keeps its mode). On an exception, ``path`` is untouched."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    target = Path(path)
-    mode = None
-    try:
-        try:
-            st = target.stat()
-        except FileNotFoundError:
-            pass
-        else:
-            if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
-                raise PermissionError(13, "Permission denied (file is read-only)", path)
-            mode = st.st_mode & 0o7777
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                   dir=target.parent or ".")
-    except OSError as e:
-        fail(describe(OSError(e.errno, e.strerror, path)))
-    fh = open(fd, "w", encoding="utf-8", newline="")  # noqa: SIM115
-    try:
-        yield fh
-        try:
-            fh.flush()
-            os.fsync(fh.fileno())
-            fh.close()
-            if mode is None:
-                umask = os.umask(0)
-                os.umask(umask)
-                mode = 0o666 & ~umask
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-        except OSError as e:  # name the output, not the temporary file beside it
-            fail(describe(OSError(e.errno, e.strerror, path)))
-    except BaseException:
-        try:
-            fh.close()
-        except OSError:
-            pass
-        _unlink(tmp)
-        raise
-
-
-def _unlink(path: str) -> None:
-    import os
-
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+    except OSError as e:  # making, finishing or renaming OUT; the error names it
+        fail(describe(e))
