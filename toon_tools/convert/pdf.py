@@ -36,6 +36,7 @@ from .registry import ConversionError, Converter, register
 
 INSTALL_HINT: Final = 'PDF support needs PyMuPDF: pip install "toon-tools[pdf]"'
 PAGE_TIME_LIMIT: Final = 30.0  # seconds per page
+_REFIRE: Final = 0.1  # seconds between PageTimeouts while an overrun page goes on
 _MARGIN: Final = 0.08  # top/bottom fraction of a page where running lines live
 _DIGITS: Final = re.compile(r"\d+")
 
@@ -102,7 +103,11 @@ class _Watchdog:
     def __init__(self, limit: float) -> None:
         self._limit = limit
         self._target = threading.get_ident()
-        self._cond = threading.Condition()
+        # The extracting thread takes the bare lock: a Lock's __enter__ is C, so a
+        # PageTimeout cannot land between acquiring it and the with-block's cleanup
+        # (a Condition's __enter__ is Python code).
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._deadline: float | None = None
         self.fired = False  # the current page overran (set under the lock)
         self._closed = False
@@ -118,13 +123,18 @@ class _Watchdog:
 
     def disarm(self) -> None:
         """After this returns no PageTimeout can land: the deadline is gone, and
-        one raised just before (not delivered yet) is dropped. If it lands while
-        this runs, the caller's ``except PageTimeout`` takes it as a timeout."""
-        with self._cond:
-            self._deadline = None
-            fired = self.fired
-        if fired:
-            _async_raise(self._target, None)
+        one raised but not delivered yet is dropped. One that lands while this
+        runs is the page's timeout (``fired`` says so): disarming starts over."""
+        while True:
+            try:
+                with self._lock:
+                    self._deadline = None
+                    fired = self.fired
+                if fired:
+                    _async_raise(self._target, None)
+                return
+            except PageTimeout:
+                continue
 
     def close(self) -> None:
         with self._cond:
@@ -142,8 +152,10 @@ class _Watchdog:
                 if left > 0:
                     self._cond.wait(left)
                     continue
-                self._deadline = None  # one shot: a page times out once
                 self.fired = True
+                # Again until disarmed: an exception that lands in a __del__ or a gc
+                # callback is printed and dropped there, and the page runs on.
+                self._deadline = time.monotonic() + _REFIRE
                 _async_raise(self._target, PageTimeout)
 
 
