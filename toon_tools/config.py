@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,6 +17,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from .errors import ToolError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, before it joined the standard library
+    import tomli as tomllib
 
 
 class ConfigError(ToolError, ValueError):

@@ -76,3 +76,25 @@ def make_encrypted() -> bytes:
     doc = pymupdf.open()
     doc.new_page().insert_text((72, 72), "secret", fontsize=11)
     return doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="pw", owner_pw="owner")
+
+
+def make_dense_grid(cells: int = 12) -> bytes:
+    """One page ruled into cells x cells with text in most cells, then one ordinary
+    page: table detection on the first is slow (~0.2 s) the way a dense
+    spreadsheet printout is, in PyMuPDF's Python over many short MuPDF calls."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    w, h = 500 / cells, 750 / cells
+    shape = page.new_shape()
+    for i in range(cells + 1):
+        shape.draw_line((40, 40 + i * h), (540, 40 + i * h))
+        shape.draw_line((40 + i * w, 40), (40 + i * w, 790))
+    shape.finish(width=0.3)
+    shape.commit()
+    for r in range(cells):
+        for c in range(0, cells, 2):
+            page.insert_text((42 + c * w, 40 + (r + 0.7) * h), f"r{r}c{c}", fontsize=4)
+    doc.new_page().insert_text((72, 72), "After the dense page", fontsize=11)
+    return doc.tobytes()

@@ -6,7 +6,12 @@ import pytest
 
 pytest.importorskip("pymupdf")
 
-from tests.convert.pdfs import make_encrypted, make_image_only, make_report  # noqa: E402
+from tests.convert.pdfs import (  # noqa: E402
+    make_dense_grid,
+    make_encrypted,
+    make_image_only,
+    make_report,
+)
 from toon_tools.convert.pdf import pdf_to_data  # noqa: E402
 from toon_tools.convert.registry import ConversionError  # noqa: E402
 
@@ -50,7 +55,9 @@ def test_image_only_and_empty_pages_are_flagged() -> None:
     assert pages[2] == {"page": 3, "empty": True}
 
 
-def test_page_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+def _spin_on_page(monkeypatch: pytest.MonkeyPatch, slow_page: int) -> None:
+    """Page ``slow_page`` spins in Python for up to a minute: only the time limit
+    ends it early (without the limit the test takes a minute, then fails)."""
     import time
 
     import toon_tools.convert.pdf as pdf
@@ -58,14 +65,71 @@ def test_page_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     real = pdf.extract_page
 
     def slow(doc: object, number: int) -> object:
-        if number == 1:
-            time.sleep(5)
+        if number == slow_page:
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                pass
         return real(doc, number)
 
     monkeypatch.setattr(pdf, "extract_page", slow)
+
+
+def test_page_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    _spin_on_page(monkeypatch, 1)
     pages = pdf_to_data(make_report(pages=3), "r.pdf", jobs=1, page_time_limit=0.5)["pages"]
     assert pages[1] == {"page": 2, "error": "timed out after 0.5 s"}
     assert "text" in pages[0] and "text" in pages[2]
+
+
+def test_page_time_limit_off_the_main_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No SIGALRM there (nor on Windows): the limit must hold all the same."""
+    import threading
+
+    _spin_on_page(monkeypatch, 0)
+    result: dict[str, object] = {}
+
+    def convert() -> None:
+        result["doc"] = pdf_to_data(make_report(pages=2), "r.pdf", jobs=1, page_time_limit=1.0)
+
+    worker = threading.Thread(target=convert)
+    worker.start()
+    worker.join()
+    pages = result["doc"]["pages"]  # type: ignore[index]
+    assert pages[0] == {"page": 1, "error": "timed out after 1 s"}
+    assert "text" in pages[1]
+
+
+def test_page_time_limit_interrupts_real_table_detection() -> None:
+    """A real slow page (a dense ruled grid) under a forced tiny limit: stopped
+    inside PyMuPDF's find_tables(), and the document goes on to the next page."""
+    from toon_tools.convert.pdf import _extract_range
+
+    data = make_dense_grid()
+    dense, after = _extract_range(data, [0, 1], 0.001)
+    assert dense == {"number": 1, "error": "timed out after 0.001 s"}
+    assert after.get("error") == "timed out after 0.001 s" or \
+        [ln["text"] for ln in after["lines"]] == ["After the dense page"]
+    dense, after = _extract_range(data, [0, 1], 600)
+    assert "error" not in dense and len(dense["tables"]) == 1
+    assert [ln["text"] for ln in after["lines"]] == ["After the dense page"]
+
+
+@pytest.mark.parametrize("limit", [0.0, 0.001, 0.005, 0.02])
+def test_a_time_limit_near_the_page_time_never_leaks_a_timeout(limit: float) -> None:
+    """Whatever the timing, a limit that fires as a page ends is taken for that page
+    (or dropped), never raised later in the caller."""
+    from toon_tools.convert.pdf import _extract_range
+
+    data = make_report(pages=6)
+    for _ in range(3):
+        pages = _extract_range(data, list(range(6)), limit)
+        assert [p["number"] for p in pages] == [1, 2, 3, 4, 5, 6]
+        assert all(p.get("error", f"timed out after {limit:g} s") == f"timed out after {limit:g} s"
+                   for p in pages)
+        total = 0
+        for i in range(200_000):  # a stray PageTimeout would land in here
+            total += i
+        assert total == 199_999 * 100_000
 
 
 @pytest.mark.parametrize(("data", "message"), [

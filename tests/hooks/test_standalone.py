@@ -4,6 +4,7 @@ and the work tree after a run. (Real `git commit` runs: tests/integration.)"""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -256,7 +257,7 @@ def test_hook_script_is_ours_and_says_how_to_get_toon() -> None:
 def test_hook_script_is_shipped_as_package_data() -> None:
     """`toon hooks install` from a wheel needs pre-commit.sh in the wheel; setuptools
     packs only the package data that pyproject.toml lists."""
-    import tomllib
+    tomllib = __import__("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
     root = Path(__file__).resolve().parents[2]
     with open(root / "pyproject.toml", "rb") as fh:

@@ -16,12 +16,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
 from toon_tools.codec import decode, format_text
+
+tomllib = __import__("tomllib" if sys.version_info >= (3, 11) else "tomli")  # tomli on 3.10
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BIN = Path(sys.executable).parent

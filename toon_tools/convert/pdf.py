@@ -25,7 +25,8 @@ which hook and CI environments should not carry for a converter.
 from __future__ import annotations
 
 import re
-import signal
+import threading
+import time
 from collections import Counter
 from typing import Any, Final
 
@@ -35,6 +36,7 @@ from .registry import ConversionError, Converter, register
 
 INSTALL_HINT: Final = 'PDF support needs PyMuPDF: pip install "toon-tools[pdf]"'
 PAGE_TIME_LIMIT: Final = 30.0  # seconds per page
+_REFIRE: Final = 0.1  # seconds between PageTimeouts while an overrun page goes on
 _MARGIN: Final = 0.08  # top/bottom fraction of a page where running lines live
 _DIGITS: Final = re.compile(r"\d+")
 
@@ -57,14 +59,104 @@ def _quiet(pymupdf: Any) -> None:
     no_recommend = getattr(pymupdf, "no_recommend_layout", None)
     if no_recommend is not None:
         no_recommend()
+    # PyMuPDF's Python-level messages (find_tables() reports an exception it
+    # swallowed, e.g. a page time limit landing in a callback) go to stdout
+    # by default; to the "pymupdf" logger instead, silent unless configured.
+    set_messages = getattr(pymupdf, "set_messages", None)
+    if set_messages is not None:
+        set_messages(pylogging=True)
 
 
-class PageTimeout(Exception):
-    pass
+class PageTimeout(BaseException):
+    """Raised inside the extracting thread when a page overruns its time limit.
+
+    A BaseException, like KeyboardInterrupt: PyMuPDF's own ``except Exception``
+    fallbacks must not swallow it and carry on with the page."""
 
 
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise PageTimeout()
+def _async_raise(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Raise ``exc`` in another thread at its next bytecode, or with None drop one
+    that has not landed yet (``PyThreadState_SetAsyncExc``, the C API's documented
+    way; CPython on every platform)."""
+    import ctypes
+
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), None if exc is None else ctypes.py_object(exc))
+
+
+class _Watchdog:
+    """The page time limit, kept by a second thread rather than SIGALRM, which
+    exists only on POSIX and only in the main thread: this works on Windows, in
+    a pool's worker, and in a thread of an embedding application.
+
+    When a page overruns, the watchdog raises PageTimeout in the extracting
+    thread, as a signal handler would, and with the same reach: it lands between
+    bytecodes, so a single MuPDF call that holds the GIL finishes first. A slow
+    page is slow in ``find_tables()``, which is Python over many short MuPDF
+    calls (the longest measured: ~40 ms on a 0.5 s dense ruled page), so the
+    limit holds to within the longest of those calls. A MuPDF call that never
+    returns is out of its reach, as it was of SIGALRM's: only a process that is
+    killed bounds that, at the price of a process per document. One thread per
+    range of pages, idle between deadlines: no cost per page worth measuring.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self._limit = limit
+        self._target = threading.get_ident()
+        # The extracting thread takes the bare lock: a Lock's __enter__ is C, so a
+        # PageTimeout cannot land between acquiring it and the with-block's cleanup
+        # (a Condition's __enter__ is Python code).
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._deadline: float | None = None
+        self.fired = False  # the current page overran (set under the lock)
+        self._closed = False
+        self._thread = threading.Thread(target=self._watch, name="toon-pdf-page-limit",
+                                        daemon=True)
+        self._thread.start()
+
+    def arm(self) -> None:
+        with self._cond:
+            self._deadline = time.monotonic() + self._limit
+            self.fired = False
+            self._cond.notify()
+
+    def disarm(self) -> None:
+        """After this returns no PageTimeout can land: the deadline is gone, and
+        one raised but not delivered yet is dropped. One that lands while this
+        runs is the page's timeout (``fired`` says so): disarming starts over."""
+        while True:
+            try:
+                with self._lock:
+                    self._deadline = None
+                    fired = self.fired
+                if fired:
+                    _async_raise(self._target, None)
+                return
+            except PageTimeout:
+                continue
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        with self._cond:
+            while not self._closed:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                left = self._deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self.fired = True
+                # Again until disarmed: an exception that lands in a __del__ or a gc
+                # callback is printed and dropped there, and the page runs on.
+                self._deadline = time.monotonic() + _REFIRE
+                _async_raise(self._target, PageTimeout)
 
 
 def _open(data: bytes, name: str) -> Any:
@@ -159,33 +251,34 @@ def extract_page(doc: Any, number: int) -> dict[str, Any]:
 
 
 def _extract_range(data: bytes, numbers: list[int], limit: float) -> list[dict[str, Any]]:
-    """Pages by number, each under a time limit (SIGALRM, where it exists)."""
+    """Pages by number, each under a time limit (see _Watchdog)."""
     doc = _pymupdf().open(stream=data, filetype="pdf")
-    use_alarm = hasattr(signal, "setitimer") and _main_thread()
-    if use_alarm:
-        old = signal.signal(signal.SIGALRM, _on_alarm)
     out = []
+    watchdog = _Watchdog(limit)
     try:
         for n in numbers:
+            page: dict[str, Any] | None = None
             try:
-                if use_alarm:
-                    signal.setitimer(signal.ITIMER_REAL, limit)
-                out.append(extract_page(doc, n))
+                try:
+                    watchdog.arm()
+                    page = extract_page(doc, n)
+                finally:
+                    watchdog.disarm()
             except PageTimeout:
-                out.append({"number": n + 1, "error": f"timed out after {limit:g} s"})
-            finally:
-                if use_alarm:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
+                pass
+            except Exception:
+                if not watchdog.fired:
+                    raise
+            # An overrun page is reported as timed out however PyMuPDF ended it: the
+            # interruption can land in a Python callback of a C function and surface
+            # as another error (a SystemError), or be swallowed (find_tables() then
+            # returns None), or leave a partial page.
+            if watchdog.fired or page is None:
+                page = {"number": n + 1, "error": f"timed out after {limit:g} s"}
+            out.append(page)
     finally:
-        if use_alarm:
-            signal.signal(signal.SIGALRM, old)
+        watchdog.close()
     return out
-
-
-def _main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
 
 
 def _running_lines(pages: list[dict[str, Any]]) -> set[str]:
