@@ -25,6 +25,7 @@ which hook and CI environments should not carry for a converter.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -114,6 +115,12 @@ class _Watchdog:
         self._thread = threading.Thread(target=self._watch, name="toon-pdf-page-limit",
                                         daemon=True)
         self._thread.start()
+        # A PageTimeout that lands in a __del__ (PyMuPDF's objects have them) or a gc
+        # callback cannot propagate: Python reports it through sys.unraisablehook,
+        # which prints "Exception ignored in ..." and a traceback. It is ours and
+        # expected (the watchdog fires again), so it is dropped, and nothing else.
+        self._previous_hook = sys.unraisablehook
+        sys.unraisablehook = self._drop_stray_timeout
 
     def arm(self) -> None:
         with self._cond:
@@ -141,6 +148,12 @@ class _Watchdog:
             self._closed = True
             self._cond.notify()
         self._thread.join()
+        if sys.unraisablehook == self._drop_stray_timeout:
+            sys.unraisablehook = self._previous_hook
+
+    def _drop_stray_timeout(self, unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, PageTimeout):
+            self._previous_hook(unraisable)
 
     def _watch(self) -> None:
         with self._cond:
