@@ -37,3 +37,14 @@ def test_cell_errors_stand_where_decode_puts_them(doc: str) -> None:
         list(iter_events(doc))
     assert (streamed.value.msg, streamed.value.line, streamed.value.column) == (
         whole.value.msg, whole.value.line, whole.value.column)
+
+
+@pytest.mark.parametrize("doc", ['a: 1\na: "x', "a: 1\na: 2", "a: 1\na:", "a:\n  b: 1\na: []"])
+def test_a_duplicate_key_outranks_what_follows_it_on_its_line(doc: str) -> None:
+    # decode stores the key and then sees the dict did not grow; an error in
+    # the value itself must still be reported as the duplicate, at the key.
+    for run in (lambda: decode(doc), lambda: list(iter_events(doc))):
+        with pytest.raises(ToonDecodeError) as e:
+            run()
+        last = doc.count("\n") + 1
+        assert (e.value.msg, e.value.line, e.value.column) == ("duplicate key 'a'", last, 1)

@@ -593,11 +593,14 @@ class _Parser:
             raise self.located(e, i, off) from None
         path = frame.path + (key,) if self.trace is not None else ()
         self._mark(i, path)
-        if self.strict and key in obj:
-            raise self.error(f"duplicate key {key!r}", i, off)
+        strict = self.strict
         locating = self.log is not None
         ke = off + self._key_end(c, header, rest) if locating else -1
         if header is None:
+            # Strict duplicate check (§8) without a lookup of its own: the key
+            # is stored, then a size that did not grow means it was there. An
+            # error found before the store still ranks below the duplicate.
+            count = len(obj)
             # The usual "key: value": one space, then the token, sliced once.
             n = len(c)
             if (rest + 1 < n and c[rest] == " " and c[rest + 1] != " "
@@ -609,22 +612,32 @@ class _Parser:
                 rec = self._open(frame.rec, key, off, ke, i, off) if locating else None
                 child: dict[str, Any] = {}
                 obj[key] = child
+                if strict and len(obj) == count:
+                    raise self.error(f"duplicate key {key!r}", i, off)
                 self._push(stack, _Frame(_OBJECT, child, d + 1, 0, i, key, path, rec), i)
                 return i + 1
             if tok == "[]":
+                if strict and key in obj:
+                    raise self.error(f"duplicate key {key!r}", i, off)
                 self._level(len(stack) + 1, i, off)
                 obj[key] = []
             else:
                 try:
                     obj[key] = self._value(tok)
                 except ScanError as e:
+                    if strict and key in obj:
+                        raise self.error(f"duplicate key {key!r}", i, off) from None
                     raise self.located(e, i, off + rest + c[rest:].find(tok)) from None
+                if strict and len(obj) == count:
+                    raise self.error(f"duplicate key {key!r}", i, off)
             if locating:
                 start = rest
                 while c[start] == " ":
                     start += 1
                 self._token(frame.rec, key, off, ke, i, off + start, len(tok))
             return i + 1
+        if strict and key in obj:
+            raise self.error(f"duplicate key {key!r}", i, off)
         # A container is logged before its children, which name it as their parent.
         rec = self._open(frame.rec, key, off, ke, i, off) if locating else None
         label = f"{key}[{header.length}{':' if header.keyed else ''}]"

@@ -526,9 +526,10 @@ class _Stream:
             keys = frame.keys
             if keys is None:
                 keys = frame.keys = set()
-            elif key in keys:
+            seen = len(keys)
+            keys.add(key)  # one hash: a set that did not grow already held it
+            if len(keys) == seen:
                 raise self._here(f"duplicate key {key!r}", off)
-            keys.add(key)
         out.append((KEY, key))
         if header is None:
             tok = c[rest:].strip(" ")
