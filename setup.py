@@ -12,6 +12,7 @@ from setuptools import setup
 
 COMPILED = [
     "toon_tools/codec/_scalars.py",
+    "toon_tools/codec/_syntax.py",
     "toon_tools/codec/_decoder.py",
     "toon_tools/codec/_encoder.py",
     "toon_tools/codec/_stream.py",

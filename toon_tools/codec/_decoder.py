@@ -13,25 +13,23 @@ from __future__ import annotations
 from typing import Any, Callable, Final
 
 from ._errors import ToonDecodeError
-from ._scalars import (
-    DEFAULT_MAX_DEPTH,
-    UNQUOTED_KEY,
-    ScanError,
-    find_closing_quote,
-    parse_token,
-    unescape,
+from ._scalars import DEFAULT_MAX_DEPTH, ScanError, find_closing_quote, parse_token
+from ._syntax import (
+    CELL,
+    OPEN_GROUP,
+    Header,
+    Row,
+    entry_key,
+    find_unquoted,
+    is_row,
+    quoted_key_header,
+    row_values,
+    split,
+    split_field,
+    trim,
+    try_header,
+    values,
 )
-
-_DIGITS: Final = frozenset("0123456789")
-_DELIMITERS: Final = frozenset(",|\t")
-#: Longest array length accepted in a header (§6): 18 digits always fit a
-#: machine integer, and no document holds 10**18 items.
-_MAX_LENGTH_DIGITS: Final = 18
-
-# How a row's cells become an object (§9.3 nested field groups), one op per step:
-_CELL: Final = 0  # the next cell is the value of this field
-_OPEN_GROUP: Final = 1  # a nested object starts under this field
-_CLOSE_GROUP: Final = 2  # the current nested object ends
 
 _OBJECT: Final = 0
 _LIST: Final = 1
@@ -39,20 +37,6 @@ _LIST: Final = 1
 #: Runs of 0..63 spaces: the pre-pass checks that what ``str.lstrip()`` removed
 #: was only spaces with one ``startswith`` instead of a per-character scan.
 _SPACE_RUNS: Final = [" " * k for k in range(64)]
-
-
-def _trim(s: str) -> str:
-    """``s.strip(" ")``: strip with an argument tests every character it removes
-    against the argument, so the usual cases (nothing, or the one space after a
-    colon) are cut directly."""
-    n = len(s)
-    if not n:
-        return s
-    if s[n - 1] == " ":
-        return s.strip(" ")
-    if s[0] == " ":
-        return s[1:] if s[1] != " " else s.lstrip(" ")
-    return s
 
 
 #: Where one value stands (decode_located): (key line, key column, key end
@@ -219,89 +203,25 @@ class _Frame:
         self.rec = rec  # its SpanLog record; only kept when locating
 
 
-class _Header:
-    """A parsed array or keyed header (§6)."""
-
-    __slots__ = ("length", "keyed", "delimiter", "fields", "end")
-
-    def __init__(
-        self, length: int, keyed: bool, delimiter: str, fields: list[Any] | None, end: int
-    ) -> None:
-        self.length = length
-        self.keyed = keyed
-        self.delimiter = delimiter
-        self.fields = fields  # [[name, children-or-None], ...] or None
-        self.end = end  # index just past the header's colon
-
-
-class _Row:
-    """How the cells of one tabular row or entry row become an object (§9.3)."""
-
-    __slots__ = ("width", "names", "ops")
-
-    def __init__(self, fields: list[Any]) -> None:
-        flat = all(children is None for _, children in fields)
-        self.names: tuple[str, ...] | None = (
-            tuple(name for name, _ in fields) if flat else None
-        )
-        # Nested groups compile to a flat op list so rows never recurse.
-        ops: list[tuple[int, str]] = []
-        width = 0
-        stack: list[Any] = [iter(fields)]
-        while stack:
-            entry = next(stack[-1], None)
-            if entry is None:
-                stack.pop()
-                if stack:
-                    ops.append((_CLOSE_GROUP, ""))
-                continue
-            name, children = entry
-            if children is None:
-                ops.append((_CELL, name))
-                width += 1
-            else:
-                ops.append((_OPEN_GROUP, name))
-                stack.append(iter(children))
-        self.ops = ops
-        self.width = width
-
-    def pointers(self) -> tuple[list[str], list[tuple[str, int, int]]]:
-        """Where each cell lands below its row, as pointer suffixes (``/name``,
-        ``/group/name``), and each nested group with its first and last cell."""
-        cells: list[str] = []
-        groups: list[tuple[str, int, int]] = []
-        prefix = ""
-        opened: list[tuple[str, int]] = []
-        for op, name in self.ops:
-            if op == _CELL:
-                cells.append(prefix + "/" + pointer_token(name))
-            elif op == _OPEN_GROUP:
-                opened.append((prefix, len(cells)))
-                prefix = prefix + "/" + pointer_token(name)
-            else:
-                outer, first = opened.pop()
-                groups.append((prefix, first, len(cells) - 1))
-                prefix = outer
-        return cells, groups
-
-    def build(self, values: list[Any]) -> dict[str, Any]:
-        if self.names is not None:
-            return dict(zip(self.names, values))
-        root: dict[str, Any] = {}
-        cur = root
-        parents: list[dict[str, Any]] = []
-        it = iter(values)
-        for op, name in self.ops:
-            if op == _CELL:
-                cur[name] = next(it)
-            elif op == _OPEN_GROUP:
-                child: dict[str, Any] = {}
-                cur[name] = child
-                parents.append(cur)
-                cur = child
-            else:
-                cur = parents.pop()
-        return root
+def _row_pointers(row: Row) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Where each cell of ``row`` lands below its row object, as pointer suffixes
+    (``/name``, ``/group/name``), and each nested group with its first and last
+    cell (decode_located)."""
+    cells: list[str] = []
+    groups: list[tuple[str, int, int]] = []
+    prefix = ""
+    opened: list[tuple[str, int]] = []
+    for op, name in row.ops:
+        if op == CELL:
+            cells.append(prefix + "/" + pointer_token(name))
+        elif op == OPEN_GROUP:
+            opened.append((prefix, len(cells)))
+            prefix = prefix + "/" + pointer_token(name)
+        else:
+            outer, first = opened.pop()
+            groups.append((prefix, first, len(cells) - 1))
+            prefix = outer
+    return cells, groups
 
 
 def decode_text(
@@ -493,7 +413,7 @@ class _Parser:
                 if locating:
                     self._token(None, "", -1, -1, first, 0, 2)
                 return []
-        if non_blank == 1 and self._find_unquoted(c, ":") < 0:
+        if non_blank == 1 and find_unquoted(c, ":") < 0:
             try:
                 value = self._value(c.strip(" "))
             except ScanError as e:
@@ -507,7 +427,7 @@ class _Parser:
         self._run([_Frame(_OBJECT, root, 0, 0, first, "", (), rec)], first)
         return root
 
-    def _root_header(self, header: _Header, i: int) -> Any:
+    def _root_header(self, header: Header, i: int) -> Any:
         c = self.contents[i]
         value: Any
         self._mark(i, ())
@@ -639,7 +559,7 @@ class _Parser:
         self.log.cells.append((rec, i, start, cells, names, groups))
 
     @staticmethod
-    def _key_end(c: str, header: _Header | None, rest: int) -> int:
+    def _key_end(c: str, header: Header | None, rest: int) -> int:
         """Where the key at the start of a field's content ``c`` ends."""
         if c[0] == '"':
             return find_closing_quote(c, 0) + 1
@@ -668,43 +588,56 @@ class _Parser:
         of ``frame``, standing at depth ``d``; return the next unconsumed line."""
         obj: dict[str, Any] = frame.value
         try:
-            key, header, rest = self._split_field(c, i)
+            key, header, rest = split_field(c, self.strict, self.max_depth)
         except ScanError as e:
             raise self.located(e, i, off) from None
         path = frame.path + (key,) if self.trace is not None else ()
         self._mark(i, path)
-        if self.strict and key in obj:
-            raise self.error(f"duplicate key {key!r}", i, off)
+        strict = self.strict
         locating = self.log is not None
         ke = off + self._key_end(c, header, rest) if locating else -1
         if header is None:
+            # Strict duplicate check (§8) without a lookup of its own: the key
+            # is stored, then a size that did not grow means it was there. An
+            # error found before the store still ranks below the duplicate.
+            count = len(obj)
             # The usual "key: value": one space, then the token, sliced once.
             n = len(c)
             if (rest + 1 < n and c[rest] == " " and c[rest + 1] != " "
                     and c[n - 1] != " "):
                 tok = c[rest + 1 :]
             else:
-                tok = _trim(c[rest:])
+                tok = trim(c[rest:])
             if not tok:
                 rec = self._open(frame.rec, key, off, ke, i, off) if locating else None
                 child: dict[str, Any] = {}
                 obj[key] = child
+                if strict and len(obj) == count:
+                    raise self.error(f"duplicate key {key!r}", i, off)
                 self._push(stack, _Frame(_OBJECT, child, d + 1, 0, i, key, path, rec), i)
                 return i + 1
             if tok == "[]":
+                if strict and key in obj:
+                    raise self.error(f"duplicate key {key!r}", i, off)
                 self._level(len(stack) + 1, i, off)
                 obj[key] = []
             else:
                 try:
                     obj[key] = self._value(tok)
                 except ScanError as e:
+                    if strict and key in obj:
+                        raise self.error(f"duplicate key {key!r}", i, off) from None
                     raise self.located(e, i, off + rest + c[rest:].find(tok)) from None
+                if strict and len(obj) == count:
+                    raise self.error(f"duplicate key {key!r}", i, off)
             if locating:
                 start = rest
                 while c[start] == " ":
                     start += 1
                 self._token(frame.rec, key, off, ke, i, off + start, len(tok))
             return i + 1
+        if strict and key in obj:
+            raise self.error(f"duplicate key {key!r}", i, off)
         # A container is logged before its children, which name it as their parent.
         rec = self._open(frame.rec, key, off, ke, i, off) if locating else None
         label = f"{key}[{header.length}{':' if header.keyed else ''}]"
@@ -728,171 +661,35 @@ class _Parser:
         self._push(stack, _Frame(_LIST, child_list, d + 1, header.length, i, label, path, rec), i)
         return i + 1
 
-    def _split_field(self, c: str, i: int) -> tuple[str, _Header | None, int]:
-        """Split a key-value or header line into (key, header, value offset)."""
-        if c[0] == '"':
-            close = find_closing_quote(c, 0)
-            key = unescape(c, 1, close, self.strict)
-            after = close + 1
-            nxt = c[after : after + 1]
-            if nxt == ":":
-                return key, None, after + 1
-            if nxt == "[":
-                return key, self._parse_header(c, after), 0
-            raise ScanError("expected ':' after key", after)
-        colon = self._find_unquoted(c, ":")
-        bracket = c.find("[", 0, colon if colon >= 0 else len(c))
-        if bracket > 0 and UNQUOTED_KEY.match(c, 0, bracket):
-            # §5.2: a header only when '[' precedes the first unquoted colon.
-            try:
-                return c[:bracket], self._parse_header(c, bracket), 0
-            except ScanError:
-                if self.strict or colon < 0:
-                    raise
-                # Non-strict fall-through (§6): the whole prefix is a literal key.
-        elif bracket == 0:
-            raise ScanError("an array header without a key is only allowed at the root or as a list item", 0)
-        if colon < 0:
-            raise ScanError("expected ':' after key", len(c.rstrip(" ")))
-        return _trim(c[:colon]), None, colon + 1
-
-    # ------------------------------------------------------------ headers (§6)
-
-    def _try_header(self, c: str, i: int, off: int) -> _Header | None:
-        """A keyless header at ``c[0]``, or None. In strict mode a malformed one is
-        an error when it is clearly meant as a header (a colon follows)."""
+    def _try_header(self, c: str, i: int, off: int) -> Header | None:
+        """A keyless header at ``c[0]`` (content of line ``i`` from ``off``), or None."""
         try:
-            return self._parse_header(c, 0)
+            return try_header(c, self.strict, self.max_depth)
         except ScanError as e:
-            if self.strict and self._find_unquoted(c, ":") >= 0:
-                raise self.located(e, i, off) from None
-            return None
-
-    def _parse_header(self, c: str, b: int) -> _Header:
-        n = len(c)
-        j = b + 1
-        k = j
-        while k < n and c[k] in _DIGITS:
-            k += 1
-        if k == j:
-            raise ScanError("array header needs a length, e.g. [3]", b)
-        if k - j > 1 and c[j] == "0":
-            raise ScanError("array length must not have leading zeros", j)
-        if k - j > _MAX_LENGTH_DIGITS:
-            raise ScanError(f"array length has {k - j} digits, more than the "
-                            f"{_MAX_LENGTH_DIGITS} accepted", j)
-        length = int(c[j:k])
-        keyed = k < n and c[k] == ":"
-        if keyed:
-            k += 1
-        delimiter = ","
-        if k < n and (c[k] == "\t" or c[k] == "|"):
-            delimiter = c[k]
-            k += 1
-        if k >= n or c[k] != "]":
-            raise ScanError("malformed bracket segment in array header", b)
-        k += 1
-        fields = None
-        if k < n and c[k] == "{":
-            fields, k = self._parse_fields(c, k, delimiter)
-        elif keyed:
-            raise ScanError("a keyed header needs a field list, e.g. [2:]{a,b}:", k)
-        if k >= n or c[k] != ":":
-            raise ScanError("expected ':' after array header", k)
-        k += 1
-        if fields is not None and c[k:].strip(" "):
-            raise ScanError("no values may follow a tabular header's colon", k)
-        return _Header(length, keyed, delimiter, fields, k)
-
-    def _parse_fields(self, c: str, k: int, delimiter: str) -> tuple[list[Any], int]:
-        """Parse ``{f1,f2{g1,g2},...}`` at ``c[k]`` without recursion (§6, §9.3)."""
-        strict = self.strict
-        n = len(c)
-        root: list[Any] = []
-        cur = root
-        parents: list[list[Any]] = []
-        i = k + 1
-        while True:
-            while i < n and c[i] == " ":
-                i += 1
-            if i < n and c[i] == '"':
-                close = find_closing_quote(c, i)
-                name = unescape(c, i + 1, close, strict)
-                i = close + 1
-                while i < n and c[i] == " ":
-                    i += 1
-            else:
-                start = i
-                while i < n:
-                    ch = c[i]
-                    if ch == delimiter or ch == "{" or ch == "}" or ch == ":":
-                        break
-                    if ch in _DELIMITERS and strict:
-                        raise ScanError(
-                            f"field list uses {ch!r} but the header declares {delimiter!r}", i
-                        )
-                    i += 1
-                name = c[start:i].strip(" ")
-                if not name:
-                    raise ScanError("empty field name in field list", start)
-            if i >= n:
-                raise ScanError("unmatched '{' in field list", k)
-            entry: list[Any] = [name, None]
-            cur.append(entry)
-            ch = c[i]
-            if ch == "{":
-                if len(parents) + 1 >= self.max_depth:
-                    raise ScanError(f"field groups nested deeper than max_depth={self.max_depth}", i)
-                children: list[Any] = []
-                entry[1] = children
-                parents.append(cur)
-                cur = children
-                i += 1
-                continue
-            while True:
-                if ch == delimiter:
-                    i += 1
-                    break
-                if ch == "}":
-                    if strict:
-                        names = [e[0] for e in cur]
-                        if len(set(names)) != len(names):
-                            dup = next(x for x in names if names.count(x) > 1)
-                            raise ScanError(f"duplicate field name {dup!r}", i)
-                    i += 1
-                    if not parents:
-                        return root, i
-                    cur = parents.pop()
-                    while i < n and c[i] == " ":
-                        i += 1
-                    if i >= n:
-                        raise ScanError("unmatched '{' in field list", k)
-                    ch = c[i]
-                    continue
-                raise ScanError(f"unexpected {ch!r} in field list", i)
+            raise self.located(e, i, off) from None
 
     # ------------------------------------------------------------ arrays (§9)
 
-    def _inline(self, header: _Header, i: int, c: str, off: int, label: str | None,
+    def _inline(self, header: Header, i: int, c: str, off: int, label: str | None,
                 rec: _Rec | None = None) -> list[Any]:
         """``key[N]: v1,v2`` (§9.1)."""
         start = header.end
-        tokens = self._split(c, header.delimiter, start)
+        delim = header.delimiter
         if rec is not None:
-            self._cells(rec, None, [], i, off + start, tokens)
+            self._cells(rec, None, [], i, off + start, split(c, delim, start))
         try:
-            values = [self._value(_trim(t)) for t in tokens]
+            vals = values(c, delim, start, self.strict, self.parse_float, self.parse_int)
         except ScanError as e:
-            raise self._cell_error(e, i, c, off, header.delimiter, start, tokens) from None
-        if self.strict and len(values) != header.length:
+            raise self.located(e, i, off) from None
+        if self.strict and len(vals) != header.length:
             raise self.miscount(label or f"[{header.length}]", "values", header.length,
-                                len(values), i, off)
-        self._opened(values, header)
-        return values
+                                len(vals), i, off)
+        self._opened(vals, header)
+        return vals
 
     def _tabular(
         self,
-        header: _Header,
+        header: Header,
         i: int,
         c: str,
         row_depth: int,
@@ -905,14 +702,14 @@ class _Parser:
         """Rows of ``key[N]{fields}:`` at ``row_depth`` (§9.3)."""
         assert header.fields is not None
         row = self._row_plan(header.fields, i, off, len(stack))
-        suffixes, groups = row.pointers() if rec is not None else ([], [])
+        suffixes, groups = _row_pointers(row) if rec is not None else ([], [])
         label = label or f"[{header.length}]"
         delim = header.delimiter
         width = row.width
         names = row.names
         build = row.build
-        value = self._value
         strict = self.strict
+        parse_float, parse_int = self.parse_float, self.parse_int
         depths, contents = self.depths, self.contents
         n = len(contents)
         out: list[Any] = []
@@ -924,7 +721,7 @@ class _Parser:
             if d != row_depth:
                 if d < 0:
                     nxt = self._after_blanks(j)
-                    if nxt < n and depths[nxt] == row_depth and self._is_row(contents[nxt], delim):
+                    if nxt < n and depths[nxt] == row_depth and is_row(contents[nxt], delim):
                         if strict and (out or self._in_array_span(stack)):
                             raise self.error("blank line inside an array", j)
                         j = nxt
@@ -939,35 +736,13 @@ class _Parser:
                     continue
                 break
             r = contents[j]
-            if '"' in r:
-                if not self._is_row(r, delim):
-                    break  # a key-value line ends the rows (§9.3)
-                cells = self._split(r, delim, 0)
-                try:
-                    vals = [value(_trim(t)) for t in cells]
-                except ScanError as e:
-                    raise self._cell_error(e, j, r, 0, delim, 0, cells) from None
-            else:
-                if ":" in r:
-                    colon = r.find(":")
-                    dpos = r.find(delim)
-                    if dpos < 0 or colon < dpos:
-                        break  # a key-value line ends the rows (§9.3)
-                cells = r.split(delim)
-                vals = []
-                for t in cells:
-                    if t and (t[0] == " " or t[-1] == " "):
-                        t = t.strip(" ")
-                    if not t:
-                        vals.append("")
-                    elif (t.isdigit() and (t[0] != "0" or len(t) == 1) and t.isascii()
-                          and len(t) <= _MAX_LENGTH_DIGITS):  # fits a machine int
-                        vals.append(int(t))
-                    else:
-                        try:
-                            vals.append(value(t))
-                        except ScanError as e:
-                            raise self._cell_error(e, j, r, 0, delim, 0, cells) from None
+            try:
+                row_vals = row_values(r, delim, strict, parse_float, parse_int)
+            except ScanError as e:
+                raise self.located(e, j) from None
+            if row_vals is None:
+                break  # a key-value line ends the rows (§9.3)
+            vals = row_vals
             if len(vals) != width:
                 if strict:
                     raise self.error(
@@ -980,7 +755,7 @@ class _Parser:
             if rec is not None:
                 row_rec = self._open(rec, len(out), -1, -1, j, 0)
                 row_rec.end = len(r.rstrip(" "))
-                self._cells(row_rec, suffixes, groups, j, 0, cells)
+                self._cells(row_rec, suffixes, groups, j, 0, split(r, delim, 0))
             append(dict(zip(names, vals)) if names is not None else build(vals))
             j += 1
         if strict and len(out) != header.length:
@@ -990,7 +765,7 @@ class _Parser:
 
     def _keyed(
         self,
-        header: _Header,
+        header: Header,
         i: int,
         c: str,
         row_depth: int,
@@ -1003,7 +778,7 @@ class _Parser:
         """Entry rows of ``key[N:]{fields}:`` at ``row_depth`` (§9.5)."""
         assert header.fields is not None
         row = self._row_plan(header.fields, i, off, len(stack))
-        suffixes, groups = row.pointers() if rec is not None else ([], [])
+        suffixes, groups = _row_pointers(row) if rec is not None else ([], [])
         label = label or f"[{header.length}:]"
         delim = header.delimiter
         strict = self.strict
@@ -1030,30 +805,17 @@ class _Parser:
                     continue
                 break
             r = contents[j]
-            close = -1
             try:
-                if r[0] == '"':
-                    close = find_closing_quote(r, 0)
-                    key = unescape(r, 1, close, strict)
-                    colon = close + 1
-                    if r[colon : colon + 1] != ":":
-                        raise ScanError("expected ':' after entry key", colon)
-                else:
-                    colon = self._find_unquoted(r, ":")
-                    if colon < 0:
-                        if strict:
-                            raise ScanError(f"{label}: entry row needs 'key: values'", 0)
-                        j += 1
-                        continue
-                    key = r[:colon].strip(" ")
+                found = entry_key(r, strict, label)
+                if found is None:
+                    j += 1  # non-strict: a line without a colon is skipped
+                    continue
+                key, colon, close = found
+                body = r[colon + 1 :]
+                vals = (values(r, delim, colon + 1, strict, self.parse_float, self.parse_int)
+                        if body.strip(" ") else [])
             except ScanError as e:
                 raise self.located(e, j) from None
-            body = r[colon + 1 :]
-            cells = self._split(body, delim, 0) if body.strip(" ") else []
-            try:
-                vals = [self._value(_trim(t)) for t in cells]
-            except ScanError as e:
-                raise self._cell_error(e, j, r, 0, delim, colon + 1, cells) from None
             if len(vals) != row.width:
                 if strict:
                     raise self.error(
@@ -1070,6 +832,7 @@ class _Parser:
                 lead = len(body) - len(body.lstrip(" "))
                 entry = self._open(rec, key, 0, kend, j, colon + 1 + lead)
                 entry.end = colon + 1 + lead + len(body.strip(" "))
+                cells = split(body, delim, 0) if body.strip(" ") else []
                 self._cells(entry, suffixes, groups, j, colon + 1, cells)
             out[key] = row.build(vals)
             rows += 1
@@ -1079,22 +842,11 @@ class _Parser:
         self._opened(out, header)
         return out, j
 
-    def _row_plan(self, fields: list[Any], i: int, off: int, nesting: int) -> _Row:
-        row = _Row(fields)
+    def _row_plan(self, fields: list[Any], i: int, off: int, nesting: int) -> Row:
+        row = Row(fields)
         # The table is one level below ``nesting``, its row objects two.
-        self._level(nesting + 1 + self._field_depth(row), i, off)
+        self._level(nesting + 1 + row.depth, i, off)
         return row
-
-    @staticmethod
-    def _field_depth(row: _Row) -> int:
-        deepest = level = 1
-        for op, _ in row.ops:
-            if op == _OPEN_GROUP:
-                level += 1
-                deepest = max(deepest, level)
-            elif op == _CLOSE_GROUP:
-                level -= 1
-        return deepest
 
     def _after_blanks(self, j: int) -> int:
         depths = self.depths
@@ -1102,15 +854,6 @@ class _Parser:
         while j < n and depths[j] < 0:
             j += 1
         return j
-
-    def _is_row(self, r: str, delim: str) -> bool:
-        """§9.3 disambiguation at row depth: row unless an unquoted colon comes
-        before the first unquoted delimiter (or there is no delimiter)."""
-        colon = self._find_unquoted(r, ":")
-        if colon < 0:
-            return True
-        dpos = self._find_unquoted(r, delim)
-        return 0 <= dpos < colon
 
     # ------------------------------------------------------------ list items (§9.4, §10)
 
@@ -1128,7 +871,7 @@ class _Parser:
         locating = self.log is not None
         parent, index = frame.rec, frame.count - 1
         rest = c[2:]
-        tok = _trim(rest)
+        tok = trim(rest)
         if not tok:
             self._level(len(stack) + 1, i)
             items.append({})  # bare "-" is an empty object (§10)
@@ -1166,8 +909,8 @@ class _Parser:
                     stack, _Frame(_LIST, inner, d + 1, header.length, i, label, item_path, rec), i
                 )
                 return i + 1
-        colon = self._find_unquoted(body, ":")
-        if colon < 0 and not (body[0] == '"' and self._quoted_key_header(body)):
+        colon = find_unquoted(body, ":")
+        if colon < 0 and not (body[0] == '"' and quoted_key_header(body)):
             try:
                 items.append(self._value(tok))
             except ScanError as e:
@@ -1185,7 +928,7 @@ class _Parser:
         self._push(stack, frame_obj, i)
         return self._field(frame_obj, i, d + 1, body, off, stack)
 
-    def _opened(self, container: Any, header: _Header) -> None:
+    def _opened(self, container: Any, header: Header) -> None:
         """Note the delimiter of the header that opened ``container`` (fmt only)."""
         if self.arrays is not None:
             self.arrays[id(container)] = (header.delimiter, container)
@@ -1195,79 +938,8 @@ class _Parser:
         if self.trace is not None:
             self.trace.setdefault(self.line_numbers[i], path)
 
-    def _quoted_key_header(self, body: str) -> bool:
-        try:
-            close = find_closing_quote(body, 0)
-        except ScanError:
-            return False
-        return body[close + 1 : close + 2] == "["
-
     # ------------------------------------------------------------ tokens (§4)
 
     def _value(self, tok: str) -> Any:
         """Decode one trimmed primitive token (§4); raises ScanError."""
         return parse_token(tok, self.strict, self.parse_float, self.parse_int)
-
-    @staticmethod
-    def _find_unquoted(s: str, ch: str, start: int = 0) -> int:
-        """Index of the first ``ch`` outside double quotes (Appendix B.3), or -1."""
-        i = s.find(ch, start)
-        if i < 0:
-            return -1  # none at all, so none outside quotes
-        q = s.find('"', start, i)
-        if q < 0:
-            return i  # no quote opens before it
-        i = q
-        n = len(s)
-        while i < n:
-            x = s[i]
-            if x == ch:
-                return i
-            if x == '"':
-                i += 1
-                while i < n and s[i] != '"':
-                    i += 2 if s[i] == "\\" else 1
-            i += 1
-        return -1
-
-    @staticmethod
-    def _split(s: str, delim: str, start: int) -> list[str]:
-        """Split ``s[start:]`` on unquoted ``delim``, keeping empty tokens (§11.2)."""
-        if s.find('"', start) < 0:
-            return s[start:].split(delim)
-        out: list[str] = []
-        i = begin = start
-        n = len(s)
-        while i < n:
-            x = s[i]
-            if x == delim:
-                out.append(s[begin:i])
-                begin = i + 1
-            elif x == '"':
-                i += 1
-                while i < n and s[i] != '"':
-                    i += 2 if s[i] == "\\" else 1
-            i += 1
-        out.append(s[begin:])
-        return out
-
-    def _cell_error(
-        self,
-        e: ScanError,
-        i: int,
-        c: str,
-        off: int,
-        delim: str,
-        start: int,
-        cells: list[str],
-    ) -> ToonDecodeError:
-        """Locate a token error inside a delimited cell sequence (error path only)."""
-        pos = start
-        for cell in cells:
-            stripped = cell.strip(" ")
-            try:
-                self._value(stripped)
-            except ScanError:
-                return self.located(e, i, off + pos + cell.find(stripped[:1] or " "))
-            pos += len(cell) + 1
-        return self.error(e.msg, i, off + start)

@@ -23,13 +23,20 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any, Final
 
 from ._errors import ToonDecodeError
-from ._scalars import (
-    DEFAULT_MAX_DEPTH,
-    UNQUOTED_KEY,
-    ScanError,
-    find_closing_quote,
-    parse_token,
-    unescape,
+from ._scalars import DEFAULT_MAX_DEPTH, ScanError, parse_token
+from ._syntax import (
+    CELL,
+    OPEN_GROUP,
+    Header,
+    Row,
+    entry_key,
+    find_unquoted,
+    is_row,
+    quoted_key_header,
+    row_values,
+    split_field,
+    try_header,
+    values,
 )
 
 START_OBJECT: Final = 0
@@ -43,14 +50,6 @@ VALUE: Final = 6  # payload: a whole container (only with whole_values=True)
 #: The reference's name of each event kind (``JsonStreamEvent.type``).
 EVENT_NAMES: Final = ("startObject", "endObject", "startArray", "endArray", "key",
                       "primitive")
-
-_DIGITS: Final = frozenset("0123456789")
-_DELIMITERS: Final = frozenset(",|\t")
-_MAX_LENGTH_DIGITS: Final = 18
-
-_CELL: Final = 0
-_OPEN_GROUP: Final = 1
-_CLOSE_GROUP: Final = 2
 
 # Open scopes: an object's fields, a list's items (§9.4, §10), a table's rows
 # (§9.3), a keyed object's entry rows (§9.5).
@@ -243,257 +242,21 @@ class _Reader:
             return True
 
 
-# ---------------------------------------------------------------- headers (§6)
-
-
-class _Header:
-    """A parsed array or keyed header (§6)."""
-
-    __slots__ = ("length", "keyed", "delimiter", "fields", "end")
-
-    def __init__(
-        self, length: int, keyed: bool, delimiter: str, fields: list[Any] | None, end: int
-    ) -> None:
-        self.length = length
-        self.keyed = keyed
-        self.delimiter = delimiter
-        self.fields = fields
-        self.end = end
-
-
-class _Row:
-    """How the cells of one tabular row or entry row become an object (§9.3)."""
-
-    __slots__ = ("width", "names", "ops", "depth")
-
-    def __init__(self, fields: list[Any]) -> None:
-        flat = all(children is None for _, children in fields)
-        self.names: tuple[str, ...] | None = (
-            tuple(name for name, _ in fields) if flat else None
-        )
-        ops: list[tuple[int, str]] = []
-        width = 0
-        deepest = level = 1
-        stack: list[Any] = [iter(fields)]
-        while stack:
-            entry = next(stack[-1], None)
-            if entry is None:
-                stack.pop()
-                if stack:
-                    ops.append((_CLOSE_GROUP, ""))
-                    level -= 1
-                continue
-            name, children = entry
-            if children is None:
-                ops.append((_CELL, name))
-                width += 1
-            else:
-                ops.append((_OPEN_GROUP, name))
-                level += 1
-                deepest = max(deepest, level)
-                stack.append(iter(children))
-        self.ops = ops
-        self.width = width
-        self.depth = deepest  # nesting of a row object, its groups included
-
-    def build(self, values: list[Any]) -> dict[str, Any]:
-        names = self.names
-        if names is not None:
-            return dict(zip(names, values))
-        root: dict[str, Any] = {}
-        cur = root
-        parents: list[dict[str, Any]] = []
-        it = iter(values)
-        for op, name in self.ops:
-            if op == _CELL:
-                cur[name] = next(it)
-            elif op == _OPEN_GROUP:
-                child: dict[str, Any] = {}
-                cur[name] = child
-                parents.append(cur)
-                cur = child
-            else:
-                cur = parents.pop()
-        return root
-
-    def events(self, values: list[Any], out: list[tuple[int, Any]]) -> None:
-        """The events of one row object, appended to ``out``."""
-        out.append(_START_OBJECT_EVENT)
-        i = 0
-        for op, name in self.ops:
-            if op == _CELL:
-                out.append((KEY, name))
-                out.append((PRIMITIVE, values[i]))
-                i += 1
-            elif op == _OPEN_GROUP:
-                out.append((KEY, name))
-                out.append(_START_OBJECT_EVENT)
-            else:
-                out.append(_END_OBJECT_EVENT)
-        out.append(_END_OBJECT_EVENT)
-
-
-def _find_unquoted(s: str, ch: str, start: int = 0) -> int:
-    """Index of the first ``ch`` outside double quotes (Appendix B.3), or -1."""
-    q = s.find('"', start)
-    if q < 0:
-        return s.find(ch, start)
-    i = start
-    n = len(s)
-    while i < n:
-        x = s[i]
-        if x == ch:
-            return i
-        if x == '"':
+def _row_events(row: Row, values: list[Any], out: list[tuple[int, Any]]) -> None:
+    """The events of one row object (§9.3), appended to ``out``."""
+    out.append(_START_OBJECT_EVENT)
+    i = 0
+    for op, name in row.ops:
+        if op == CELL:
+            out.append((KEY, name))
+            out.append((PRIMITIVE, values[i]))
             i += 1
-            while i < n and s[i] != '"':
-                i += 2 if s[i] == "\\" else 1
-        i += 1
-    return -1
-
-
-def _split(s: str, delim: str, start: int) -> list[str]:
-    """Split ``s[start:]`` on unquoted ``delim``, keeping empty tokens (§11.2)."""
-    if s.find('"', start) < 0:
-        return s[start:].split(delim)
-    out: list[str] = []
-    i = begin = start
-    n = len(s)
-    while i < n:
-        x = s[i]
-        if x == delim:
-            out.append(s[begin:i])
-            begin = i + 1
-        elif x == '"':
-            i += 1
-            while i < n and s[i] != '"':
-                i += 2 if s[i] == "\\" else 1
-        i += 1
-    out.append(s[begin:])
-    return out
-
-
-def _is_row(r: str, delim: str) -> bool:
-    """§9.3 disambiguation at row depth: a row unless an unquoted colon comes
-    before the first unquoted delimiter (or there is no delimiter)."""
-    colon = _find_unquoted(r, ":")
-    if colon < 0:
-        return True
-    dpos = _find_unquoted(r, delim)
-    return 0 <= dpos < colon
-
-
-def _quoted_key_header(body: str) -> bool:
-    try:
-        close = find_closing_quote(body, 0)
-    except ScanError:
-        return False
-    return body[close + 1 : close + 2] == "["
-
-
-def _parse_header(c: str, b: int, strict: bool, max_depth: int) -> _Header:
-    n = len(c)
-    j = b + 1
-    k = j
-    while k < n and c[k] in _DIGITS:
-        k += 1
-    if k == j:
-        raise ScanError("array header needs a length, e.g. [3]", b)
-    if k - j > 1 and c[j] == "0":
-        raise ScanError("array length must not have leading zeros", j)
-    if k - j > _MAX_LENGTH_DIGITS:
-        raise ScanError(f"array length has {k - j} digits, more than the "
-                        f"{_MAX_LENGTH_DIGITS} accepted", j)
-    length = int(c[j:k])
-    keyed = k < n and c[k] == ":"
-    if keyed:
-        k += 1
-    delimiter = ","
-    if k < n and (c[k] == "\t" or c[k] == "|"):
-        delimiter = c[k]
-        k += 1
-    if k >= n or c[k] != "]":
-        raise ScanError("malformed bracket segment in array header", b)
-    k += 1
-    fields = None
-    if k < n and c[k] == "{":
-        fields, k = _parse_fields(c, k, delimiter, strict, max_depth)
-    elif keyed:
-        raise ScanError("a keyed header needs a field list, e.g. [2:]{a,b}:", k)
-    if k >= n or c[k] != ":":
-        raise ScanError("expected ':' after array header", k)
-    k += 1
-    if fields is not None and c[k:].strip(" "):
-        raise ScanError("no values may follow a tabular header's colon", k)
-    return _Header(length, keyed, delimiter, fields, k)
-
-
-def _parse_fields(c: str, k: int, delimiter: str, strict: bool,
-                  max_depth: int) -> tuple[list[Any], int]:
-    """Parse ``{f1,f2{g1,g2},...}`` at ``c[k]`` without recursion (§6, §9.3)."""
-    n = len(c)
-    root: list[Any] = []
-    cur = root
-    parents: list[list[Any]] = []
-    i = k + 1
-    while True:
-        while i < n and c[i] == " ":
-            i += 1
-        if i < n and c[i] == '"':
-            close = find_closing_quote(c, i)
-            name = unescape(c, i + 1, close, strict)
-            i = close + 1
-            while i < n and c[i] == " ":
-                i += 1
+        elif op == OPEN_GROUP:
+            out.append((KEY, name))
+            out.append(_START_OBJECT_EVENT)
         else:
-            start = i
-            while i < n:
-                ch = c[i]
-                if ch == delimiter or ch == "{" or ch == "}" or ch == ":":
-                    break
-                if ch in _DELIMITERS and strict:
-                    raise ScanError(
-                        f"field list uses {ch!r} but the header declares {delimiter!r}", i
-                    )
-                i += 1
-            name = c[start:i].strip(" ")
-            if not name:
-                raise ScanError("empty field name in field list", start)
-        if i >= n:
-            raise ScanError("unmatched '{' in field list", k)
-        entry: list[Any] = [name, None]
-        cur.append(entry)
-        ch = c[i]
-        if ch == "{":
-            if len(parents) + 1 >= max_depth:
-                raise ScanError(f"field groups nested deeper than max_depth={max_depth}", i)
-            children: list[Any] = []
-            entry[1] = children
-            parents.append(cur)
-            cur = children
-            i += 1
-            continue
-        while True:
-            if ch == delimiter:
-                i += 1
-                break
-            if ch == "}":
-                if strict:
-                    names = [e[0] for e in cur]
-                    if len(set(names)) != len(names):
-                        dup = next(x for x in names if names.count(x) > 1)
-                        raise ScanError(f"duplicate field name {dup!r}", i)
-                i += 1
-                if not parents:
-                    return root, i
-                cur = parents.pop()
-                while i < n and c[i] == " ":
-                    i += 1
-                if i >= n:
-                    raise ScanError("unmatched '{' in field list", k)
-                ch = c[i]
-                continue
-            raise ScanError(f"unexpected {ch!r} in field list", i)
+            out.append(_END_OBJECT_EVENT)
+    out.append(_END_OBJECT_EVENT)
 
 
 # ---------------------------------------------------------------- the parser
@@ -517,7 +280,7 @@ class _Frame:
         self.label = label
         self.fresh = True  # no content line seen yet
         self.keys: set[str] | None = None  # keys seen (strict duplicate check)
-        self.row: _Row | None = None  # tables and keyed objects
+        self.row: Row | None = None  # tables and keyed objects
         self.delim = ","
 
 
@@ -567,26 +330,11 @@ class _Stream:
     def _value(self, tok: str) -> Any:
         return parse_token(tok, self.strict, None, None)
 
-    def _cell_error(self, e: ScanError, c: str, delim: str, start: int,
-                    cells: list[str]) -> ToonDecodeError:
-        """Locate a token error inside a delimited cell sequence (error path only)."""
-        pos = start
-        for cell in cells:
-            stripped = cell.strip(" ")
-            try:
-                self._value(stripped)
-            except ScanError:
-                return self._located(e, pos + cell.find(stripped[:1] or " "))
-            pos += len(cell) + 1
-        return self._here(e.msg, start)
-
-    def _try_header(self, c: str, off: int) -> _Header | None:
+    def _try_header(self, c: str, off: int) -> Header | None:
         try:
-            return _parse_header(c, 0, self.strict, self.max_depth)
+            return try_header(c, self.strict, self.max_depth)
         except ScanError as e:
-            if self.strict and _find_unquoted(c, ":") >= 0:
-                raise self._located(e, off) from None
-            return None
+            raise self._located(e, off) from None
 
     # ------------------------------------------------------------ root (§5)
 
@@ -629,7 +377,7 @@ class _Stream:
             yield (START_ARRAY, 0)
             yield _END_ARRAY_EVENT
             return
-        if not more and _find_unquoted(c, ":") < 0:
+        if not more and find_unquoted(c, ":") < 0:
             try:
                 value = self._value(c.strip(" "))
             except ScanError as e:
@@ -661,7 +409,7 @@ class _Stream:
                 while more and r.d == row_depth:
                     if r.blank:
                         if strict and (top.count or _in_array_span(stack[:-1])):
-                            if kind == _KEYED or _is_row(r.c, top.delim):
+                            if kind == _KEYED or is_row(r.c, top.delim):
                                 raise _error("blank line inside an array", r.blank, 0)
                     if kind == _TABLE:
                         vals = self._row_values(top)
@@ -675,7 +423,7 @@ class _Stream:
                             yield (VALUE, dict(zip(names, vals)) if names is not None
                                    else row.build(vals))
                         else:
-                            row.events(vals, out)
+                            _row_events(row, vals, out)
                     else:
                         if not self._entry(top):
                             more = r.advance()
@@ -771,16 +519,17 @@ class _Stream:
         out = self.out
         stack = self.stack
         try:
-            key, header, rest = self._split_field(c)
+            key, header, rest = split_field(c, self.strict, self.max_depth)
         except ScanError as e:
             raise self._located(e, off) from None
         if self.strict:
             keys = frame.keys
             if keys is None:
                 keys = frame.keys = set()
-            elif key in keys:
+            seen = len(keys)
+            keys.add(key)  # one hash: a set that did not grow already held it
+            if len(keys) == seen:
                 raise self._here(f"duplicate key {key!r}", off)
-            keys.add(key)
         out.append((KEY, key))
         if header is None:
             tok = c[rest:].strip(" ")
@@ -808,65 +557,33 @@ class _Stream:
         self._push(_Frame(_LIST, d + 1, header.length, r.num, r.ind, 0, label))
         out.append((START_ARRAY, header.length))
 
-    def _split_field(self, c: str) -> tuple[str, _Header | None, int]:
-        """Split a key-value or header line into (key, header, value offset)."""
-        strict = self.strict
-        if c[0] == '"':
-            close = find_closing_quote(c, 0)
-            key = unescape(c, 1, close, strict)
-            after = close + 1
-            nxt = c[after : after + 1]
-            if nxt == ":":
-                return key, None, after + 1
-            if nxt == "[":
-                return key, _parse_header(c, after, strict, self.max_depth), 0
-            raise ScanError("expected ':' after key", after)
-        colon = _find_unquoted(c, ":")
-        bracket = c.find("[", 0, colon if colon >= 0 else len(c))
-        if bracket > 0 and UNQUOTED_KEY.match(c, 0, bracket):
-            # §5.2: a header only when '[' precedes the first unquoted colon.
-            try:
-                return c[:bracket], _parse_header(c, bracket, strict, self.max_depth), 0
-            except ScanError:
-                if strict or colon < 0:
-                    raise
-                # Non-strict fall-through (§6): the whole prefix is a literal key.
-        elif bracket == 0:
-            raise ScanError("an array header without a key is only allowed at the root or "
-                            "as a list item", 0)
-        if colon < 0:
-            raise ScanError("expected ':' after key", len(c.rstrip(" ")))
-        return c[:colon].strip(" "), None, colon + 1
-
     # ------------------------------------------------------------ arrays (§9)
 
-    def _inline(self, header: _Header, c: str, off: int, label: str | None) -> None:
+    def _inline(self, header: Header, c: str, off: int, label: str | None) -> None:
         """``key[N]: v1,v2`` (§9.1)."""
-        start = header.end
-        tokens = _split(c, header.delimiter, start)
         try:
-            values = [self._value(t.strip(" ")) for t in tokens]
+            vals = values(c, header.delimiter, header.end, self.strict, None, None)
         except ScanError as e:
-            raise self._cell_error(e, c, header.delimiter, start, tokens) from None
-        if self.strict and len(values) != header.length:
+            raise self._located(e, off) from None
+        if self.strict and len(vals) != header.length:
             raise _miscount(label or f"[{header.length}]", "values", header.length,
-                            len(values), self.r.num, self.r.ind, off)
+                            len(vals), self.r.num, self.r.ind, off)
         out = self.out
         if self.whole:
-            out.append((VALUE, values))
+            out.append((VALUE, vals))
             return
         out.append((START_ARRAY, header.length))
-        for v in values:
+        for v in vals:
             out.append((PRIMITIVE, v))
         out.append(_END_ARRAY_EVENT)
 
-    def _table(self, header: _Header, c: str, row_depth: int, label: str | None,
+    def _table(self, header: Header, c: str, row_depth: int, label: str | None,
                off: int) -> None:
         """Open the rows of ``key[N]{fields}:`` (§9.3) or ``key[N:]{fields}:``
         (§9.5) at ``row_depth``; :meth:`_run` reads them."""
         assert header.fields is not None
         r = self.r
-        row = _Row(header.fields)
+        row = Row(header.fields)
         # The table is one level below the open scopes, its row objects two.
         self._level(len(self.stack) + 1 + row.depth, off)
         keyed = header.keyed
@@ -889,37 +606,12 @@ class _Stream:
         row = frame.row
         assert row is not None
         width = row.width
-        vals: list[Any]
-        if '"' in r:
-            if not _is_row(r, delim):
-                return None
-            cells = _split(r, delim, 0)
-            try:
-                vals = [self._value(t.strip(" ")) for t in cells]
-            except ScanError as e:
-                raise self._cell_error(e, r, delim, 0, cells) from None
-        else:
-            if ":" in r:
-                colon = r.find(":")
-                dpos = r.find(delim)
-                if dpos < 0 or colon < dpos:
-                    return None
-            cells = r.split(delim)
-            vals = []
-            strict = self.strict
-            for t in cells:
-                if t and (t[0] == " " or t[-1] == " "):
-                    t = t.strip(" ")
-                if not t:
-                    vals.append("")
-                elif (t.isdigit() and (t[0] != "0" or len(t) == 1) and t.isascii()
-                      and len(t) <= _MAX_LENGTH_DIGITS):  # fits a machine int
-                    vals.append(int(t))
-                else:
-                    try:
-                        vals.append(parse_token(t, strict, None, None))
-                    except ScanError as e:
-                        raise self._cell_error(e, r, delim, 0, cells) from None
+        try:
+            vals = row_values(r, delim, self.strict, None, None)
+        except ScanError as e:
+            raise self._located(e) from None
+        if vals is None:
+            return None
         if len(vals) != width:
             if self.strict:
                 raise self._here(
@@ -935,29 +627,15 @@ class _Stream:
         row = frame.row
         assert row is not None
         strict = self.strict
-        close = -1
         try:
-            if r[0] == '"':
-                close = find_closing_quote(r, 0)
-                key = unescape(r, 1, close, strict)
-                colon = close + 1
-                if r[colon : colon + 1] != ":":
-                    raise ScanError("expected ':' after entry key", colon)
-            else:
-                colon = _find_unquoted(r, ":")
-                if colon < 0:
-                    if strict:
-                        raise ScanError(f"{frame.label}: entry row needs 'key: values'", 0)
-                    return False
-                key = r[:colon].strip(" ")
+            found = entry_key(r, strict, frame.label)
+            if found is None:
+                return False
+            key, colon, _ = found
+            vals = (values(r, frame.delim, colon + 1, strict, None, None)
+                    if r[colon + 1 :].strip(" ") else [])
         except ScanError as e:
             raise self._located(e) from None
-        body = r[colon + 1 :]
-        cells = _split(body, frame.delim, 0) if body.strip(" ") else []
-        try:
-            vals = [self._value(t.strip(" ")) for t in cells]
-        except ScanError as e:
-            raise self._cell_error(e, r, frame.delim, colon + 1, cells) from None
         if len(vals) != row.width:
             if strict:
                 raise self._here(
@@ -975,7 +653,7 @@ class _Stream:
         if self.whole:
             out.append((VALUE, row.build(vals)))
         else:
-            row.events(vals, out)
+            _row_events(row, vals, out)
         return True
 
     # ------------------------------------------------------------ list items (§9.4, §10)
@@ -1020,8 +698,8 @@ class _Stream:
                 self._push(_Frame(_LIST, d + 1, header.length, r.num, r.ind, 0, label))
                 out.append((START_ARRAY, header.length))
                 return
-        colon = _find_unquoted(body, ":")
-        if colon < 0 and not (body[0] == '"' and _quoted_key_header(body)):
+        colon = find_unquoted(body, ":")
+        if colon < 0 and not (body[0] == '"' and quoted_key_header(body)):
             try:
                 out.append((PRIMITIVE, self._value(tok)))
             except ScanError as e:
