@@ -77,6 +77,7 @@ class Encoder:
         self._first_tables: list[dict[Any, str]] = []
         self._indents: list[str] = ["\n"]
         self._dashes: list[str] = []
+        self._counts: dict[int, str] = {}
 
     # ------------------------------------------------------------ small pieces
 
@@ -109,6 +110,19 @@ class Encoder:
         while len(dashes) <= depth:
             dashes.append(self.indent(len(dashes)) + "- ")
         return dashes[depth]
+
+    def _count(self, n: int, delim: str) -> str:
+        """``[n]: `` (with the delimiter mark, §6) before an inline array's values:
+        short arrays recur with the same lengths, so the text is remembered."""
+        if delim != self.delimiter:
+            return f"[{n}{HEADER_DELIMITER[delim]}]: "
+        counts = self._counts
+        text = counts.get(n)
+        if text is None:
+            text = f"[{n}{HEADER_DELIMITER[delim]}]: "
+            if len(counts) < _CACHED_MAX:
+                counts[n] = text
+        return text
 
     def key(self, k: Any) -> str:
         """Encoded key, cached: the same keys recur on every object of a list."""
@@ -369,20 +383,30 @@ class Encoder:
             self._depth_check(len(stack) + 1)
             if v and self._keyed(out, lead, ek, v, depth + 1, len(stack) + 1):
                 return
-            out.append(f"{lead}{ek}:")
+            out.append(lead)  # pieces, not an f-string: no string of their own
+            out.append(ek)
+            out.append(":")
             if v:
                 stack.append((_OBJECT, iter(v.items()), depth + 1))
         elif t is list:
             self._depth_check(len(stack) + 1)
             if not v:
-                out.append(f"{lead}{ek}: []")
+                out.append(lead)
+                out.append(ek)
+                out.append(": []")
             else:
                 self._array(out, lead, ek, v, depth + 1, stack)
         elif t is str:
             sv = self._strings.get(v)
-            out.append(f"{lead}{ek}: {self.string(v) if sv is None else sv}")
+            out.append(lead)
+            out.append(ek)
+            out.append(": ")
+            out.append(self.string(v) if sv is None else sv)
         else:
-            out.append(f"{lead}{ek}: {self.prim(v)}")
+            out.append(lead)
+            out.append(ek)
+            out.append(": ")
+            out.append(self.prim(v))
 
     def _item(self, out: list[str], v: Any, depth: int, stack: list[Any]) -> None:
         """One list item at ``depth`` (§9.4, §10)."""
@@ -477,11 +501,13 @@ class Encoder:
         self, out: list[str], lead: str, ek: str, items: list[Any], types: set[type], delim: str
     ) -> None:
         cells = self.column(items, types, delim)
-        mark = HEADER_DELIMITER[delim]
         if cells:
-            out.append(f"{lead}{ek}[{len(items)}{mark}]: {delim.join(cells)}")
+            out.append(lead)
+            out.append(ek)
+            out.append(self._count(len(items), delim))
+            out.append(delim.join(cells))
         else:
-            out.append(f"{lead}{ek}[0{mark}]:")
+            out.append(f"{lead}{ek}[0{HEADER_DELIMITER[delim]}]:")
 
     def _array(
         self, out: list[str], lead: str, ek: str, v: list[Any], depth: int, stack: list[Any]
@@ -491,7 +517,10 @@ class Encoder:
         if len(v) <= _SHORT:
             cells = self._cells(v, delim)
             if cells is not None:
-                out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]: {delim.join(cells)}")
+                out.append(lead)
+                out.append(ek)
+                out.append(self._count(len(v), delim))
+                out.append(delim.join(cells))
                 return
         items, types = self._primitives(v)
         if types is not None:
