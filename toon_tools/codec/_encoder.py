@@ -146,6 +146,21 @@ class Encoder:
             self._strings[s] = enc
         return enc
 
+    def _text(self, v: Any) -> str | None:
+        """The text of a str, int, bool or None value (the document delimiter
+        active), or None for any other value: the lines the walk writes inline."""
+        t = type(v)
+        if t is str:
+            sv = self._strings.get(v)
+            return self.string(v) if sv is None else sv
+        if t is int:
+            return _int_text(v)
+        if t is bool:
+            return "true" if v else "false"
+        if v is None:
+            return "null"
+        return None
+
     def norm(self, v: Any) -> Any:
         return v if type(v) in JSON_TYPES else _normalize(v, self.default)
 
@@ -305,7 +320,6 @@ class Encoder:
         # Each frame's items are taken in a tight loop; primitives (most lines)
         # are formatted inline, and the loop leaves a frame only when an item
         # opened a child scope, which must be written first.
-        strings = self._strings
         while stack:
             kind, it, depth = stack[-1]
             height = len(stack)
@@ -315,14 +329,10 @@ class Encoder:
             else:
                 dash = self.dash(depth)
                 for v in it:
-                    t = type(v)
-                    if t is str:
-                        sv = strings.get(v)
+                    text = self._text(v)
+                    if text is not None:
                         out.append(dash)
-                        out.append(self.string(v) if sv is None else sv)
-                    elif t is int:
-                        out.append(dash)
-                        out.append(_int_text(v))
+                        out.append(text)
                     else:
                         self._item(out, v, depth, stack)
                         if len(stack) != height:
@@ -342,27 +352,16 @@ class Encoder:
         height = len(stack)
         # "\n indent key: " per key and depth: a field line is then two pieces.
         prefixes = self._prefixes(depth)
-        strings = self._strings
         for k, v in it:
             pre = prefixes.get(k) if type(k) is str else None
             if pre is None:
                 pre = f"{self.indent(depth)}{self.key(k)}: "
                 if type(k) is str:
                     prefixes[k] = pre
-            t = type(v)
-            if t is str:
-                sv = strings.get(v)
+            text = self._text(v)
+            if text is not None:
                 out.append(pre)
-                out.append(self.string(v) if sv is None else sv)
-            elif t is int:
-                out.append(pre)
-                out.append(_int_text(v))
-            elif t is bool:
-                out.append(pre)
-                out.append("true" if v else "false")
-            elif v is None:
-                out.append(pre)
-                out.append("null")
+                out.append(text)
             else:
                 self._field(out, self.indent(depth), self.key(k), v, depth, stack)
                 if len(stack) != height:
@@ -427,21 +426,15 @@ class Encoder:
             # field opens: push them first so the first field's scope runs first.
             stack.append((_OBJECT, it, depth + 1))
             height = len(stack)
-            t0 = type(v0)
-            if type(k0) is str and (t0 is str or t0 is int or t0 is bool or v0 is None):
+            text = self._text(v0) if type(k0) is str else None
+            if text is not None:
                 firsts = self._first_prefixes(depth)
                 pre = firsts.get(k0)
                 if pre is None:
                     pre = f"{lead}- {self.key(k0)}: "
                     firsts[k0] = pre
                 out.append(pre)
-                if t0 is str:
-                    sv = self._strings.get(v0)
-                    out.append(self.string(v0) if sv is None else sv)
-                elif t0 is int:
-                    out.append(_int_text(v0))
-                else:
-                    out.append("null" if v0 is None else "true" if v0 else "false")
+                out.append(text)
             else:
                 self._field(out, self.dash(depth), self.key(k0), v0, depth + 1, stack)
                 if len(stack) != height:
