@@ -4,18 +4,25 @@ The hypothesis documents rarely reach them: a string column long enough to be
 scanned as a whole (8 rows or more), every quoting rule inside such a column,
 short inline arrays formatted item by item (up to 16) next to longer ones, a key
 recurring at several depths (field-line prefixes are kept per depth), and more
-distinct short strings than the encoder remembers.
+distinct short strings than the encoder remembers; floats written from their
+hundredths (the fast path of format_float) next to floats that only look like
+them; the streaming lines against the one-string text.
 """
 
 from __future__ import annotations
 
+import random
+import struct
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import toon_tools
 from tests.codec.test_differential import Oracle, oracle  # noqa: F401  (fixture)
 from toon_tools.codec._encoder import Encoder
+from toon_tools.codec._scalars import _format_float_repr, format_float
 
 #: Each forces quoting by a different rule of §7.2, or looks as if it might.
 TRICKY = [
@@ -24,6 +31,10 @@ TRICKY = [
     "ctl\x01", "nl\nx", "nbsp\u00a0x", "zwsp\u200bx", "é", "日本", "plain",
 ]
 SAFE = [f"user{i}@example.com" for i in range(12)]
+#: Hundredths and near misses: 0.29 * 100 is not 29.0, 2.675 is not 267.5 / 100,
+#: the bounds of the fast path (|x| < 1e13), negative zero, an exponent form.
+FLOATS = [0.29, -0.05, 0.1, 2.675, 0.015, 100.0, -0.0, 57.83, 1e12 + 0.01,
+          9999999999999.99, 1e13, -1e13, 123.456, 1e-7, 5e-324, 1.5e300, 0.3333333333333333]
 
 
 def _cases() -> list[Any]:
@@ -41,6 +52,7 @@ def _cases() -> list[Any]:
          for i in range(len(TRICKY))],
         {"many": [{"v": f"v{i}", "w": f"v{i % 7}"} if i % 3 else {"v": f"v{i}"}
                   for i in range(2500)]},
+        {"floats": FLOATS, "rows": [{"x": x, "neg": -x} for x in FLOATS]},
     ]
 
 
@@ -71,3 +83,31 @@ def test_a_lone_surrogate_is_refused_on_every_path(where: str) -> None:
     }[where]
     with pytest.raises(ValueError, match="U\\+D800"):
         toon_tools.encode(value)
+
+
+@pytest.mark.parametrize("case", range(len(_cases())))
+def test_streamed_lines_are_the_text(case: int) -> None:
+    """encode_lines cuts the encoder's pieces into lines, in chunks of about
+    4096 pieces: the lines joined are the one-string text (the "many" case
+    crosses chunk boundaries)."""
+    value = _cases()[case]
+    assert "\n".join(toon_tools.encode_lines(value)) == toon_tools.encode(value)
+
+
+def _doubles(n: int) -> list[float]:
+    rng = random.Random(16)
+    bits = [struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(n)]
+    return (bits + [rng.randint(-10**15, 10**15) / 100 for _ in range(n)]
+            + [round(rng.uniform(-1e6, 1e6), rng.randint(0, 4)) for _ in range(n)])
+
+
+def test_float_fast_path_agrees_with_repr() -> None:
+    for x in FLOATS + _doubles(3000):
+        assert format_float(x) == _format_float_repr(x), x
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**15, 10**15).map(
+    lambda c: c / 100))
+def test_float_fast_path_agrees_with_repr_property(x: float) -> None:
+    assert format_float(x) == _format_float_repr(x)

@@ -74,22 +74,55 @@ class Encoder:
         self._keys: dict[Any, str] = {}
         self._strings: dict[str, str] = {}
         self._prefix_tables: list[dict[Any, str]] = []
-        self._indents: list[str] = [""]
+        self._first_tables: list[dict[Any, str]] = []
+        self._indents: list[str] = ["\n"]
+        self._dashes: list[str] = []
+        self._counts: dict[int, str] = {}
 
     # ------------------------------------------------------------ small pieces
 
     def _prefixes(self, depth: int) -> dict[Any, str]:
-        """The field-line prefixes (``indent key: ``) of the keys seen at ``depth``."""
+        """The field-line prefixes (``\\n indent key: ``) of the keys seen at ``depth``."""
         table = self._prefix_tables
         while len(table) <= depth:
             table.append({})
         return table[depth]
 
+    def _first_prefixes(self, depth: int) -> dict[Any, str]:
+        """The prefixes (``\\n indent - key: ``) of the first fields of the
+        objects that are items of a list at ``depth`` (§10)."""
+        table = self._first_tables
+        while len(table) <= depth:
+            table.append({})
+        return table[depth]
+
     def indent(self, depth: int) -> str:
+        """The start of a line at ``depth``: the newline that ends the line
+        before, then the indentation (see :meth:`_pieces`)."""
         indents = self._indents
         while len(indents) <= depth:
-            indents.append(" " * (self.indent_size * len(indents)))
+            indents.append("\n" + " " * (self.indent_size * len(indents)))
         return indents[depth]
+
+    def dash(self, depth: int) -> str:
+        """The start of a list item's line at ``depth`` (§10): newline, indent, ``- ``."""
+        dashes = self._dashes
+        while len(dashes) <= depth:
+            dashes.append(self.indent(len(dashes)) + "- ")
+        return dashes[depth]
+
+    def _count(self, n: int, delim: str) -> str:
+        """``[n]: `` (with the delimiter mark, §6) before an inline array's values:
+        short arrays recur with the same lengths, so the text is remembered."""
+        if delim != self.delimiter:
+            return f"[{n}{HEADER_DELIMITER[delim]}]: "
+        counts = self._counts
+        text = counts.get(n)
+        if text is None:
+            text = f"[{n}{HEADER_DELIMITER[delim]}]: "
+            if len(counts) < _CACHED_MAX:
+                counts[n] = text
+        return text
 
     def key(self, k: Any) -> str:
         """Encoded key, cached: the same keys recur on every object of a list."""
@@ -112,6 +145,21 @@ class Encoder:
         if len(s) <= _CACHED_LEN and len(self._strings) < _CACHED_MAX:
             self._strings[s] = enc
         return enc
+
+    def _text(self, v: Any) -> str | None:
+        """The text of a str, int, bool or None value (the document delimiter
+        active), or None for any other value: the lines the walk writes inline."""
+        t = type(v)
+        if t is str:
+            sv = self._strings.get(v)
+            return self.string(v) if sv is None else sv
+        if t is int:
+            return _int_text(v)
+        if t is bool:
+            return "true" if v else "false"
+        if v is None:
+            return "null"
+        return None
 
     def norm(self, v: Any) -> Any:
         return v if type(v) in JSON_TYPES else _normalize(v, self.default)
@@ -227,76 +275,64 @@ class Encoder:
     # ------------------------------------------------------------ the walk
 
     def text(self, value: Any) -> str:
-        """The whole document as one string: the lines in one list, one join
+        """The whole document as one string: the pieces in one list, one join
         (no chunking, which only bounds the memory of a streaming caller)."""
-        lines: list[str] = []
-        for chunk in self.chunks(value, 0):
-            lines += chunk
-        return "\n".join(lines)
+        out: list[str] = []
+        for chunk in self._pieces(value, 0):
+            out += chunk
+        if not out:
+            return ""
+        out[0] = out[0][1:]  # the newline before the first line
+        return "".join(out)
 
     def chunks(self, value: Any, size: int = _CHUNK) -> Iterator[list[str]]:
-        """Yield the document's lines in lists of about ``size`` (a table's rows
-        come in one piece), or all in one list if ``size`` is 0."""
+        """Yield the document's lines in lists of about ``size`` pieces (a
+        table's rows come in one list), or all in one list if ``size`` is 0."""
+        for chunk in self._pieces(value, size):
+            if chunk:
+                # No piece holds a newline of its own (strings and keys that
+                # do are quoted, with the newline escaped, §7.1).
+                yield "".join(chunk).split("\n")[1:]
+
+    def _pieces(self, value: Any, size: int) -> Iterator[list[str]]:
+        """Yield the document as pieces of text whose concatenation, less the
+        first character, is the document: every line starts with a piece that
+        starts with its newline. A field line is then two appends (its cached
+        ``\\n indent key: `` prefix, its value), not a string of its own that
+        a final join would copy a second time."""
         out: list[str] = []
         v = self.norm(value)
         t = type(v)
         if t in PRIMITIVE_TYPES:
-            yield [self.prim(v)]
+            yield ["\n", self.prim(v)]
             return
         stack: list[tuple[int, Iterator[Any], int]] = []
         self._depth_check(1)
         if t is list:
             if not v:
-                yield ["[]"]
+                yield ["\n[]"]
                 return
-            self._array(out, "", "", v, 1, stack)
+            self._array(out, "\n", "", v, 1, stack)
         elif v:
-            keyed = self._keyed(out, "", "", v, 1, 1)
+            keyed = self._keyed(out, "\n", "", v, 1, 1)
             if not keyed:
                 stack.append((_OBJECT, iter(v.items()), 0))
         # Each frame's items are taken in a tight loop; primitives (most lines)
         # are formatted inline, and the loop leaves a frame only when an item
         # opened a child scope, which must be written first.
-        strings = self._strings
         while stack:
             kind, it, depth = stack[-1]
             height = len(stack)
-            lead = self.indent(depth)
             if kind == _OBJECT:
-                # "indent key: " per key and depth: a field line is then one concatenation.
-                prefixes = self._prefixes(depth)
-                for k, v in it:
-                    pre = prefixes.get(k) if type(k) is str else None
-                    if pre is None:
-                        pre = f"{lead}{self.key(k)}: "
-                        if type(k) is str:
-                            prefixes[k] = pre
-                    t = type(v)
-                    if t is str:
-                        sv = strings.get(v)
-                        out.append(pre + (self.string(v) if sv is None else sv))
-                    elif t is int:
-                        out.append(pre + _int_text(v))
-                    elif t is bool:
-                        out.append(pre + ("true" if v else "false"))
-                    elif v is None:
-                        out.append(pre + "null")
-                    else:
-                        self._field(out, lead, self.key(k), v, depth, stack)
-                        if len(stack) != height:
-                            break
-                else:
+                if self._run_object(out, it, depth, stack):
                     stack.pop()
             else:
+                dash = self.dash(depth)
                 for v in it:
-                    t = type(v)
-                    if t is str:
-                        sv = strings.get(v)
-                        if sv is None:
-                            sv = self.string(v)
-                        out.append(f"{lead}- {sv}")
-                    elif t is int:
-                        out.append(f"{lead}- {_int_text(v)}")
+                    text = self._text(v)
+                    if text is not None:
+                        out.append(dash)
+                        out.append(text)
                     else:
                         self._item(out, v, depth, stack)
                         if len(stack) != height:
@@ -307,6 +343,30 @@ class Encoder:
                 yield out
                 out = []
         yield out
+
+    def _run_object(self, out: list[str], it: Iterator[Any], depth: int, stack: list[Any]) -> bool:
+        """Write the fields left in ``it``, the items of the object whose frame
+        is on top of ``stack``, until one opens a child scope (which must be
+        written first: False) or none is left (True). Primitives, most lines,
+        are formatted inline: the cached prefix, then the value."""
+        height = len(stack)
+        # "\n indent key: " per key and depth: a field line is then two pieces.
+        prefixes = self._prefixes(depth)
+        for k, v in it:
+            pre = prefixes.get(k) if type(k) is str else None
+            if pre is None:
+                pre = f"{self.indent(depth)}{self.key(k)}: "
+                if type(k) is str:
+                    prefixes[k] = pre
+            text = self._text(v)
+            if text is not None:
+                out.append(pre)
+                out.append(text)
+            else:
+                self._field(out, self.indent(depth), self.key(k), v, depth, stack)
+                if len(stack) != height:
+                    return False
+        return True
 
     def _field(
         self, out: list[str], lead: str, ek: str, v: Any, depth: int, stack: list[Any]
@@ -322,20 +382,30 @@ class Encoder:
             self._depth_check(len(stack) + 1)
             if v and self._keyed(out, lead, ek, v, depth + 1, len(stack) + 1):
                 return
-            out.append(f"{lead}{ek}:")
+            out.append(lead)  # pieces, not an f-string: no string of their own
+            out.append(ek)
+            out.append(":")
             if v:
                 stack.append((_OBJECT, iter(v.items()), depth + 1))
         elif t is list:
             self._depth_check(len(stack) + 1)
             if not v:
-                out.append(f"{lead}{ek}: []")
+                out.append(lead)
+                out.append(ek)
+                out.append(": []")
             else:
                 self._array(out, lead, ek, v, depth + 1, stack)
         elif t is str:
             sv = self._strings.get(v)
-            out.append(f"{lead}{ek}: {self.string(v) if sv is None else sv}")
+            out.append(lead)
+            out.append(ek)
+            out.append(": ")
+            out.append(self.string(v) if sv is None else sv)
         else:
-            out.append(f"{lead}{ek}: {self.prim(v)}")
+            out.append(lead)
+            out.append(ek)
+            out.append(": ")
+            out.append(self.prim(v))
 
     def _item(self, out: list[str], v: Any, depth: int, stack: list[Any]) -> None:
         """One list item at ``depth`` (§9.4, §10)."""
@@ -355,12 +425,29 @@ class Encoder:
             # The rest of the fields follow at depth + 1, after whatever the first
             # field opens: push them first so the first field's scope runs first.
             stack.append((_OBJECT, it, depth + 1))
-            self._field(out, f"{lead}- ", self.key(k0), v0, depth + 1, stack)
+            height = len(stack)
+            text = self._text(v0) if type(k0) is str else None
+            if text is not None:
+                firsts = self._first_prefixes(depth)
+                pre = firsts.get(k0)
+                if pre is None:
+                    pre = f"{lead}- {self.key(k0)}: "
+                    firsts[k0] = pre
+                out.append(pre)
+                out.append(text)
+            else:
+                self._field(out, self.dash(depth), self.key(k0), v0, depth + 1, stack)
+                if len(stack) != height:
+                    return
+            # The first field opened no scope: the rest of the object now, with
+            # no return to the walk (which would resume the list after it).
+            if self._run_object(out, it, depth + 1, stack):
+                stack.pop()
         elif t is list:
             items, types = self._primitives(v)
             delim = self.active(v)
             if types is not None:
-                self._inline(out, f"{lead}- ", "", items, types, delim)
+                self._inline(out, self.dash(depth), "", items, types, delim)
             else:
                 # Tabular form is not allowed here (§9.4): always an expanded list.
                 out.append(f"{lead}- [{len(v)}{HEADER_DELIMITER[delim]}]:")
@@ -407,11 +494,13 @@ class Encoder:
         self, out: list[str], lead: str, ek: str, items: list[Any], types: set[type], delim: str
     ) -> None:
         cells = self.column(items, types, delim)
-        mark = HEADER_DELIMITER[delim]
         if cells:
-            out.append(f"{lead}{ek}[{len(items)}{mark}]: {delim.join(cells)}")
+            out.append(lead)
+            out.append(ek)
+            out.append(self._count(len(items), delim))
+            out.append(delim.join(cells))
         else:
-            out.append(f"{lead}{ek}[0{mark}]:")
+            out.append(f"{lead}{ek}[0{HEADER_DELIMITER[delim]}]:")
 
     def _array(
         self, out: list[str], lead: str, ek: str, v: list[Any], depth: int, stack: list[Any]
@@ -421,7 +510,10 @@ class Encoder:
         if len(v) <= _SHORT:
             cells = self._cells(v, delim)
             if cells is not None:
-                out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]: {delim.join(cells)}")
+                out.append(lead)
+                out.append(ek)
+                out.append(self._count(len(v), delim))
+                out.append(delim.join(cells))
                 return
         items, types = self._primitives(v)
         if types is not None:
@@ -431,9 +523,8 @@ class Encoder:
         if tab is not None:
             fields, leaves = tab
             out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]{fields}:")
-            row_lead = self.indent(depth)
-            if row_lead:  # on the first column: each row is then one join
-                leaves[0] = [row_lead + c for c in leaves[0]]
+            row_lead = self.indent(depth)  # on the first column: each row is one join
+            leaves[0] = [row_lead + c for c in leaves[0]]
             out.extend(map(delim.join, zip(*leaves)))
             return
         out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]:")

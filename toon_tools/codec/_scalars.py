@@ -61,22 +61,10 @@ _RESERVED_WORDS: Final = frozenset({"true", "false", "null"})
 
 
 def needs_quote(s: str, unsafe_char: re.Pattern[str]) -> bool:
-    """§7.2: must this string value be quoted? Cheap first-character checks
-    first; one scan for unsafe characters; the numeric grammar only when the
-    string could be a number."""
-    if not s:
-        return True
-    c0 = s[0]
-    if c0 in _QUOTE_IF_FIRST:
-        return True
-    last = s[-1]
-    if last == " " or last == "\t":
-        return True
-    if has_unsafe_char(s, unsafe_char):
-        return True
-    if c0 in _NUMERIC_FIRST:
-        return _NUMERIC_LIKE.match(s) is not None
-    return len(s) < 6 and s in _RESERVED_WORDS  # the length spares hashing a long string
+    """§7.2: must this string value be quoted? Its first and last characters,
+    then one scan for unsafe characters, then (the regex, dearest per call)
+    whether it reads as a number or a literal."""
+    return _quote_by_ends(s) or has_unsafe_char(s, unsafe_char) or _reads_as_literal(s)
 
 
 def has_unsafe_char(s: str, unsafe_char: re.Pattern[str]) -> bool:
@@ -101,17 +89,25 @@ def has_unsafe_char(s: str, unsafe_char: re.Pattern[str]) -> bool:
 
 
 def needs_quote_shape(s: str) -> bool:
-    """:func:`needs_quote` for a string already known to hold no character of
-    :data:`UNSAFE_CHAR` (the encoder scans a whole column at once)."""
+    """The rules of §7.2 that look at the string's shape, not at its characters.
+    For a string known to hold no character of :data:`UNSAFE_CHAR` (the encoder
+    scans a whole column at once) it is the whole of :func:`needs_quote`."""
+    return _quote_by_ends(s) or _reads_as_literal(s)
+
+
+def _quote_by_ends(s: str) -> bool:
+    """§7.2: empty, a leading blank, ``-``, ``#`` (or byte order mark), a trailing blank."""
     if not s:
         return True
-    c0 = s[0]
-    if c0 in _QUOTE_IF_FIRST:
+    if s[0] in _QUOTE_IF_FIRST:
         return True
     last = s[-1]
-    if last == " " or last == "\t":
-        return True
-    if c0 in _NUMERIC_FIRST:
+    return last == " " or last == "\t"
+
+
+def _reads_as_literal(s: str) -> bool:
+    """§7.2: numeric-like, or ``true``, ``false``, ``null`` (``s`` is not empty)."""
+    if s[0] in _NUMERIC_FIRST:
         return _NUMERIC_LIKE.match(s) is not None
     return len(s) < 6 and s in _RESERVED_WORDS  # the length spares hashing a long string
 
@@ -367,8 +363,34 @@ def _place_point(negative: bool, digits: str, exp10: int) -> str:
     return f"{sign}{mantissa}e{'+' if exp10 >= 0 else '-'}{abs(exp10)}"
 
 
+#: Floats below this magnitude are tried as hundredths (see format_float): their
+#: hundredths then have at most 15 digits, which a double always tells apart.
+_CENTS_MAX: Final = 1e13
+#: The decimal tail of ``c / 100`` by ``c % 100``: "", ".01", ..., ".1", ..., ".99".
+_HUNDREDTHS: Final = tuple(f".{c:02d}".rstrip("0") if c else "" for c in range(100))
+
+
 def format_float(x: float) -> str:
-    """Shortest round-tripping canonical form of a finite float (§2); else null."""
+    """Shortest round-tripping canonical form of a finite float (§2); else null.
+
+    Fast path: a float that is the double nearest some ``c / 100`` (prices,
+    percentages, rounded scores) is written from the integer ``c``. Its
+    shortest round-tripping digits are those of ``c / 100``: two decimals of at
+    most 15 significant digits never name the same double, so no other decimal
+    as short names this float. ``repr``'s digit search (dtoa) costs several
+    times more than this integer arithmetic.
+    """
+    a = -x if x < 0.0 else x
+    if a < _CENTS_MAX:  # also false for nan and the infinities
+        cents = int(a * 100.0 + 0.5)
+        if cents / 100 == a:  # int / int is correctly rounded: the double nearest c / 100
+            text = str(cents // 100) + _HUNDREDTHS[cents % 100]
+            return "-" + text if x < 0.0 else text  # -0.0 is written 0 (§2)
+    return _format_float_repr(x)
+
+
+def _format_float_repr(x: float) -> str:
+    """:func:`format_float` from ``repr``'s shortest round-tripping digits."""
     r = repr(x)
     if "e" not in r:
         if r[-1] == "n" or r[-1] == "f":  # nan, inf, -inf (§3)
