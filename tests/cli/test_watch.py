@@ -22,13 +22,22 @@ GOOD = "a: 1\n"
 BAD = "a[2]: x\n"  # declares 2 items, has 1
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C back to its default. A shell that started this test run in
+    the background (POSIX shells ignore SIGINT for `&` jobs) passes the ignore on, and
+    Python then never turns SIGINT into KeyboardInterrupt, rightly; these tests send it
+    on purpose, as a terminal would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Watch:
     """``toon ARGS`` in a subprocess; stdout and stderr as one stream of lines."""
 
     def __init__(self, *args: str, cwd: Path) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "toon_tools", *args], cwd=cwd, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env={**os.environ, "TOON_TOOLS_JOBS": "1"})
+            stderr=subprocess.STDOUT, text=True, env={**os.environ, "TOON_TOOLS_JOBS": "1"},
+            preexec_fn=_default_sigint)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
