@@ -15,25 +15,13 @@ from hypothesis import HealthCheck, given, settings
 
 import toon_tools
 from tests.cli.conftest import run_toon
-from tests.conftest import conformance_dir
+from tests.conftest import fixture_cases
 from tests.strategies import json_values
 from toon_tools.cli._json_stream import write_json
 from toon_tools.cli.commands import check as check_cmd
 from toon_tools.codec._stream import iter_events
 
 INDENTS = (0, 2, 4)
-
-
-def _fixtures(errors: bool) -> list[Any]:
-    root = conformance_dir()
-    if root is None:
-        return [pytest.param(None, id="suite-missing")]
-    cases = []
-    for path in sorted((root / "fixtures" / "decode").glob("*.json")):
-        for test in json.loads(path.read_text(encoding="utf-8"))["tests"]:
-            if bool(test.get("shouldError")) == errors:
-                cases.append(pytest.param(test, id=f"{path.stem}: {test['name']}"))
-    return cases
 
 
 def _opts(case: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +42,7 @@ def _streamed(text: str, indent: int, whole_values: bool = True, **opts: Any) ->
     return "".join(parts)
 
 
-@pytest.mark.parametrize("case", _fixtures(errors=False))
+@pytest.mark.parametrize("case", fixture_cases("decode", errors=False))
 def test_fixture_json_is_byte_identical(conformance: Path, case: dict[str, Any]) -> None:
     opts = _opts(case)
     if not opts["strict"]:
@@ -81,7 +69,7 @@ def _check(path: Path, streaming: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
     return check_cmd.check_file((str(path), None), 2, None)
 
 
-@pytest.mark.parametrize("case", _fixtures(errors=True))
+@pytest.mark.parametrize("case", fixture_cases("decode", errors=True))
 def test_check_stream_reports_what_decode_reports(
         conformance: Path, case: dict[str, Any], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

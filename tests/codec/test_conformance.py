@@ -9,21 +9,8 @@ from typing import Any
 import pytest
 
 import toon_tools
-from tests.conftest import conformance_dir
+from tests.conftest import fixture_cases
 from tests.json_model import json_equal
-
-
-def _cases(kind: str) -> list[Any]:
-    root = conformance_dir()
-    if root is None:
-        # One placeholder case so that the `conformance` fixture decides: skip
-        # locally, fail under TOON_REQUIRE_CONFORMANCE=1.
-        return [pytest.param(None, id="suite-missing")]
-    cases = []
-    for path in sorted((root / "fixtures" / kind).glob("*.json")):
-        for test in json.loads(path.read_text(encoding="utf-8"))["tests"]:
-            cases.append(pytest.param(test, id=f"{path.stem}: {test['name']}"))
-    return cases
 
 
 def _decode_opts(options: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +26,7 @@ def _encode_opts(options: dict[str, Any]) -> dict[str, Any]:
     return opts
 
 
-@pytest.mark.parametrize("case", _cases("decode"))
+@pytest.mark.parametrize("case", fixture_cases("decode"))
 def test_decode_fixture(conformance: Path, case: dict[str, Any]) -> None:
     opts = _decode_opts(case.get("options", {}))
     if case.get("shouldError"):
@@ -50,7 +37,7 @@ def test_decode_fixture(conformance: Path, case: dict[str, Any]) -> None:
         assert json_equal(toon_tools.decode(case["input"], **opts), case["expected"])
 
 
-@pytest.mark.parametrize("case", _cases("encode"))
+@pytest.mark.parametrize("case", fixture_cases("encode"))
 def test_encode_fixture(conformance: Path, case: dict[str, Any]) -> None:
     opts = _encode_opts(case.get("options", {}))
     out = toon_tools.encode(case["input"], **opts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,7 +19,7 @@ from toon_tools.codec import (
     parse_primitive,
     unescape_string,
 )
-from tests.conftest import conformance_dir
+from tests.conftest import fixture_cases
 from tests.json_model import json_equal
 from tests.strategies import json_values, messy_documents
 
@@ -178,19 +177,7 @@ def test_hand_written_documents(doc: tuple[str, int]) -> None:
     check_spans(text, indent_size=indent)
 
 
-def _fixtures() -> list[Any]:
-    root = conformance_dir()
-    if root is None:
-        return [pytest.param(None, id="suite-missing")]
-    cases = []
-    for path in sorted((root / "fixtures" / "decode").glob("*.json")):
-        for test in json.loads(path.read_text(encoding="utf-8"))["tests"]:
-            if not test.get("shouldError"):
-                cases.append(pytest.param(test, id=f"{path.stem}: {test['name']}"))
-    return cases
-
-
-@pytest.mark.parametrize("case", _fixtures())
+@pytest.mark.parametrize("case", fixture_cases("decode", errors=False))
 def test_conformance_fixtures(conformance: Path, case: dict[str, Any]) -> None:
     options = case.get("options", {})
     check_spans(case["input"], strict=options.get("strict", True),
