@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import toon_tools
-from tests.codec.test_conformance import _cases, _decode_opts
+from tests.codec.test_conformance import _decode_opts
 from tests.codec.test_differential import oracle  # noqa: F401 (the fixture)
+from tests.conftest import fixture_cases
 from tests.json_model import json_equal
 from tests.strategies import documents, messy_documents
 from toon_tools.codec import ToonDecodeError, decode, decode_events, encode
@@ -94,7 +95,7 @@ def assert_same(text: str, **opts: Any) -> None:
 # ---------------------------------------------------------------- conformance
 
 
-@pytest.mark.parametrize("case", _cases("decode"))
+@pytest.mark.parametrize("case", fixture_cases("decode"))
 def test_conformance_fixture(conformance: Any, case: dict[str, Any]) -> None:
     assert_same(case["input"], **_decode_opts(case.get("options", {})))
 
