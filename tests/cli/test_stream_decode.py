@@ -189,9 +189,9 @@ finally:
 """
 
 
-def _peak_rss_mb(*args: str) -> int:
+def _peak_rss_mb(*args: str, cwd: Path | None = None) -> int:
     proc = subprocess.run([sys.executable, "-c", _PEAK_RSS, *args], capture_output=True,
-                          text=True, timeout=300, env={**os.environ})
+                          text=True, timeout=300, env={**os.environ}, cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     return int(proc.stderr.strip().splitlines()[-1])
 
@@ -199,14 +199,19 @@ def _peak_rss_mb(*args: str) -> int:
 @pytest.mark.slow
 def test_decode_and_check_of_a_big_table_stay_small(tmp_path: Path) -> None:
     """10 MB of rows: decode and check grow the process by a few MB at most
-    (the whole-document path grows it by hundreds)."""
+    (the whole-document path grows it by hundreds), also where the pre-commit
+    hooks run check: in a configured project, naming the file (which may then
+    be a schema whose users must be re-checked)."""
     small, big = tmp_path / "small.toon", tmp_path / "big.toon"
+    (tmp_path / "pyproject.toml").write_text("[tool.toon]\n", encoding="utf-8")
     small.write_text(_long_table(10, 10), encoding="utf-8")
     big.write_text(_long_table(350_000, 350_000), encoding="utf-8")
     assert big.stat().st_size > 10_000_000
     base = _peak_rss_mb("decode", str(small), "-o", str(tmp_path / "s.json"))
     decoded = _peak_rss_mb("decode", str(big), "-o", str(tmp_path / "b.json"))
     checked = _peak_rss_mb("check", "-q", str(big))
+    in_project = _peak_rss_mb("check", "-q", "big.toon", cwd=tmp_path)
     assert decoded - base < 15, (base, decoded)
     assert checked - base < 15, (base, checked)
+    assert in_project - base < 15, (base, in_project)
     assert json.loads((tmp_path / "b.json").read_text())[-1]["id"] == 349_999

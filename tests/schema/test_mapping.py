@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from toon_tools.config import load_config
-from toon_tools.schema.mapping import may_be_schema, named_schema
+from toon_tools.schema.mapping import SCHEMA_SCAN_BYTES, may_be_schema, named_schema
 
 
 def test_the_first_line_names_the_schema_after_a_byte_order_mark() -> None:
@@ -44,6 +44,19 @@ def test_json_files_that_can_be_schemas(tmp_path: Path, name: str, content: obje
 ])
 def test_toon_files_that_can_be_schemas(tmp_path: Path, content: bytes, expected: bool) -> None:
     assert may_be_schema(tmp_path / "x.toon", content, load_config(tmp_path)) is expected
+
+
+def test_a_file_too_long_to_read_may_be_a_schema(tmp_path: Path) -> None:
+    """A data table that is passed over when short is, past SCHEMA_SCAN_BYTES,
+    taken for a possible schema unread (its users are looked for), so that
+    ``toon check`` naming it never holds it whole; its first bytes suffice."""
+    rows = b"".join(b"  %d,Ada\n" % i for i in range(SCHEMA_SCAN_BYTES // 8))
+    table = b"users[%d]{id,name}:\n" % (SCHEMA_SCAN_BYTES // 8) + rows
+    assert len(table) > SCHEMA_SCAN_BYTES
+    cfg = load_config(tmp_path)
+    assert may_be_schema(tmp_path / "x.toon", table, cfg) is True
+    assert may_be_schema(tmp_path / "x.toon", table[:SCHEMA_SCAN_BYTES + 1], cfg) is True
+    assert may_be_schema(tmp_path / "x.toon", b"users[1]{id,name}:\n  1,Ada\n", cfg) is False
 
 
 def test_a_schema_the_table_names_always_can_be_one(tmp_path: Path) -> None:

@@ -107,6 +107,14 @@ def table_schemas(cfg: Config) -> set[Path]:
     return {_norm(Path(root, os.path.expanduser(v))) for v in cfg["schemas"].values()}
 
 
+#: A changed file longer than this is taken for a possible schema without being
+#: decoded: its users are looked for (a walk that reads first lines only).
+#: Schemas are small, and deciding would hold a large data file whole in memory,
+#: where ``toon check`` otherwise validates it as it reads. Callers may pass only
+#: the first ``SCHEMA_SCAN_BYTES + 1`` bytes of a file.
+SCHEMA_SCAN_BYTES = 1024 * 1024
+
+
 def may_be_schema(path: str | os.PathLike[str], data: bytes, cfg: Config) -> bool:
     """Whether a changed ``.json`` or ``.toon`` file can make another file fail
     as (part of) its schema, so that its users must be looked for (which walks
@@ -118,11 +126,12 @@ def may_be_schema(path: str | os.PathLike[str], data: bytes, cfg: Config) -> boo
     ``required[1]: id``, ``minimum: 0``, ``$ref: x.json``,
     ``additionalProperties: false``...). A document with none of these accepts
     everything wherever it is used, so no user of it can fail: data files
-    (package.json, a table of users) are passed over without a walk."""
+    (package.json, a table of users) are passed over without a walk. A file
+    over :data:`SCHEMA_SCAN_BYTES` is not read: it may be a schema."""
     name = os.fspath(path)
     if not name.endswith((".json", ".toon")):
         return False
-    if _norm(Path(name)) in table_schemas(cfg):
+    if _norm(Path(name)) in table_schemas(cfg) or len(data) > SCHEMA_SCAN_BYTES:
         return True
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

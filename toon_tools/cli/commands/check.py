@@ -175,7 +175,7 @@ def _with_schema_users(paths: list[str], named: list[str], cfg: Config,
     the list. Users are looked for only inside a configured project (a
     ``[tool.toon]`` table or ``.toon.toml``: its folder bounds the walk):
     ``toon check one.toon`` and a staged package.json walk nothing."""
-    from ...schema.mapping import is_config_name, read_head, rechecked
+    from ...schema.mapping import SCHEMA_SCAN_BYTES, is_config_name, read_head, rechecked
 
     toon = [p for p in paths if not p.endswith(".json") and not is_config_name(p)]
     named_json = [p for p in named if p.endswith(".json")]
@@ -200,8 +200,8 @@ def _with_schema_users(paths: list[str], named: list[str], cfg: Config,
     for p in named:
         if p.endswith((".json", ".toon")) and not is_config_name(p):
             try:
-                with open(p, "rb") as fh:
-                    changed.append((p, fh.read()))
+                with open(p, "rb") as fh:  # a longer file may be a schema, unread
+                    changed.append((p, fh.read(SCHEMA_SCAN_BYTES + 1)))
             except OSError:
                 pass  # reported when it is checked (a .toon) or not at all (a .json)
 
