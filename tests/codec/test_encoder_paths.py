@@ -22,7 +22,14 @@ from hypothesis import strategies as st
 import toon_tools
 from tests.codec.test_differential import Oracle, oracle  # noqa: F401  (fixture)
 from toon_tools.codec._encoder import Encoder
-from toon_tools.codec._scalars import _format_float_repr, format_float
+from toon_tools.codec._scalars import (
+    _ESCAPE_TABLE,
+    UNSAFE_CHAR,
+    _format_float_repr,
+    format_float,
+    has_unsafe_char,
+    quote,
+)
 
 #: Each forces quoting by a different rule of §7.2, or looks as if it might.
 TRICKY = [
@@ -92,6 +99,28 @@ def test_streamed_lines_are_the_text(case: int) -> None:
     crosses chunk boundaries)."""
     value = _cases()[case]
     assert "\n".join(toon_tools.encode_lines(value)) == toon_tools.encode(value)
+
+
+#: Every character up to U+02FF, the C1 controls and the lone surrogates among
+#: them, line separators, a byte order mark, an astral character.
+CHARACTERS = [chr(c) for c in range(0x300)] + [
+    "\ud800", "\udbff", "\udc00", "\udfff", "\u2028", "\u2029", "\ufeff", "\U0001f600"]
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", "|"])
+def test_character_scans_agree_with_the_rules(delimiter: str) -> None:
+    """has_unsafe_char and quote scan the UTF-8 bytes (one translate), not the
+    characters: each character, alone and inside ASCII or non-ASCII text, is
+    judged as the §7.2 character class and the §7.1 escapes judge it."""
+    unsafe = UNSAFE_CHAR[delimiter]
+    for c in CHARACTERS:
+        for s in (c, f"ab{c}cd", f"é{c}", f"{c}日本"):
+            assert has_unsafe_char(s, unsafe) == (unsafe.search(s) is not None), repr(s)
+            if "\ud800" <= c <= "\udfff":
+                with pytest.raises(ValueError, match="lone surrogate"):
+                    quote(s)
+            else:
+                assert quote(s) == f'"{s.translate(_ESCAPE_TABLE)}"', repr(s)
 
 
 def _doubles(n: int) -> list[float]:
