@@ -44,6 +44,11 @@ _CACHED_MAX: Final = 2048
 _OBJECT: Final = 0
 _LIST: Final = 1
 
+#: A scope of the walk: its kind, the iterator over what is left of it (an
+#: object's ``(key, value)`` items, typed so that compiled code unpacks them
+#: as a tuple rather than by iterating it, or a list's items) and its depth.
+_Frame = tuple[int, Iterator[Any], int]
+
 
 class Encoder:
     """Options plus the per-call caches of one encoding run."""
@@ -278,8 +283,7 @@ class Encoder:
         """The whole document as one string: the pieces in one list, one join
         (no chunking, which only bounds the memory of a streaming caller)."""
         out: list[str] = []
-        for chunk in self._pieces(value, 0):
-            out += chunk
+        self._walk(out, self._root(out, value), 0)
         if not out:
             return ""
         out[0] = out[0][1:]  # the newline before the first line
@@ -288,35 +292,47 @@ class Encoder:
     def chunks(self, value: Any, size: int = _CHUNK) -> Iterator[list[str]]:
         """Yield the document's lines in lists of about ``size`` pieces (a
         table's rows come in one list), or all in one list if ``size`` is 0."""
-        for chunk in self._pieces(value, size):
-            if chunk:
+        out: list[str] = []
+        stack = self._root(out, value)
+        while True:
+            self._walk(out, stack, size)
+            if out:
                 # No piece holds a newline of its own (strings and keys that
                 # do are quoted, with the newline escaped, §7.1).
-                yield "".join(chunk).split("\n")[1:]
+                yield "".join(out).split("\n")[1:]
+                out = []
+            if not stack:
+                return
 
-    def _pieces(self, value: Any, size: int) -> Iterator[list[str]]:
-        """Yield the document as pieces of text whose concatenation, less the
-        first character, is the document: every line starts with a piece that
-        starts with its newline. A field line is then two appends (its cached
-        ``\\n indent key: `` prefix, its value), not a string of its own that
-        a final join would copy a second time."""
-        out: list[str] = []
+    # The document is written as pieces of text whose concatenation, less the
+    # first character, is the document: every line starts with a piece that
+    # starts with its newline. A field line is then two appends (its cached
+    # "\n indent key: " prefix, its value), not a string of its own that the
+    # final join would copy a second time.
+
+    def _root(self, out: list[str], value: Any) -> list[_Frame]:
+        """Write the start of the document for ``value`` to ``out``; the stack
+        of the scopes it opened, for :meth:`_walk`."""
+        stack: list[_Frame] = []
         v = self.norm(value)
         t = type(v)
         if t in PRIMITIVE_TYPES:
-            yield ["\n", self.prim(v)]
-            return
-        stack: list[tuple[int, Iterator[Any], int]] = []
+            out.append("\n")
+            out.append(self.prim(v))
+            return stack
         self._depth_check(1)
         if t is list:
-            if not v:
-                yield ["\n[]"]
-                return
-            self._array(out, "\n", "", v, 1, stack)
-        elif v:
-            keyed = self._keyed(out, "\n", "", v, 1, 1)
-            if not keyed:
-                stack.append((_OBJECT, iter(v.items()), 0))
+            if v:
+                self._array(out, "\n", "", v, 1, stack)
+            else:
+                out.append("\n[]")
+        elif v and not self._keyed(out, "\n", "", v, 1, 1):
+            stack.append((_OBJECT, iter(v.items()), 0))
+        return stack
+
+    def _walk(self, out: list[str], stack: list[_Frame], size: int) -> None:
+        """Write the scopes on ``stack`` until none is left or, if ``size``,
+        until ``out`` holds ``size`` pieces or more."""
         # Each frame's items are taken in a tight loop; primitives (most lines)
         # are formatted inline, and the loop leaves a frame only when an item
         # opened a child scope, which must be written first.
@@ -340,11 +356,11 @@ class Encoder:
                 else:
                     stack.pop()
             if size and len(out) >= size:
-                yield out
-                out = []
-        yield out
+                return
 
-    def _run_object(self, out: list[str], it: Iterator[Any], depth: int, stack: list[Any]) -> bool:
+    def _run_object(
+        self, out: list[str], it: Iterator[tuple[Any, Any]], depth: int, stack: list[_Frame]
+    ) -> bool:
         """Write the fields left in ``it``, the items of the object whose frame
         is on top of ``stack``, until one opens a child scope (which must be
         written first: False) or none is left (True). Primitives, most lines,
@@ -369,7 +385,7 @@ class Encoder:
         return True
 
     def _field(
-        self, out: list[str], lead: str, ek: str, v: Any, depth: int, stack: list[Any]
+        self, out: list[str], lead: str, ek: str, v: Any, depth: int, stack: list[_Frame]
     ) -> None:
         """One object field (key ``ek`` already encoded) at ``depth``; ``lead`` is
         its indentation, or the list-item marker for a list-item object's first
@@ -407,7 +423,7 @@ class Encoder:
             out.append(": ")
             out.append(self.prim(v))
 
-    def _item(self, out: list[str], v: Any, depth: int, stack: list[Any]) -> None:
+    def _item(self, out: list[str], v: Any, depth: int, stack: list[_Frame]) -> None:
         """One list item at ``depth`` (§9.4, §10)."""
         lead = self.indent(depth)
         t = type(v)
@@ -420,7 +436,7 @@ class Encoder:
             if not v:
                 out.append(f"{lead}-")
                 return
-            it = iter(v.items())
+            it: Iterator[tuple[Any, Any]] = iter(v.items())
             k0, v0 = next(it)
             # The rest of the fields follow at depth + 1, after whatever the first
             # field opens: push them first so the first field's scope runs first.
@@ -503,7 +519,7 @@ class Encoder:
             out.append(f"{lead}{ek}[0{HEADER_DELIMITER[delim]}]:")
 
     def _array(
-        self, out: list[str], lead: str, ek: str, v: list[Any], depth: int, stack: list[Any]
+        self, out: list[str], lead: str, ek: str, v: list[Any], depth: int, stack: list[_Frame]
     ) -> None:
         """A non-empty array as a field (or the root): inline, tabular or list."""
         delim = self.active(v)
