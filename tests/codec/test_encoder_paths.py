@@ -21,13 +21,14 @@ from hypothesis import strategies as st
 
 import toon_tools
 from tests.codec.test_differential import Oracle, oracle  # noqa: F401  (fixture)
-from toon_tools.codec._encoder import Encoder
+from toon_tools.codec._encoder import Encoder, _string_column
 from toon_tools.codec._scalars import (
     _ESCAPE_TABLE,
     UNSAFE_CHAR,
     _format_float_repr,
     format_float,
     has_unsafe_char,
+    needs_quote,
     quote,
 )
 
@@ -121,6 +122,20 @@ def test_character_scans_agree_with_the_rules(delimiter: str) -> None:
                     quote(s)
             else:
                 assert quote(s) == f'"{s.translate(_ESCAPE_TABLE)}"', repr(s)
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", "|"])
+def test_whole_column_scan_agrees_with_each_string(delimiter: str) -> None:
+    """A string column is scanned joined with DEL: each rule, met by one string
+    first, inside or last in an otherwise plain column, and strings holding
+    DEL themselves, decide as the per-string test does."""
+    unsafe = UNSAFE_CHAR[delimiter]
+    odd = TRICKY + ["true", "false", "null", "+1", "01", "x ", "\ufeffx", "-", "#", "truex",
+                    "\x7f", "a\x7fb", "a\x7f", "\x7f1", "São Paulo"]
+    for s in odd:
+        for col in ([s, *SAFE[:9]], [*SAFE[:5], s, *SAFE[5:9]], [*SAFE[:9], s], [s] * 9):
+            expected = [quote(x) if needs_quote(x, unsafe) else x for x in col]
+            assert _string_column(col, unsafe) == expected, (s, col.index(s))
 
 
 def _doubles(n: int) -> list[float]:

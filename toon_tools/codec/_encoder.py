@@ -24,15 +24,13 @@ from ._scalars import (
     format_int,
     format_primitive,
     has_unsafe_char,
+    joined_needs_quote_shape,
     needs_quote,
     needs_quote_shape,
     quote,
 )
 
 _CHUNK: Final = 4096  # lines handed out at a time by the streaming encoder
-
-#: Looked up once: under mypyc ``int.__repr__`` in a loop is an attribute lookup each time.
-_INT_REPR: Final = int.__repr__
 
 #: Arrays up to this long are tried as primitives item by item (see _cells).
 _SHORT: Final = 16
@@ -187,10 +185,7 @@ class Encoder:
         if len(types) == 1:
             for t in types:
                 if t is int:
-                    try:
-                        return list(map(_INT_REPR, col))
-                    except ValueError:  # an int past Python's int-to-string limit
-                        return list(map(format_int, col))
+                    return _int_column(col)
                 if t is str:
                     return _string_column(col, UNSAFE_CHAR[delim])
                 if t is float:
@@ -570,12 +565,30 @@ class Encoder:
 
 
 def _string_column(col: list[str], unsafe: re.Pattern[str]) -> list[str]:
-    """Encode a column of strings (§7.2). One scan of the whole column for the
-    characters that force quoting replaces one scan per string: a single-
-    character class cannot match across the boundary of two strings."""
-    if len(col) >= 8 and not has_unsafe_char("".join(col), unsafe):
-        return [quote(s) if needs_quote_shape(s) else s for s in col]
+    """Encode a column of strings (§7.2); ``col`` itself when no string needs
+    quoting. The column is joined with DEL, which no rule involves, and the
+    whole text scanned at once, for the characters that force quoting (a
+    single-character class cannot match across the boundary of two strings)
+    and for the shapes that do (at the boundaries, and at the two ends): a
+    few C scans instead of a call per string."""
+    if len(col) >= 8:
+        joined = "\x7f".join(col)
+        if joined.count("\x7f") == len(col) - 1 and not has_unsafe_char(joined, unsafe):
+            if (needs_quote_shape(col[0]) or needs_quote_shape(col[-1])
+                    or joined_needs_quote_shape(joined)):
+                return [quote(s) if needs_quote_shape(s) else s for s in col]
+            return col
     return [quote(s) if needs_quote(s, unsafe) else s for s in col]
+
+
+def _int_column(col: list[int]) -> list[str]:
+    """The decimal texts of a column of exact ints: ``str`` of a native int is
+    mypyc's own conversion (no call through ``int.__repr__``); past Python's
+    int-to-string limit, :func:`format_int` raises its error."""
+    try:
+        return [str(n) for n in col]
+    except ValueError:
+        return list(map(format_int, col))
 
 
 def _types_of(items: list[Any]) -> set[type]:

@@ -113,6 +113,21 @@ def needs_quote_shape(s: str) -> bool:
     return _quote_by_ends(s) or _reads_as_literal(s)
 
 
+#: §7.2's shape rules where strings joined with DEL (U+007F, which no rule
+#: involves) meet: an empty string, one that starts with a character of
+#: _QUOTE_IF_FIRST or _NUMERIC_FIRST (numeric-like or not: the caller then
+#: checks each string), or a reserved word, follows a DEL.
+_JOINED_STARTS: Final = re.compile("\x7f(?:[ \t\\-#\ufeff+0-9\x7f]|(?:true|false|null)\x7f)")
+
+
+def joined_needs_quote_shape(joined: str) -> bool:
+    """Might a string of ``joined`` (strings joined with ``"\\x7f"``, none
+    holding it) need quoting by :func:`needs_quote_shape`, apart from the
+    start of the first and the end of the last? A few C scans of the whole
+    text instead of a call per string; True only says "check each"."""
+    return " \x7f" in joined or "\t\x7f" in joined or _JOINED_STARTS.search(joined) is not None
+
+
 def _quote_by_ends(s: str) -> bool:
     """§7.2: empty, a leading blank, ``-``, ``#`` (or byte order mark), a trailing blank."""
     if not s:
