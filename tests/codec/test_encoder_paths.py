@@ -126,9 +126,9 @@ def test_character_scans_agree_with_the_rules(delimiter: str) -> None:
 
 @pytest.mark.parametrize("delimiter", [",", "\t", "|"])
 def test_whole_column_scan_agrees_with_each_string(delimiter: str) -> None:
-    """A string column is scanned joined with DEL: each rule, met by one string
-    first, inside or last in an otherwise plain column, and strings holding
-    DEL themselves, decide as the per-string test does."""
+    """A string column is scanned whole for unsafe characters, then by shape:
+    each rule, met by one string first, inside or last in an otherwise plain
+    column, decides as the per-string test does."""
     unsafe = UNSAFE_CHAR[delimiter]
     odd = TRICKY + ["true", "false", "null", "+1", "01", "x ", "\ufeffx", "-", "#", "truex",
                     "\x7f", "a\x7fb", "a\x7f", "\x7f1", "São Paulo"]

@@ -24,7 +24,6 @@ from ._scalars import (
     format_int,
     format_primitive,
     has_unsafe_char,
-    joined_needs_quote_shape,
     needs_quote,
     needs_quote_shape,
     quote,
@@ -566,18 +565,15 @@ class Encoder:
 
 def _string_column(col: list[str], unsafe: re.Pattern[str]) -> list[str]:
     """Encode a column of strings (§7.2); ``col`` itself when no string needs
-    quoting. The column is joined with DEL, which no rule involves, and the
-    whole text scanned at once, for the characters that force quoting (a
-    single-character class cannot match across the boundary of two strings)
-    and for the shapes that do (at the boundaries, and at the two ends): a
-    few C scans instead of a call per string."""
-    if len(col) >= 8:
-        joined = "\x7f".join(col)
-        if joined.count("\x7f") == len(col) - 1 and not has_unsafe_char(joined, unsafe):
-            if (needs_quote_shape(col[0]) or needs_quote_shape(col[-1])
-                    or joined_needs_quote_shape(joined)):
+    quoting. One scan of the whole column for the characters that force
+    quoting replaces one scan per string (a single-character class cannot
+    match across the boundary of two strings); the shape rules, a few
+    compares, remain per string."""
+    if len(col) >= 8 and not has_unsafe_char("".join(col), unsafe):
+        for s in col:
+            if needs_quote_shape(s):
                 return [quote(s) if needs_quote_shape(s) else s for s in col]
-            return col
+        return col
     return [quote(s) if needs_quote(s, unsafe) else s for s in col]
 
 

@@ -51,10 +51,6 @@ _UNSAFE_COMMA: Final = UNSAFE_CHAR[","]
 _UNSAFE_PIPE: Final = UNSAFE_CHAR["|"]
 _UNSAFE_TAB: Final = UNSAFE_CHAR["\t"]
 _NUMERIC_LIKE: Final = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
-# A leading U+FEFF is also quoted: readers (ours included, §4 bytes) drop a byte
-# order mark at the start of a document, so an unquoted one would vanish.
-_QUOTE_IF_FIRST: Final = frozenset(" \t-#\ufeff")
-_NUMERIC_FIRST: Final = frozenset("+0123456789")
 _RESERVED_WORDS: Final = frozenset({"true", "false", "null"})
 
 
@@ -113,34 +109,26 @@ def needs_quote_shape(s: str) -> bool:
     return _quote_by_ends(s) or _reads_as_literal(s)
 
 
-#: §7.2's shape rules where strings joined with DEL (U+007F, which no rule
-#: involves) meet: an empty string, one that starts with a character of
-#: _QUOTE_IF_FIRST or _NUMERIC_FIRST (numeric-like or not: the caller then
-#: checks each string), or a reserved word, follows a DEL.
-_JOINED_STARTS: Final = re.compile("\x7f(?:[ \t\\-#\ufeff+0-9\x7f]|(?:true|false|null)\x7f)")
-
-
-def joined_needs_quote_shape(joined: str) -> bool:
-    """Might a string of ``joined`` (strings joined with ``"\\x7f"``, none
-    holding it) need quoting by :func:`needs_quote_shape`, apart from the
-    start of the first and the end of the last? A few C scans of the whole
-    text instead of a call per string; True only says "check each"."""
-    return " \x7f" in joined or "\t\x7f" in joined or _JOINED_STARTS.search(joined) is not None
-
-
 def _quote_by_ends(s: str) -> bool:
-    """§7.2: empty, a leading blank, ``-``, ``#`` (or byte order mark), a trailing blank."""
-    if not s:
+    """§7.2: empty, a leading blank, ``-``, ``#`` (or byte order mark), a trailing blank.
+    A leading U+FEFF is quoted because readers (ours included, §4 bytes) drop a
+    byte order mark at the start of a document: an unquoted one would vanish.
+    The characters are compared as code points: compiled, ``ord(s[i])`` reads
+    the string's buffer, where ``s[i]`` makes a string to look up in a set."""
+    n = len(s)
+    if not n:
         return True
-    if s[0] in _QUOTE_IF_FIRST:
+    c = ord(s[0])
+    if c == 0x20 or c == 0x2D or c == 0x23 or c == 0x09 or c == 0xFEFF:
         return True
-    last = s[-1]
-    return last == " " or last == "\t"
+    c = ord(s[n - 1])
+    return c == 0x20 or c == 0x09
 
 
 def _reads_as_literal(s: str) -> bool:
     """§7.2: numeric-like, or ``true``, ``false``, ``null`` (``s`` is not empty)."""
-    if s[0] in _NUMERIC_FIRST:
+    c = ord(s[0])
+    if 0x30 <= c <= 0x39 or c == 0x2B:  # a digit or "+"
         return _NUMERIC_LIKE.match(s) is not None
     return len(s) < 6 and s in _RESERVED_WORDS  # the length spares hashing a long string
 
