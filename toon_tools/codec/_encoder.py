@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from operator import itemgetter
 from typing import Any, Callable, Final
 
-from ._types import JSON_TYPES, PRIMITIVE_TYPES
+from ._types import JSON_TYPES as _JSON_TYPES, PRIMITIVE_TYPES as _PRIMITIVE_TYPES
 from ._scalars import (
     DEFAULT_MAX_DEPTH,
     HEADER_DELIMITER,
@@ -28,6 +28,12 @@ from ._scalars import (
     needs_quote_shape,
     quote,
 )
+
+#: Bound here: mypyc keeps a compiled module's constants in C statics, but a
+#: name imported from a module it does not compile (_types) is looked up in
+#: the globals dict at every use.
+PRIMITIVE_TYPES: Final = _PRIMITIVE_TYPES
+JSON_TYPES: Final = _JSON_TYPES
 
 _CHUNK: Final = 4096  # lines handed out at a time by the streaming encoder
 
@@ -547,7 +553,8 @@ class Encoder:
         if len(v) < 2:
             return False
         for first in v.values():  # the common case is decided by the first value
-            if type(first) is not dict and type(self.norm(first)) is not dict:
+            t = type(first)
+            if t is not dict and (t in JSON_TYPES or type(self.norm(first)) is not dict):
                 return False
             break
         values = list(v.values())
