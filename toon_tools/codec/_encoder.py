@@ -159,8 +159,12 @@ class Encoder:
         active), or None for any other value: the lines the walk writes inline."""
         t = type(v)
         if t is str:
-            sv = self._strings.get(v)
-            return self.string(v) if sv is None else sv
+            sv: str = v
+            if len(sv) <= _CACHED_LEN:  # a longer one is never remembered: no lookup
+                cached = self._strings.get(sv)
+                if cached is not None:
+                    return cached
+            return self.string(sv)
         if t is int:
             return _int_text(v)
         if t is bool:
@@ -327,7 +331,7 @@ class Encoder:
             else:
                 out.append("\n[]")
         elif v and not self._keyed(out, "\n", "", v, 1, 1):
-            stack.append((_OBJECT, iter(v.items()), 0))
+            stack.append((_OBJECT, _items(v), 0))
         return stack
 
     def _walk(self, out: list[str], stack: list[_Frame], size: int) -> None:
@@ -402,7 +406,7 @@ class Encoder:
             out.append(ek)
             out.append(":")
             if v:
-                stack.append((_OBJECT, iter(v.items()), depth + 1))
+                stack.append((_OBJECT, _items(v), depth + 1))
         elif t is list:
             self._depth_check(len(stack) + 1)
             if not v:
@@ -436,7 +440,7 @@ class Encoder:
             if not v:
                 out.append(f"{lead}-")
                 return
-            it: Iterator[tuple[Any, Any]] = iter(v.items())
+            it = _items(v)
             k0, v0 = next(it)
             # The rest of the fields follow at depth + 1, after whatever the first
             # field opens: push them first so the first field's scope runs first.
@@ -592,6 +596,12 @@ def _int_column(col: list[int]) -> list[str]:
         return [str(n) for n in col]
     except ValueError:
         return list(map(format_int, col))
+
+
+def _items(d: dict[Any, Any]) -> Iterator[tuple[Any, Any]]:
+    """An iterator over an object's fields. Typed: ``.items()`` of a value
+    typed Any is a generic method call (a lookup by name) when compiled."""
+    return iter(d.items())
 
 
 def _types_of(items: list[Any]) -> set[type]:
