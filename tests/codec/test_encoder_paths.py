@@ -138,6 +138,33 @@ def test_whole_column_scan_agrees_with_each_string(delimiter: str) -> None:
             assert _string_column(col, unsafe) == expected, (s, col.index(s))
 
 
+def _nested(depth: int, shape: str) -> Any:
+    """``depth`` containers, each holding the next as its first, middle or last
+    field, or as a list item's object's first or last field."""
+    value: Any = {}
+    for _ in range(depth - 1):
+        value = {"first": {"a": value, "z": 1}, "middle": {"x": 1, "a": value, "z": 2},
+                 "last": {"x": 1, "a": value}, "item_first": [{"a": value, "z": 1}],
+                 "item_last": [{"x": 1, "a": value}]}[shape]
+    return value
+
+
+@pytest.mark.parametrize("shape", ["first", "middle", "last", "item_first", "item_last"])
+def test_depth_limit_counts_every_container(shape: str) -> None:
+    """Objects are written in a native loop, their frame pushed only when a
+    field opens a scope: the encoder still counts the depth the decoder does,
+    wherever the nested value sits."""
+    for depth in range(8, 13):
+        value = _nested(depth, shape)
+        try:
+            text = toon_tools.encode(value, max_depth=10)
+        except ValueError:
+            with pytest.raises(toon_tools.ToonDecodeError):
+                toon_tools.decode(toon_tools.encode(value), max_depth=10)
+        else:
+            assert toon_tools.decode(text, max_depth=10) == value
+
+
 def _doubles(n: int) -> list[float]:
     rng = random.Random(16)
     bits = [struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(n)]

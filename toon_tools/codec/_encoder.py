@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from operator import itemgetter
+from itertools import islice
 from typing import Any, Callable, Final
 
 from ._types import JSON_TYPES as _JSON_TYPES, PRIMITIVE_TYPES as _PRIMITIVE_TYPES
@@ -46,11 +47,18 @@ _CACHED_MAX: Final = 2048
 
 _OBJECT: Final = 0
 _LIST: Final = 1
+_DICT: Final = 2
 
-#: A scope of the walk: its kind, the iterator over what is left of it (an
-#: object's ``(key, value)`` items, typed so that compiled code unpacks them
-#: as a tuple rather than by iterating it, or a list's items) and its depth.
-_Frame = tuple[int, Iterator[Any], int]
+#: A scope of the walk: its kind, what is left of it and its depth. What is
+#: left is, for _OBJECT, an iterator over the object's remaining ``(key,
+#: value)`` items (typed where it is read, so that compiled code unpacks
+#: them as a tuple rather than by iterating it); for _LIST, an iterator over
+#: the remaining items; for _DICT, an object none of whose fields is written
+#: yet (the dict itself, iterated natively, see Encoder._object).
+_Frame = tuple[int, Any, int]
+
+#: The rest of an object whose last field opened a scope: nothing.
+_DONE: Final[Iterator[tuple[Any, Any]]] = iter(())
 
 
 class Encoder:
@@ -327,11 +335,11 @@ class Encoder:
         self._depth_check(1)
         if t is list:
             if v:
-                self._array(out, "\n", "", v, 1, stack)
+                self._array(out, "\n", "", v, 1, stack, 0)
             else:
                 out.append("\n[]")
         elif v and not self._keyed(out, "\n", "", v, 1, 1):
-            stack.append((_OBJECT, _items(v), 0))
+            stack.append((_DICT, v, 0))
         return stack
 
     def _walk(self, out: list[str], stack: list[_Frame], size: int) -> None:
@@ -343,7 +351,9 @@ class Encoder:
         while stack:
             kind, it, depth = stack[-1]
             height = len(stack)
-            if kind == _OBJECT:
+            if kind == _DICT:
+                self._object(out, it, depth, stack, False)
+            elif kind == _OBJECT:
                 if self._run_object(out, it, depth, stack):
                     stack.pop()
             else:
@@ -383,38 +393,87 @@ class Encoder:
                 out.append(pre)
                 out.append(text)
             else:
-                self._field(out, self.indent(depth), self.key(k), v, depth, stack)
+                self._field(out, self.indent(depth), self.key(k), v, depth, stack, height)
                 if len(stack) != height:
                     return False
         return True
 
+    def _object(
+        self, out: list[str], d: dict[Any, Any], depth: int, stack: list[_Frame], item: bool
+    ) -> None:
+        """Write the fields of the non-empty object ``d`` at ``depth`` in a
+        native loop over the dict. Its _DICT frame is on top of ``stack``, or,
+        if ``item``, it has none: it is an item of the list at ``depth - 1``,
+        and its first field's line starts with the list-item marker (§10).
+        When a field opens a child scope, the rest of ``d`` becomes d's frame,
+        below the child's, to be resumed after it (:meth:`_run_object`): even
+        when nothing is left, the frame stays while the child is written, so
+        that the stack's height is the nesting the depth checks count."""
+        nesting = len(stack) + 1 if item else len(stack)  # containers around d's values
+        prefixes = self._prefixes(depth)
+        table = self._first_prefixes(depth - 1) if item else prefixes
+        n = 0
+        for k, v in d.items():
+            n += 1
+            pre = table.get(k) if type(k) is str else None
+            if pre is None:
+                lead = self.dash(depth - 1) if item and n == 1 else self.indent(depth)
+                pre = f"{lead}{self.key(k)}: "
+                if type(k) is str:
+                    table[k] = pre
+            table = prefixes
+            text = self._text(v)
+            if text is not None:
+                out.append(pre)
+                out.append(text)
+                continue
+            lead = self.dash(depth - 1) if item and n == 1 else self.indent(depth)
+            height = len(stack)
+            self._field(out, lead, self.key(k), v, depth, stack, nesting)
+            if len(stack) != height:
+                rest = islice(_items(d), n, None) if n < len(d) else _DONE
+                if item:
+                    stack.insert(height, (_OBJECT, rest, depth))
+                else:
+                    stack[height - 1] = (_OBJECT, rest, depth)
+                return
+        if not item:
+            stack.pop()
+
     def _field(
-        self, out: list[str], lead: str, ek: str, v: Any, depth: int, stack: list[_Frame]
+        self,
+        out: list[str],
+        lead: str,
+        ek: str,
+        v: Any,
+        depth: int,
+        stack: list[_Frame],
+        nesting: int,
     ) -> None:
         """One object field (key ``ek`` already encoded) at ``depth``; ``lead`` is
         its indentation, or the list-item marker for a list-item object's first
-        field (§10)."""
+        field (§10). ``nesting`` counts the containers around ``v``."""
         t = type(v)
         if t not in JSON_TYPES:
             v = _normalize(v, self.default)
             t = type(v)
         if t is dict:
-            self._depth_check(len(stack) + 1)
-            if v and self._keyed(out, lead, ek, v, depth + 1, len(stack) + 1):
+            self._depth_check(nesting + 1)
+            if v and self._keyed(out, lead, ek, v, depth + 1, nesting + 1):
                 return
             out.append(lead)  # pieces, not an f-string: no string of their own
             out.append(ek)
             out.append(":")
             if v:
-                stack.append((_OBJECT, _items(v), depth + 1))
+                stack.append((_DICT, v, depth + 1))
         elif t is list:
-            self._depth_check(len(stack) + 1)
+            self._depth_check(nesting + 1)
             if not v:
                 out.append(lead)
                 out.append(ek)
                 out.append(": []")
             else:
-                self._array(out, lead, ek, v, depth + 1, stack)
+                self._array(out, lead, ek, v, depth + 1, stack, nesting)
         elif t is str:
             sv = self._strings.get(v)
             out.append(lead)
@@ -440,29 +499,9 @@ class Encoder:
             if not v:
                 out.append(f"{lead}-")
                 return
-            it = _items(v)
-            k0, v0 = next(it)
-            # The rest of the fields follow at depth + 1, after whatever the first
-            # field opens: push them first so the first field's scope runs first.
-            stack.append((_OBJECT, it, depth + 1))
-            height = len(stack)
-            text = self._text(v0) if type(k0) is str else None
-            if text is not None:
-                firsts = self._first_prefixes(depth)
-                pre = firsts.get(k0)
-                if pre is None:
-                    pre = f"{lead}- {self.key(k0)}: "
-                    firsts[k0] = pre
-                out.append(pre)
-                out.append(text)
-            else:
-                self._field(out, self.dash(depth), self.key(k0), v0, depth + 1, stack)
-                if len(stack) != height:
-                    return
-            # The first field opened no scope: the rest of the object now, with
-            # no return to the walk (which would resume the list after it).
-            if self._run_object(out, it, depth + 1, stack):
-                stack.pop()
+            # Written now, with no return to the walk (which would resume the
+            # list after it) unless a field opens a scope.
+            self._object(out, v, depth + 1, stack, True)
         elif t is list:
             items, types = self._primitives(v)
             delim = self.active(v)
@@ -523,9 +562,17 @@ class Encoder:
             out.append(f"{lead}{ek}[0{HEADER_DELIMITER[delim]}]:")
 
     def _array(
-        self, out: list[str], lead: str, ek: str, v: list[Any], depth: int, stack: list[_Frame]
+        self,
+        out: list[str],
+        lead: str,
+        ek: str,
+        v: list[Any],
+        depth: int,
+        stack: list[_Frame],
+        nesting: int,
     ) -> None:
-        """A non-empty array as a field (or the root): inline, tabular or list."""
+        """A non-empty array as a field (or the root): inline, tabular or list.
+        ``nesting`` counts the containers around it."""
         delim = self.active(v)
         if len(v) <= _SHORT:
             cells = self._cells(v, delim)
@@ -539,7 +586,7 @@ class Encoder:
         if types is not None:
             self._inline(out, lead, ek, items, types, delim)
             return
-        tab = self.table(items, len(stack) + 2, delim)
+        tab = self.table(items, nesting + 2, delim)
         if tab is not None:
             fields, leaves = tab
             out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]{fields}:")
