@@ -58,7 +58,7 @@ _DICT: Final = 2
 _Frame = tuple[int, Any, int]
 
 #: The rest of an object whose last field opened a scope: nothing.
-_DONE: Final[Iterator[tuple[Any, Any]]] = iter(())
+_NOTHING_LEFT: Final[Iterator[tuple[Any, Any]]] = iter(())
 
 
 class Encoder:
@@ -431,7 +431,7 @@ class Encoder:
             height = len(stack)
             self._field(out, lead, self.key(k), v, depth, stack, nesting)
             if len(stack) != height:
-                rest = islice(_items(d), n, None) if n < len(d) else _DONE
+                rest = islice(_items(d), n, None) if n < len(d) else _NOTHING_LEFT
                 if item:
                     stack.insert(height, (_OBJECT, rest, depth))
                 else:

@@ -75,10 +75,9 @@ _ESCAPED_TABLE: Final = _flag_table('"\\' + _CONTROLS)
 
 
 def needs_quote(s: str, unsafe_char: re.Pattern[str]) -> bool:
-    """§7.2: must this string value be quoted? Its first and last characters,
-    then one scan for unsafe characters, then (the regex, dearest per call)
-    whether it reads as a number or a literal."""
-    return _quote_by_ends(s) or has_unsafe_char(s, unsafe_char) or _reads_as_literal(s)
+    """§7.2: must this string value be quoted? One scan for the characters
+    that force quoting, then the rules of its shape."""
+    return has_unsafe_char(s, unsafe_char) or needs_quote_shape(s)
 
 
 def has_unsafe_char(s: str, unsafe_char: re.Pattern[str]) -> bool:
@@ -103,34 +102,29 @@ def has_unsafe_char(s: str, unsafe_char: re.Pattern[str]) -> bool:
 
 
 def needs_quote_shape(s: str) -> bool:
-    """The rules of §7.2 that look at the string's shape, not at its characters.
-    For a string known to hold no character of :data:`UNSAFE_CHAR` (the encoder
-    scans a whole column at once) it is the whole of :func:`needs_quote`."""
-    return _quote_by_ends(s) or _reads_as_literal(s)
+    """The rules of §7.2 that look at the string's shape, not at its characters:
+    empty; a leading blank, ``-``, ``#`` or byte order mark; a trailing blank;
+    numeric-like; ``true``, ``false``, ``null``. For a string known to hold no
+    character of :data:`UNSAFE_CHAR` (the encoder scans a whole column at
+    once) it is the whole of :func:`needs_quote`.
 
-
-def _quote_by_ends(s: str) -> bool:
-    """§7.2: empty, a leading blank, ``-``, ``#`` (or byte order mark), a trailing blank.
-    A leading U+FEFF is quoted because readers (ours included, §4 bytes) drop a
-    byte order mark at the start of a document: an unquoted one would vanish.
-    The characters are compared as code points: compiled, ``ord(s[i])`` reads
-    the string's buffer, where ``s[i]`` makes a string to look up in a set."""
+    A leading U+FEFF is quoted because readers (ours included, §4 bytes) drop
+    a byte order mark at the start of a document: an unquoted one would
+    vanish. Characters are compared as code points: compiled, ``ord(s[i])``
+    reads the string's buffer, where ``s[i]`` makes a string to look up in a
+    set; one function, not three, spares the pure-Python build two calls."""
     n = len(s)
     if not n:
         return True
     c = ord(s[0])
     if c == 0x20 or c == 0x2D or c == 0x23 or c == 0x09 or c == 0xFEFF:
         return True
-    c = ord(s[n - 1])
-    return c == 0x20 or c == 0x09
-
-
-def _reads_as_literal(s: str) -> bool:
-    """§7.2: numeric-like, or ``true``, ``false``, ``null`` (``s`` is not empty)."""
-    c = ord(s[0])
+    last = ord(s[n - 1])
+    if last == 0x20 or last == 0x09:
+        return True
     if 0x30 <= c <= 0x39 or c == 0x2B:  # a digit or "+"
         return _NUMERIC_LIKE.match(s) is not None
-    return len(s) < 6 and s in _RESERVED_WORDS  # the length spares hashing a long string
+    return n < 6 and s in _RESERVED_WORDS  # the length spares hashing a long string
 
 
 # ---------------------------------------------------------------- escaping (§7.1)
