@@ -21,8 +21,16 @@ from hypothesis import strategies as st
 
 import toon_tools
 from tests.codec.test_differential import Oracle, oracle  # noqa: F401  (fixture)
-from toon_tools.codec._encoder import Encoder
-from toon_tools.codec._scalars import _format_float_repr, format_float
+from toon_tools.codec._encoder import Encoder, _string_column
+from toon_tools.codec._scalars import (
+    _ESCAPE_TABLE,
+    UNSAFE_CHAR,
+    _format_float_repr,
+    format_float,
+    has_unsafe_char,
+    needs_quote,
+    quote,
+)
 
 #: Each forces quoting by a different rule of §7.2, or looks as if it might.
 TRICKY = [
@@ -92,6 +100,69 @@ def test_streamed_lines_are_the_text(case: int) -> None:
     crosses chunk boundaries)."""
     value = _cases()[case]
     assert "\n".join(toon_tools.encode_lines(value)) == toon_tools.encode(value)
+
+
+#: Every character up to U+02FF, the C1 controls and the lone surrogates among
+#: them, line separators, a byte order mark, an astral character.
+CHARACTERS = [chr(c) for c in range(0x300)] + [
+    "\ud800", "\udbff", "\udc00", "\udfff", "\u2028", "\u2029", "\ufeff", "\U0001f600"]
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", "|"])
+def test_character_scans_agree_with_the_rules(delimiter: str) -> None:
+    """has_unsafe_char and quote scan the UTF-8 bytes (one translate), not the
+    characters: each character, alone and inside ASCII or non-ASCII text, is
+    judged as the §7.2 character class and the §7.1 escapes judge it."""
+    unsafe = UNSAFE_CHAR[delimiter]
+    for c in CHARACTERS:
+        for s in (c, f"ab{c}cd", f"é{c}", f"{c}日本"):
+            assert has_unsafe_char(s, unsafe) == (unsafe.search(s) is not None), repr(s)
+            if "\ud800" <= c <= "\udfff":
+                with pytest.raises(ValueError, match="lone surrogate"):
+                    quote(s)
+            else:
+                assert quote(s) == f'"{s.translate(_ESCAPE_TABLE)}"', repr(s)
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", "|"])
+def test_whole_column_scan_agrees_with_each_string(delimiter: str) -> None:
+    """A string column is scanned whole for unsafe characters, then by shape:
+    each rule, met by one string first, inside or last in an otherwise plain
+    column, decides as the per-string test does."""
+    unsafe = UNSAFE_CHAR[delimiter]
+    odd = TRICKY + ["true", "false", "null", "+1", "01", "x ", "\ufeffx", "-", "#", "truex",
+                    "\x7f", "a\x7fb", "a\x7f", "\x7f1", "São Paulo"]
+    for s in odd:
+        for col in ([s, *SAFE[:9]], [*SAFE[:5], s, *SAFE[5:9]], [*SAFE[:9], s], [s] * 9):
+            expected = [quote(x) if needs_quote(x, unsafe) else x for x in col]
+            assert _string_column(col, unsafe) == expected, (s, col.index(s))
+
+
+def _nested(depth: int, shape: str) -> Any:
+    """``depth`` containers, each holding the next as its first, middle or last
+    field, or as a list item's object's first or last field."""
+    value: Any = {}
+    for _ in range(depth - 1):
+        value = {"first": {"a": value, "z": 1}, "middle": {"x": 1, "a": value, "z": 2},
+                 "last": {"x": 1, "a": value}, "item_first": [{"a": value, "z": 1}],
+                 "item_last": [{"x": 1, "a": value}]}[shape]
+    return value
+
+
+@pytest.mark.parametrize("shape", ["first", "middle", "last", "item_first", "item_last"])
+def test_depth_limit_counts_every_container(shape: str) -> None:
+    """Objects are written in a native loop, their frame pushed only when a
+    field opens a scope: the encoder still counts the depth the decoder does,
+    wherever the nested value sits."""
+    for depth in range(8, 13):
+        value = _nested(depth, shape)
+        try:
+            text = toon_tools.encode(value, max_depth=10)
+        except ValueError:
+            with pytest.raises(toon_tools.ToonDecodeError):
+                toon_tools.decode(toon_tools.encode(value), max_depth=10)
+        else:
+            assert toon_tools.decode(text, max_depth=10) == value
 
 
 def _doubles(n: int) -> list[float]:

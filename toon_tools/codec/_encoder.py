@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from operator import itemgetter
+from itertools import islice
 from typing import Any, Callable, Final
 
-from ._types import JSON_TYPES, PRIMITIVE_TYPES
+from ._types import JSON_TYPES as _JSON_TYPES, PRIMITIVE_TYPES as _PRIMITIVE_TYPES
 from ._scalars import (
     DEFAULT_MAX_DEPTH,
     HEADER_DELIMITER,
@@ -29,10 +30,13 @@ from ._scalars import (
     quote,
 )
 
-_CHUNK: Final = 4096  # lines handed out at a time by the streaming encoder
+#: Bound here: mypyc keeps a compiled module's constants in C statics, but a
+#: name imported from a module it does not compile (_types) is looked up in
+#: the globals dict at every use.
+PRIMITIVE_TYPES: Final = _PRIMITIVE_TYPES
+JSON_TYPES: Final = _JSON_TYPES
 
-#: Looked up once: under mypyc ``int.__repr__`` in a loop is an attribute lookup each time.
-_INT_REPR: Final = int.__repr__
+_CHUNK: Final = 4096  # lines handed out at a time by the streaming encoder
 
 #: Arrays up to this long are tried as primitives item by item (see _cells).
 _SHORT: Final = 16
@@ -43,6 +47,18 @@ _CACHED_MAX: Final = 2048
 
 _OBJECT: Final = 0
 _LIST: Final = 1
+_DICT: Final = 2
+
+#: A scope of the walk: its kind, what is left of it and its depth. What is
+#: left is, for _OBJECT, an iterator over the object's remaining ``(key,
+#: value)`` items (typed where it is read, so that compiled code unpacks
+#: them as a tuple rather than by iterating it); for _LIST, an iterator over
+#: the remaining items; for _DICT, an object none of whose fields is written
+#: yet (the dict itself, iterated natively, see Encoder._object).
+_Frame = tuple[int, Any, int]
+
+#: The rest of an object whose last field opened a scope: nothing.
+_NOTHING_LEFT: Final[Iterator[tuple[Any, Any]]] = iter(())
 
 
 class Encoder:
@@ -151,8 +167,12 @@ class Encoder:
         active), or None for any other value: the lines the walk writes inline."""
         t = type(v)
         if t is str:
-            sv = self._strings.get(v)
-            return self.string(v) if sv is None else sv
+            sv: str = v
+            if len(sv) <= _CACHED_LEN:  # a longer one is never remembered: no lookup
+                cached = self._strings.get(sv)
+                if cached is not None:
+                    return cached
+            return self.string(sv)
         if t is int:
             return _int_text(v)
         if t is bool:
@@ -182,10 +202,7 @@ class Encoder:
         if len(types) == 1:
             for t in types:
                 if t is int:
-                    try:
-                        return list(map(_INT_REPR, col))
-                    except ValueError:  # an int past Python's int-to-string limit
-                        return list(map(format_int, col))
+                    return _int_column(col)
                 if t is str:
                     return _string_column(col, UNSAFE_CHAR[delim])
                 if t is float:
@@ -278,8 +295,7 @@ class Encoder:
         """The whole document as one string: the pieces in one list, one join
         (no chunking, which only bounds the memory of a streaming caller)."""
         out: list[str] = []
-        for chunk in self._pieces(value, 0):
-            out += chunk
+        self._walk(out, self._root(out, value), 0)
         if not out:
             return ""
         out[0] = out[0][1:]  # the newline before the first line
@@ -288,42 +304,56 @@ class Encoder:
     def chunks(self, value: Any, size: int = _CHUNK) -> Iterator[list[str]]:
         """Yield the document's lines in lists of about ``size`` pieces (a
         table's rows come in one list), or all in one list if ``size`` is 0."""
-        for chunk in self._pieces(value, size):
-            if chunk:
+        out: list[str] = []
+        stack = self._root(out, value)
+        while True:
+            self._walk(out, stack, size)
+            if out:
                 # No piece holds a newline of its own (strings and keys that
                 # do are quoted, with the newline escaped, §7.1).
-                yield "".join(chunk).split("\n")[1:]
+                yield "".join(out).split("\n")[1:]
+                out = []
+            if not stack:
+                return
 
-    def _pieces(self, value: Any, size: int) -> Iterator[list[str]]:
-        """Yield the document as pieces of text whose concatenation, less the
-        first character, is the document: every line starts with a piece that
-        starts with its newline. A field line is then two appends (its cached
-        ``\\n indent key: `` prefix, its value), not a string of its own that
-        a final join would copy a second time."""
-        out: list[str] = []
+    # The document is written as pieces of text whose concatenation, less the
+    # first character, is the document: every line starts with a piece that
+    # starts with its newline. A field line is then two appends (its cached
+    # "\n indent key: " prefix, its value), not a string of its own that the
+    # final join would copy a second time.
+
+    def _root(self, out: list[str], value: Any) -> list[_Frame]:
+        """Write the start of the document for ``value`` to ``out``; the stack
+        of the scopes it opened, for :meth:`_walk`."""
+        stack: list[_Frame] = []
         v = self.norm(value)
         t = type(v)
         if t in PRIMITIVE_TYPES:
-            yield ["\n", self.prim(v)]
-            return
-        stack: list[tuple[int, Iterator[Any], int]] = []
+            out.append("\n")
+            out.append(self.prim(v))
+            return stack
         self._depth_check(1)
         if t is list:
-            if not v:
-                yield ["\n[]"]
-                return
-            self._array(out, "\n", "", v, 1, stack)
-        elif v:
-            keyed = self._keyed(out, "\n", "", v, 1, 1)
-            if not keyed:
-                stack.append((_OBJECT, iter(v.items()), 0))
+            if v:
+                self._array(out, "\n", "", v, 1, stack, 0)
+            else:
+                out.append("\n[]")
+        elif v and not self._keyed(out, "\n", "", v, 1, 1):
+            stack.append((_DICT, v, 0))
+        return stack
+
+    def _walk(self, out: list[str], stack: list[_Frame], size: int) -> None:
+        """Write the scopes on ``stack`` until none is left or, if ``size``,
+        until ``out`` holds ``size`` pieces or more."""
         # Each frame's items are taken in a tight loop; primitives (most lines)
         # are formatted inline, and the loop leaves a frame only when an item
         # opened a child scope, which must be written first.
         while stack:
             kind, it, depth = stack[-1]
             height = len(stack)
-            if kind == _OBJECT:
+            if kind == _DICT:
+                self._object(out, it, depth, stack, False)
+            elif kind == _OBJECT:
                 if self._run_object(out, it, depth, stack):
                     stack.pop()
             else:
@@ -340,11 +370,11 @@ class Encoder:
                 else:
                     stack.pop()
             if size and len(out) >= size:
-                yield out
-                out = []
-        yield out
+                return
 
-    def _run_object(self, out: list[str], it: Iterator[Any], depth: int, stack: list[Any]) -> bool:
+    def _run_object(
+        self, out: list[str], it: Iterator[tuple[Any, Any]], depth: int, stack: list[_Frame]
+    ) -> bool:
         """Write the fields left in ``it``, the items of the object whose frame
         is on top of ``stack``, until one opens a child scope (which must be
         written first: False) or none is left (True). Primitives, most lines,
@@ -363,38 +393,87 @@ class Encoder:
                 out.append(pre)
                 out.append(text)
             else:
-                self._field(out, self.indent(depth), self.key(k), v, depth, stack)
+                self._field(out, self.indent(depth), self.key(k), v, depth, stack, height)
                 if len(stack) != height:
                     return False
         return True
 
+    def _object(
+        self, out: list[str], d: dict[Any, Any], depth: int, stack: list[_Frame], item: bool
+    ) -> None:
+        """Write the fields of the non-empty object ``d`` at ``depth`` in a
+        native loop over the dict. Its _DICT frame is on top of ``stack``, or,
+        if ``item``, it has none: it is an item of the list at ``depth - 1``,
+        and its first field's line starts with the list-item marker (§10).
+        When a field opens a child scope, the rest of ``d`` becomes d's frame,
+        below the child's, to be resumed after it (:meth:`_run_object`): even
+        when nothing is left, the frame stays while the child is written, so
+        that the stack's height is the nesting the depth checks count."""
+        nesting = len(stack) + 1 if item else len(stack)  # containers around d's values
+        prefixes = self._prefixes(depth)
+        table = self._first_prefixes(depth - 1) if item else prefixes
+        n = 0
+        for k, v in d.items():
+            n += 1
+            pre = table.get(k) if type(k) is str else None
+            if pre is None:
+                lead = self.dash(depth - 1) if item and n == 1 else self.indent(depth)
+                pre = f"{lead}{self.key(k)}: "
+                if type(k) is str:
+                    table[k] = pre
+            table = prefixes
+            text = self._text(v)
+            if text is not None:
+                out.append(pre)
+                out.append(text)
+                continue
+            lead = self.dash(depth - 1) if item and n == 1 else self.indent(depth)
+            height = len(stack)
+            self._field(out, lead, self.key(k), v, depth, stack, nesting)
+            if len(stack) != height:
+                rest = islice(_items(d), n, None) if n < len(d) else _NOTHING_LEFT
+                if item:
+                    stack.insert(height, (_OBJECT, rest, depth))
+                else:
+                    stack[height - 1] = (_OBJECT, rest, depth)
+                return
+        if not item:
+            stack.pop()
+
     def _field(
-        self, out: list[str], lead: str, ek: str, v: Any, depth: int, stack: list[Any]
+        self,
+        out: list[str],
+        lead: str,
+        ek: str,
+        v: Any,
+        depth: int,
+        stack: list[_Frame],
+        nesting: int,
     ) -> None:
         """One object field (key ``ek`` already encoded) at ``depth``; ``lead`` is
         its indentation, or the list-item marker for a list-item object's first
-        field (§10)."""
+        field (§10). ``nesting`` counts the containers around ``v``."""
         t = type(v)
         if t not in JSON_TYPES:
             v = _normalize(v, self.default)
             t = type(v)
         if t is dict:
-            self._depth_check(len(stack) + 1)
-            if v and self._keyed(out, lead, ek, v, depth + 1, len(stack) + 1):
+            self._depth_check(nesting + 1)
+            if v and self._keyed(out, lead, ek, v, depth + 1, nesting + 1):
                 return
             out.append(lead)  # pieces, not an f-string: no string of their own
             out.append(ek)
             out.append(":")
             if v:
-                stack.append((_OBJECT, iter(v.items()), depth + 1))
+                stack.append((_DICT, v, depth + 1))
         elif t is list:
-            self._depth_check(len(stack) + 1)
+            self._depth_check(nesting + 1)
             if not v:
                 out.append(lead)
                 out.append(ek)
                 out.append(": []")
             else:
-                self._array(out, lead, ek, v, depth + 1, stack)
+                self._array(out, lead, ek, v, depth + 1, stack, nesting)
         elif t is str:
             sv = self._strings.get(v)
             out.append(lead)
@@ -407,7 +486,7 @@ class Encoder:
             out.append(": ")
             out.append(self.prim(v))
 
-    def _item(self, out: list[str], v: Any, depth: int, stack: list[Any]) -> None:
+    def _item(self, out: list[str], v: Any, depth: int, stack: list[_Frame]) -> None:
         """One list item at ``depth`` (§9.4, §10)."""
         lead = self.indent(depth)
         t = type(v)
@@ -420,29 +499,9 @@ class Encoder:
             if not v:
                 out.append(f"{lead}-")
                 return
-            it = iter(v.items())
-            k0, v0 = next(it)
-            # The rest of the fields follow at depth + 1, after whatever the first
-            # field opens: push them first so the first field's scope runs first.
-            stack.append((_OBJECT, it, depth + 1))
-            height = len(stack)
-            text = self._text(v0) if type(k0) is str else None
-            if text is not None:
-                firsts = self._first_prefixes(depth)
-                pre = firsts.get(k0)
-                if pre is None:
-                    pre = f"{lead}- {self.key(k0)}: "
-                    firsts[k0] = pre
-                out.append(pre)
-                out.append(text)
-            else:
-                self._field(out, self.dash(depth), self.key(k0), v0, depth + 1, stack)
-                if len(stack) != height:
-                    return
-            # The first field opened no scope: the rest of the object now, with
-            # no return to the walk (which would resume the list after it).
-            if self._run_object(out, it, depth + 1, stack):
-                stack.pop()
+            # Written now, with no return to the walk (which would resume the
+            # list after it) unless a field opens a scope.
+            self._object(out, v, depth + 1, stack, True)
         elif t is list:
             items, types = self._primitives(v)
             delim = self.active(v)
@@ -503,9 +562,17 @@ class Encoder:
             out.append(f"{lead}{ek}[0{HEADER_DELIMITER[delim]}]:")
 
     def _array(
-        self, out: list[str], lead: str, ek: str, v: list[Any], depth: int, stack: list[Any]
+        self,
+        out: list[str],
+        lead: str,
+        ek: str,
+        v: list[Any],
+        depth: int,
+        stack: list[_Frame],
+        nesting: int,
     ) -> None:
-        """A non-empty array as a field (or the root): inline, tabular or list."""
+        """A non-empty array as a field (or the root): inline, tabular or list.
+        ``nesting`` counts the containers around it."""
         delim = self.active(v)
         if len(v) <= _SHORT:
             cells = self._cells(v, delim)
@@ -519,7 +586,7 @@ class Encoder:
         if types is not None:
             self._inline(out, lead, ek, items, types, delim)
             return
-        tab = self.table(items, len(stack) + 2, delim)
+        tab = self.table(items, nesting + 2, delim)
         if tab is not None:
             fields, leaves = tab
             out.append(f"{lead}{ek}[{len(v)}{HEADER_DELIMITER[delim]}]{fields}:")
@@ -537,7 +604,8 @@ class Encoder:
         if len(v) < 2:
             return False
         for first in v.values():  # the common case is decided by the first value
-            if type(first) is not dict and type(self.norm(first)) is not dict:
+            t = type(first)
+            if t is not dict and (t in JSON_TYPES or type(self.norm(first)) is not dict):
                 return False
             break
         values = list(v.values())
@@ -554,12 +622,33 @@ class Encoder:
 
 
 def _string_column(col: list[str], unsafe: re.Pattern[str]) -> list[str]:
-    """Encode a column of strings (§7.2). One scan of the whole column for the
-    characters that force quoting replaces one scan per string: a single-
-    character class cannot match across the boundary of two strings."""
+    """Encode a column of strings (§7.2); ``col`` itself when no string needs
+    quoting. One scan of the whole column for the characters that force
+    quoting replaces one scan per string (a single-character class cannot
+    match across the boundary of two strings); the shape rules, a few
+    compares, remain per string."""
     if len(col) >= 8 and not has_unsafe_char("".join(col), unsafe):
-        return [quote(s) if needs_quote_shape(s) else s for s in col]
+        for s in col:
+            if needs_quote_shape(s):
+                return [quote(s) if needs_quote_shape(s) else s for s in col]
+        return col
     return [quote(s) if needs_quote(s, unsafe) else s for s in col]
+
+
+def _int_column(col: list[int]) -> list[str]:
+    """The decimal texts of a column of exact ints: ``str`` of a native int is
+    mypyc's own conversion (no call through ``int.__repr__``); past Python's
+    int-to-string limit, :func:`format_int` raises its error."""
+    try:
+        return [str(n) for n in col]
+    except ValueError:
+        return list(map(format_int, col))
+
+
+def _items(d: dict[Any, Any]) -> Iterator[tuple[Any, Any]]:
+    """An iterator over an object's fields. Typed: ``.items()`` of a value
+    typed Any is a generic method call (a lookup by name) when compiled."""
+    return iter(d.items())
 
 
 def _types_of(items: list[Any]) -> set[type]:

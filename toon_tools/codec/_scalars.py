@@ -47,69 +47,84 @@ UNSAFE_CHAR: Final = {
     d: re.compile(r'[:"\\\[\]{}\x00-\x1f\ud800-\udfff' + re.escape(d) + "]")
     for d in (",", "\t", "|")
 }
-#: Bound once: mypyc has no primitive for it, and a method call looks it up each time.
-_isprintable: Final = str.isprintable
 _UNSAFE_COMMA: Final = UNSAFE_CHAR[","]
 _UNSAFE_PIPE: Final = UNSAFE_CHAR["|"]
 _UNSAFE_TAB: Final = UNSAFE_CHAR["\t"]
 _NUMERIC_LIKE: Final = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
-# A leading U+FEFF is also quoted: readers (ours included, §4 bytes) drop a byte
-# order mark at the start of a document, so an unquoted one would vanish.
-_QUOTE_IF_FIRST: Final = frozenset(" \t-#\ufeff")
-_NUMERIC_FIRST: Final = frozenset("+0123456789")
 _RESERVED_WORDS: Final = frozenset({"true", "false", "null"})
 
 
+def _flag_table(chars: str) -> bytes:
+    """A ``bytes.translate`` table that keeps every byte but those of ``chars``
+    (all ASCII), which it changes: ``b.translate(table) is b`` when ``b`` holds
+    none of them (CPython and mypyc return the input itself when nothing changed)."""
+    flagged = {ord(c) for c in chars}
+    return bytes(c | 0x80 if c in flagged else c for c in range(256))
+
+
+_CONTROLS: Final = "".join(map(chr, range(0x20)))
+#: :data:`UNSAFE_CHAR` as translate tables over the UTF-8 form. Only ASCII
+#: characters force quoting besides lone surrogates, which have no UTF-8 form
+#: (encoding fails), and UTF-8 never hides an ASCII byte inside another
+#: character: one C loop of a few instructions a byte decides.
+_UNSAFE_BYTES_COMMA: Final = _flag_table(':"\\[]{},' + _CONTROLS)
+_UNSAFE_BYTES_PIPE: Final = _flag_table(':"\\[]{}|' + _CONTROLS)
+_UNSAFE_BYTES_TAB: Final = _flag_table(':"\\[]{}' + _CONTROLS)
+#: The characters quote() must escape (§7.1), as a translate table.
+_ESCAPED_TABLE: Final = _flag_table('"\\' + _CONTROLS)
+
+
 def needs_quote(s: str, unsafe_char: re.Pattern[str]) -> bool:
-    """§7.2: must this string value be quoted? Its first and last characters,
-    then one scan for unsafe characters, then (the regex, dearest per call)
-    whether it reads as a number or a literal."""
-    return _quote_by_ends(s) or has_unsafe_char(s, unsafe_char) or _reads_as_literal(s)
+    """§7.2: must this string value be quoted? One scan for the characters
+    that force quoting, then the rules of its shape."""
+    return has_unsafe_char(s, unsafe_char) or needs_quote_shape(s)
 
 
 def has_unsafe_char(s: str, unsafe_char: re.Pattern[str]) -> bool:
     """Does ``s`` hold a character of ``unsafe_char`` (an :data:`UNSAFE_CHAR`
-    entry)? The structural characters are found by substring tests, which run
-    at memchr speed; control characters and lone surrogates are never
-    printable, so the regex (several times slower per character) only runs on
-    the rare strings that are not."""
+    entry)? One ``bytes.translate`` over the UTF-8 form: its C loop costs a few
+    instructions a byte, where ``str.isprintable`` and a substring test per
+    structural character cost more per character and much more per call."""
     if unsafe_char is _UNSAFE_COMMA:
-        delim = ","
+        table = _UNSAFE_BYTES_COMMA
     elif unsafe_char is _UNSAFE_PIPE:
-        delim = "|"
+        table = _UNSAFE_BYTES_PIPE
     elif unsafe_char is _UNSAFE_TAB:
-        delim = ":"  # a tab is not printable: the test below already sends it to the regex
+        table = _UNSAFE_BYTES_TAB  # the tab is among the controls
     else:
         return unsafe_char.search(s) is not None
-    if ":" in s or '"' in s or "\\" in s or "[" in s or "]" in s or "{" in s or "}" in s:
+    try:
+        b = s.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which is unsafe
         return True
-    if delim in s:
-        return True
-    return not _isprintable(s) and unsafe_char.search(s) is not None
+    flagged = b.translate(table)
+    return flagged is not b and flagged != b
 
 
 def needs_quote_shape(s: str) -> bool:
-    """The rules of §7.2 that look at the string's shape, not at its characters.
-    For a string known to hold no character of :data:`UNSAFE_CHAR` (the encoder
-    scans a whole column at once) it is the whole of :func:`needs_quote`."""
-    return _quote_by_ends(s) or _reads_as_literal(s)
+    """The rules of §7.2 that look at the string's shape, not at its characters:
+    empty; a leading blank, ``-``, ``#`` or byte order mark; a trailing blank;
+    numeric-like; ``true``, ``false``, ``null``. For a string known to hold no
+    character of :data:`UNSAFE_CHAR` (the encoder scans a whole column at
+    once) it is the whole of :func:`needs_quote`.
 
-
-def _quote_by_ends(s: str) -> bool:
-    """§7.2: empty, a leading blank, ``-``, ``#`` (or byte order mark), a trailing blank."""
-    if not s:
+    A leading U+FEFF is quoted because readers (ours included, §4 bytes) drop
+    a byte order mark at the start of a document: an unquoted one would
+    vanish. Characters are compared as code points: compiled, ``ord(s[i])``
+    reads the string's buffer, where ``s[i]`` makes a string to look up in a
+    set; one function, not three, spares the pure-Python build two calls."""
+    n = len(s)
+    if not n:
         return True
-    if s[0] in _QUOTE_IF_FIRST:
+    c = ord(s[0])
+    if c == 0x20 or c == 0x2D or c == 0x23 or c == 0x09 or c == 0xFEFF:
         return True
-    last = s[-1]
-    return last == " " or last == "\t"
-
-
-def _reads_as_literal(s: str) -> bool:
-    """§7.2: numeric-like, or ``true``, ``false``, ``null`` (``s`` is not empty)."""
-    if s[0] in _NUMERIC_FIRST:
+    last = ord(s[n - 1])
+    if last == 0x20 or last == 0x09:
+        return True
+    if 0x30 <= c <= 0x39 or c == 0x2B:  # a digit or "+"
         return _NUMERIC_LIKE.match(s) is not None
-    return len(s) < 6 and s in _RESERVED_WORDS  # the length spares hashing a long string
+    return n < 6 and s in _RESERVED_WORDS  # the length spares hashing a long string
 
 
 # ---------------------------------------------------------------- escaping (§7.1)
@@ -128,12 +143,15 @@ def quote(s: str) -> str:
     A lone surrogate (U+D800-U+DFFF) has no UTF-8 form and §7.1 forbids its
     escape, so no TOON text can hold it: it is refused with ``ValueError``.
     """
-    # Printable text holds no control character and no lone surrogate.
-    if _isprintable(s) and '"' not in s and "\\" not in s:
+    try:
+        b = s.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        bad = _SURROGATE.search(s)
+        assert bad is not None
+        raise ValueError(lone_surrogate_message(s, bad.start())) from None
+    flagged = b.translate(_ESCAPED_TABLE)
+    if flagged is b or flagged == b:  # nothing to escape
         return f'"{s}"'
-    bad = _SURROGATE.search(s)
-    if bad is not None:
-        raise ValueError(lone_surrogate_message(s, bad.start()))
     return f'"{s.translate(_ESCAPE_TABLE)}"'
 
 
