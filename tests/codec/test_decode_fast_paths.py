@@ -82,3 +82,34 @@ def test_line_numbers_count_dropped_comments() -> None:
     assert info.value.line == 2
     located = toon_tools.decode_located("# head\na: 1\n# mid\nb: 2")
     assert located.spans["/b"].value.line == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ('a:\n  b: "open', 2, 6),
+        ('a:\n  b[2]: 1,"x', 2, 11),
+        ("a:\n  b[x]: 1", 2, 4),
+        ("a:\n  [2]: 1,2", 2, 3),
+        ('a:\n  "k"x: 1', 2, 6),
+        ("a:\n  b: 1\n  c", 3, 4),
+        ("a:\n  b: 1\n  c[2]{x,x}:", 3, 11),
+        ("a:\n  b: 1\n  b: 2", 3, 3),
+        ('a:\n  b:   "x" y', 2, 11),
+        ('items[1]:\n  -   k: "open', 2, 10),
+        ("items[1]:\n  - k[2]: 1", 2, 5),
+        ('items[1]:\n  -   "open', 2, 7),
+        ("items[1]:\n  -   k: 1\n    k: 2", 3, 5),
+        ("x[1]:\n  - [2]: 1", 2, 5),
+        ('x[1]:\n  -   [2]: 1,"', 2, 14),
+        ('# c\na:\n  # c\n  b: 1\n  c: "o', 5, 6),
+        ('a:\r\n  b: 1\r\n  c: "o', 3, 6),
+    ],
+)
+def test_an_indented_line_is_read_in_place_with_its_columns(text: str, line: int,
+                                                             column: int) -> None:
+    # Fields and list items are parsed from an offset into the line as written
+    # (no copy of its content): every column must still count the indentation.
+    with pytest.raises(ToonDecodeError) as info:
+        toon_tools.decode(text)
+    assert (info.value.line, info.value.column) == (line, column)

@@ -253,11 +253,14 @@ def quoted_key_header(body: str) -> bool:
 # ---------------------------------------------------------------- fields (§8)
 
 
-def split_field(c: str, strict: bool, max_depth: int) -> tuple[str, Header | None, int]:
-    """Split a key-value or header line into (key, header, value offset)."""
-    if c[0] == '"':
-        close = find_closing_quote(c, 0)
-        key = unescape(c, 1, close, strict)
+def split_field(c: str, strict: bool, max_depth: int,
+                start: int = 0) -> tuple[str, Header | None, int]:
+    """Split the key-value or header line at ``c[start:]`` into (key, header,
+    value offset); offsets, and the positions of errors, are indexes into ``c``
+    (the decoder passes a whole line and where its content starts, sparing a copy)."""
+    if c[start] == '"':
+        close = find_closing_quote(c, start)
+        key = unescape(c, start + 1, close, strict)
         after = close + 1
         nxt = c[after : after + 1]
         if nxt == ":":
@@ -265,22 +268,22 @@ def split_field(c: str, strict: bool, max_depth: int) -> tuple[str, Header | Non
         if nxt == "[":
             return key, parse_header(c, after, strict, max_depth), 0
         raise ScanError("expected ':' after key", after)
-    colon = find_unquoted(c, ":")
-    bracket = c.find("[", 0, colon if colon >= 0 else len(c))
-    if bracket > 0 and UNQUOTED_KEY.match(c, 0, bracket):
+    colon = find_unquoted(c, ":", start)
+    bracket = c.find("[", start, colon if colon >= 0 else len(c))
+    if bracket > start and UNQUOTED_KEY.match(c, start, bracket):
         # §5.2: a header only when '[' precedes the first unquoted colon.
         try:
-            return c[:bracket], parse_header(c, bracket, strict, max_depth), 0
+            return c[start:bracket], parse_header(c, bracket, strict, max_depth), 0
         except ScanError:
             if strict or colon < 0:
                 raise
             # Non-strict fall-through (§6): the whole prefix is a literal key.
-    elif bracket == 0:
+    elif bracket == start:
         raise ScanError("an array header without a key is only allowed at the root or "
-                        "as a list item", 0)
+                        "as a list item", start)
     if colon < 0:
         raise ScanError("expected ':' after key", len(c.rstrip(" ")))
-    return trim(c[:colon]), None, colon + 1
+    return trim(c[start:colon]), None, colon + 1
 
 
 # ---------------------------------------------------------------- cells (§9, §11)
