@@ -28,6 +28,10 @@ from toon_tools import ToonDecodeError
         ("999999999999999999", 999999999999999999),  # 18 digits: the fast path
         ("1234567890123456789012", 1234567890123456789012),  # past it: exact int
         ("\u0661\u0662", "\u0661\u0662"),  # Arabic-Indic digits are not a number
+        ("1000000000000000000", 1000000000000000000),  # 19 digits: exact int
+        ("12a", "12a"),  # digits, then not: a string
+        ("-", "-"),
+        ("00", "00"),
         ("1.5", 1.5),
         ("-0", 0),
         ("true", True),
@@ -113,3 +117,21 @@ def test_an_indented_line_is_read_in_place_with_its_columns(text: str, line: int
     with pytest.raises(ToonDecodeError) as info:
         toon_tools.decode(text)
     assert (info.value.line, info.value.column) == (line, column)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("a.b_c[2]: 1,2", {"a.b_c": [1, 2]}),
+        ("_x9[1]: 1", {"_x9": [1]}),
+        ("Z.[1]: 1", {"Z.": [1]}),
+        # Not an unquoted key (§7.3), so not a header: the prefix is a literal key.
+        ("a-b[2]: 1,2", {"a-b[2]": "1,2"}),
+        ("9x[1]: 1", {"9x[1]": 1}),
+        ("\u00e9[1]: 1", {"\u00e9[1]": 1}),
+        ("a\u00e9[1]: 1", {"a\u00e9[1]": 1}),
+        ("a b[1]: 1", {"a b[1]": 1}),
+    ],
+)
+def test_a_header_key_is_an_unquoted_key(text: str, value: Any) -> None:
+    assert toon_tools.decode(text) == value

@@ -221,7 +221,6 @@ def unescape(s: str, start: int, end: int, strict: bool = True) -> str:
 # ---------------------------------------------------------------- numbers (§2, §4)
 
 LITERALS: Final[dict[str, Any]] = {"true": True, "false": False, "null": None}
-_NUMBER_START: Final = frozenset("-0123456789")
 #: Digits of the longest unsigned integer the fast path converts (always a machine int).
 _MACHINE_DIGITS: Final = 18
 
@@ -238,8 +237,10 @@ def parse_token(
     n = len(tok)
     if not n:
         return ""
-    c0 = tok[0]
-    if c0 == '"':
+    # Characters are tested as code points: ord(s[i]) compiles to a read of
+    # the string's buffer, where s[i] makes a one-character string to compare.
+    c0 = ord(tok[0])
+    if c0 == 34:  # '"'
         # Fast path: no escape and no inner quote, so the body is the value; a
         # printable body holds no control character (§7.1), so strict mode has
         # nothing to refuse.
@@ -253,22 +254,39 @@ def parse_token(
         if close != last:
             raise ScanError("unexpected characters after closing quote", close + 1)
         return unescape(tok, 1, close, strict)
-    if c0 in _NUMBER_START:
+    if 48 <= c0 <= 57 or c0 == 45:  # a digit or '-'
         # Fast path: a plain integer short enough to fit a machine word.
-        if (parse_int is None and n <= _MACHINE_DIGITS and tok.isdigit() and tok.isascii()
-                and (c0 != "0" or n == 1)):
-            return int(tok)
+        if parse_int is None:
+            value = small_int(tok, n)
+            if value >= 0:
+                return value
         if NUMBER.match(tok):
             return parse_number(tok, parse_float, parse_int)
         return tok
     # Only these three words are literals (§4); comparing first spares a hash.
-    if c0 == "t":
+    if c0 == 116:  # 't'
         return True if tok == "true" else tok
-    if c0 == "f":
+    if c0 == 102:  # 'f'
         return False if tok == "false" else tok
-    if c0 == "n" and tok == "null":
+    if c0 == 110 and tok == "null":  # 'n'
         return None
     return tok
+
+
+def small_int(tok: str, n: int) -> int:
+    """The value of ``tok`` (``n`` characters) if it is a plain integer (§4: ASCII
+    digits, no leading zero) of at most 18 digits, which always fits a machine
+    word; else -1. Read digit by digit in compiled code: cheaper than
+    ``isdigit()``, ``isascii()`` and ``int()`` for the short numbers documents hold."""
+    if n > _MACHINE_DIGITS or (n > 1 and ord(tok[0]) == 48):
+        return -1
+    value = 0
+    for i in range(n):
+        d = ord(tok[i]) - 48
+        if d < 0 or d > 9:
+            return -1
+        value = value * 10 + d
+    return value
 
 
 def parse_number(
