@@ -131,6 +131,11 @@ def test_an_indented_line_is_read_in_place_with_its_columns(text: str, line: int
         ("\u00e9[1]: 1", {"\u00e9[1]": 1}),
         ("a\u00e9[1]: 1", {"a\u00e9[1]": 1}),
         ("a b[1]: 1", {"a b[1]": 1}),
+        # A quote in an unquoted key: the general scan (quotes hide ':' and '[').
+        ('a"x:y": 1', {'a"x:y"': 1}),
+        ('a"x:y"[2]: 1,2', {'a"x:y"[2]': "1,2"}),
+        ('ab"[1]": 1', {'ab"[1]"': 1}),
+        ("k :1", {"k": 1}),
     ],
 )
 def test_a_header_key_is_an_unquoted_key(text: str, value: Any) -> None:

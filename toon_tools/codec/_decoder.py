@@ -325,8 +325,8 @@ class _Parser:
                     lines.append(raw)
                     numbers.append(index + 1)
                 continue
-            first = raw[k]
-            if first == "#":
+            first = ord(raw[k])  # a code point: no one-character string to compare
+            if first == 35:  # '#'
                 # A comment line: gone before anything else looks (§5.1).
                 if lines is None or numbers is None:
                     lines = raw_lines[:index]
@@ -335,7 +335,7 @@ class _Parser:
             if lines is not None and numbers is not None:
                 lines.append(raw)
                 numbers.append(index + 1)
-            if first == "\t":
+            if first == 9:  # a tab
                 c = raw.lstrip(" \t")
                 if not c:
                     depths.append(-1)
@@ -451,7 +451,7 @@ class _Parser:
             value, nxt = self._tabular(header, i, c, 1, None, [], 0, (), rec)
         elif c[header.end :].strip(" "):
             self._level(1, i)
-            value, nxt = self._inline(header, i, c, 0, 0, None, rec), i + 1
+            value, nxt = self._inline(header, i, c, 0, 0, "", rec), i + 1
         else:
             value = []
             self._opened(value, header)
@@ -633,7 +633,7 @@ class _Parser:
                     raise self.error(f"duplicate key {key!r}", i, off)
                 self._push(stack, _Frame(_OBJECT, child, d + 1, 0, i, key, path, rec), i)
                 return i + 1
-            if tok == "[]":
+            if tok[0] == "[" and tok == "[]":
                 if strict and key in obj:
                     raise self.error(f"duplicate key {key!r}", i, off)
                 self._level(len(stack) + 1, i, off)
@@ -657,8 +657,8 @@ class _Parser:
             raise self.error(f"duplicate key {key!r}", i, off)
         # A container is logged before its children, which name it as their parent.
         rec = self._open(frame.rec, key, off, ke, i, off) if locating else None
-        label = f"{key}[{header.length}{':' if header.keyed else ''}]"
         if header.keyed or header.fields is not None:
+            label = f"{key}[{header.length}{':' if header.keyed else ''}]"
             if header.keyed:
                 obj[key], nxt = self._keyed(header, i, c, d + 1, label, stack, off, path, rec)
             else:
@@ -666,12 +666,17 @@ class _Parser:
             if rec is not None:
                 self._finish(rec, nxt)
             return nxt
-        if c[header.end :].strip(" "):
+        j = header.end
+        n = len(c)
+        while j < n and c[j] == " ":
+            j += 1
+        if j < n:  # values follow the colon
             self._level(len(stack) + 1, i, off)
-            obj[key] = self._inline(header, i, c, -k, off, label, rec)
+            obj[key] = self._inline(header, i, c, -k, off, key, rec)
             if rec is not None:
                 self._finish(rec, i + 1)
             return i + 1
+        label = f"{key}[{header.length}]"
         child_list: list[Any] = []
         obj[key] = child_list
         self._opened(child_list, header)
@@ -688,10 +693,11 @@ class _Parser:
     # ------------------------------------------------------------ arrays (§9)
 
     def _inline(self, header: Header, i: int, c: str, shift: int, off: int,
-                label: str | None, rec: _Rec | None = None) -> list[Any]:
-        """``key[N]: v1,v2`` (§9.1), its header parsed from ``c``, whose indexes
-        plus ``shift`` are offsets in line ``i``'s content; the header (or its
-        key) starts at content offset ``off``."""
+                key: str, rec: _Rec | None = None) -> list[Any]:
+        """``key[N]: v1,v2`` (§9.1; ``key`` is "" for a keyless header), its
+        header parsed from ``c``, whose indexes plus ``shift`` are offsets in
+        line ``i``'s content; the header (or its key) starts at content offset
+        ``off``."""
         start = header.end
         delim = header.delimiter
         if rec is not None:
@@ -701,7 +707,7 @@ class _Parser:
         except ScanError as e:
             raise self.located(e, i, shift) from None
         if self.strict and len(vals) != header.length:
-            raise self.miscount(label or f"[{header.length}]", "values", header.length,
+            raise self.miscount(f"{key}[{header.length}]", "values", header.length,
                                 len(vals), i, off)
         self._opened(vals, header)
         return vals
@@ -907,8 +913,7 @@ class _Parser:
                 self._token(parent, index, -1, -1, i, 0, 1)
             return i + 1
         off = s - k
-        first = c[s]
-        if first == "[":
+        if c[s] == "[":
             body = c[s:]
             if body.rstrip(" ") == "[]":
                 self._level(len(stack) + 1, i, off)
@@ -926,7 +931,7 @@ class _Parser:
                 rec = self._open(parent, index, -1, -1, i, off) if locating else None
                 if body[header.end :].strip(" "):
                     self._level(len(stack) + 1, i, off)
-                    items.append(self._inline(header, i, body, off, off, label, rec))
+                    items.append(self._inline(header, i, body, off, off, "", rec))
                     if rec is not None:
                         self._finish(rec, i + 1)
                     return i + 1
@@ -938,7 +943,7 @@ class _Parser:
                 )
                 return i + 1
         colon = find_unquoted(c, ":", s)
-        if colon < 0 and not (first == '"' and quoted_key_header(c[s:])):
+        if colon < 0 and not (c[s] == '"' and quoted_key_header(c[s:])):
             tok = trim(c[s:])
             try:
                 items.append(self._value(tok))

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Final
 
-from ._scalars import UNQUOTED_KEY, ScanError, find_closing_quote, parse_token, unescape
+from ._scalars import ScanError, find_closing_quote, parse_token, unescape
 
-DIGITS: Final = frozenset("0123456789")
 DELIMITERS: Final = frozenset(",|\t")
 #: Longest array length accepted in a header (§6): 18 digits always fit a
-#: machine integer, and no document holds 10**18 items. Also the longest digit
-#: run a row cell converts with ``int()`` directly.
+#: machine integer, and no document holds 10**18 items.
 MAX_LENGTH_DIGITS: Final = 18
 
 # How a row's cells become an object (§9.3 nested field groups), one op per step:
@@ -128,7 +126,7 @@ def parse_header(c: str, b: int, strict: bool, max_depth: int) -> Header:
     n = len(c)
     j = b + 1
     k = j
-    while k < n and c[k] in DIGITS:
+    while k < n and 48 <= ord(c[k]) <= 57:  # ASCII digits
         k += 1
     if k == j:
         raise ScanError("array header needs a length, e.g. [3]", b)
@@ -253,6 +251,20 @@ def quoted_key_header(body: str) -> bool:
 # ---------------------------------------------------------------- fields (§8)
 
 
+def unquoted_key(c: str, start: int, end: int) -> bool:
+    """Whether ``c[start:end]`` is a key that needs no quotes (§7.3), the
+    ``[A-Za-z_][A-Za-z0-9_.]*`` of ``UNQUOTED_KEY``, tested by code point in
+    compiled code (a regex call costs more than the whole test)."""
+    x = ord(c[start])
+    if not (97 <= x <= 122 or 65 <= x <= 90 or x == 95):
+        return False
+    for i in range(start + 1, end):
+        x = ord(c[i])
+        if not (97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57 or x == 95 or x == 46):
+            return False
+    return True
+
+
 def split_field(c: str, strict: bool, max_depth: int,
                 start: int = 0) -> tuple[str, Header | None, int]:
     """Split the key-value or header line at ``c[start:]`` into (key, header,
@@ -268,9 +280,21 @@ def split_field(c: str, strict: bool, max_depth: int,
         if nxt == "[":
             return key, parse_header(c, after, strict, max_depth), 0
         raise ScanError("expected ':' after key", after)
-    colon = find_unquoted(c, ":", start)
-    bracket = c.find("[", start, colon if colon >= 0 else len(c))
-    if bracket > start and UNQUOTED_KEY.match(c, start, bracket):
+    # The usual line: the first ':', '[' or '"' is the colon after an unquoted
+    # key. Keys are short, so a compiled scan costs less than the three finds
+    # of the general case below.
+    n = len(c)
+    i = start
+    while i < n:
+        x = ord(c[i])
+        if x == 58:  # ':'
+            return trim(c[start:i]), None, i + 1
+        if x == 91 or x == 34:  # '[' or '"'
+            break
+        i += 1
+    colon = find_unquoted(c, ":", i)
+    bracket = c.find("[", start, colon if colon >= 0 else n)
+    if bracket > start and unquoted_key(c, start, bracket):
         # §5.2: a header only when '[' precedes the first unquoted colon.
         try:
             return c[start:bracket], parse_header(c, bracket, strict, max_depth), 0
@@ -393,20 +417,13 @@ def row_values(r: str, delim: str, strict: bool,
             return None
     cells = r.split(delim)
     vals = []
-    ints = parse_int is None
     for t in cells:
         if t and (t[0] == " " or t[-1] == " "):
             t = t.strip(" ")
-        if not t:
-            vals.append("")
-        elif (ints and t.isdigit() and (t[0] != "0" or len(t) == 1) and t.isascii()
-              and len(t) <= MAX_LENGTH_DIGITS):  # fits a machine int
-            vals.append(int(t))
-        else:
-            try:
-                vals.append(parse_token(t, strict, parse_float, parse_int))
-            except ScanError as e:
-                raise cell_error(e, cells, 0, strict, parse_float, parse_int) from None
+        try:
+            vals.append(parse_token(t, strict, parse_float, parse_int))
+        except ScanError as e:
+            raise cell_error(e, cells, 0, strict, parse_float, parse_int) from None
     return vals
 
 
