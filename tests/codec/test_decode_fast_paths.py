@@ -8,9 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import toon_tools
 from toon_tools import ToonDecodeError
+from toon_tools.codec._scalars import NUMBER, UNQUOTED_KEY, number_kind
+from toon_tools.codec._syntax import unquoted_key
 
 
 @pytest.mark.parametrize(
@@ -140,3 +144,22 @@ def test_an_indented_line_is_read_in_place_with_its_columns(text: str, line: int
 )
 def test_a_header_key_is_an_unquoted_key(text: str, value: Any) -> None:
     assert toon_tools.decode(text) == value
+
+
+_NUMBERISH = st.text(alphabet="-+.eE0123456789a\u0661", min_size=1, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NUMBERISH | st.sampled_from(["0", "-0", "01", "-", "1.", ".5", "1e", "1e+", "1E-7",
+                                      "-0.0e0", "1.5e3x", "00.1", "1..2", "1ee2"]))
+def test_the_compiled_number_scan_is_the_number_grammar(tok: str) -> None:
+    kind = number_kind(tok, len(tok))
+    assert (kind > 0) == bool(NUMBER.match(tok))
+    assert kind != 1 or tok.lstrip("-").isdigit()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="aZ_9.-\u00e9 ", min_size=1, max_size=6))
+def test_the_compiled_key_test_is_the_unquoted_key_grammar(key: str) -> None:
+    text = f"[{key}]"
+    assert unquoted_key(text, 1, len(text) - 1) == bool(UNQUOTED_KEY.match(key))
