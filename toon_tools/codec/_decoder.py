@@ -325,8 +325,7 @@ class _Parser:
                     lines.append(raw)
                     numbers.append(index + 1)
                 continue
-            first = ord(raw[k])  # a code point: no one-character string to compare
-            if first == 35:  # '#'
+            if raw[k] == "#":
                 # A comment line: gone before anything else looks (§5.1).
                 if lines is None or numbers is None:
                     lines = raw_lines[:index]
@@ -335,7 +334,7 @@ class _Parser:
             if lines is not None and numbers is not None:
                 lines.append(raw)
                 numbers.append(index + 1)
-            if first == 9:  # a tab
+            if raw[k] == "\t":
                 c = raw.lstrip(" \t")
                 if not c:
                     depths.append(-1)
@@ -608,8 +607,11 @@ class _Parser:
             key, header, rest = split_field(c, self.strict, self.max_depth, s)
         except ScanError as e:
             raise self.located(e, i, -k) from None
-        path = frame.path + (key,) if self.trace is not None else ()
-        self._mark(i, path)
+        path: tuple[Any, ...] = ()
+        trace = self.trace
+        if trace is not None:  # _mark, inline: this runs once per field
+            path = frame.path + (key,)
+            trace.setdefault(self.line_numbers[i], path)
         strict = self.strict
         locating = self.log is not None
         ke = self._key_end(c, s, header, rest) - k if locating else -1
@@ -640,7 +642,7 @@ class _Parser:
                 obj[key] = []
             else:
                 try:
-                    obj[key] = self._value(tok)
+                    obj[key] = parse_token(tok, strict, self.parse_float, self.parse_int)
                 except ScanError as e:
                     if strict and key in obj:
                         raise self.error(f"duplicate key {key!r}", i, off) from None
@@ -899,8 +901,11 @@ class _Parser:
         items: list[Any] = frame.value
         if self.strict and frame.count > frame.declared:
             raise self.miscount(frame.label, "list items", frame.declared, None, i)
-        item_path = frame.path + (frame.count - 1,) if self.trace is not None else ()
-        self._mark(i, item_path)
+        item_path: tuple[Any, ...] = ()
+        trace = self.trace
+        if trace is not None:  # _mark, inline: this runs once per item
+            item_path = frame.path + (frame.count - 1,)
+            trace.setdefault(self.line_numbers[i], item_path)
         locating = self.log is not None
         parent, index = frame.rec, frame.count - 1
         s = k + 2  # the item's text starts after "- " and any further spaces
@@ -946,7 +951,7 @@ class _Parser:
         if colon < 0 and not (c[s] == '"' and quoted_key_header(c[s:])):
             tok = trim(c[s:])
             try:
-                items.append(self._value(tok))
+                items.append(parse_token(tok, self.strict, self.parse_float, self.parse_int))
             except ScanError as e:
                 raise self.located(e, i, off) from None
             if locating:

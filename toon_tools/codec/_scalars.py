@@ -16,6 +16,11 @@ from ._errors import ToonDecodeError
 from ._types import Number
 
 DEFAULT_MAX_DEPTH: Final = 1000
+#: Whether this module runs compiled by mypyc (setup.py's COMPILED). Compiled,
+#: a loop over code points costs less than a call to a str method or a regex;
+#: interpreted, it costs more. The few scans where that decides which is faster
+#: have both forms, and the tests run both (CI's pure-Python fallback run).
+COMPILED: Final = __file__.endswith((".so", ".pyd"))
 """Default limit on nesting (containers plus nested field groups), as json's is
 about 1000. The encoder and the decoder share it, so what one writes the other
 reads back."""
@@ -255,12 +260,19 @@ def parse_token(
             raise ScanError("unexpected characters after closing quote", close + 1)
         return unescape(tok, 1, close, strict)
     if 48 <= c0 <= 57 or c0 == 45:  # a digit or '-'
-        # Fast path: a plain integer short enough to fit a machine word.
-        if parse_int is None:
-            value = small_int(tok, n)
-            if value >= 0:
-                return value
-        if number_kind(tok, n):
+        if COMPILED:
+            # Fast path: a plain integer short enough to fit a machine word.
+            if parse_int is None:
+                value = small_int(tok, n)
+                if value >= 0:
+                    return value
+            if number_kind(tok, n):
+                return parse_number(tok, parse_float, parse_int)
+            return tok
+        if (parse_int is None and n <= _MACHINE_DIGITS and tok.isdigit() and tok.isascii()
+                and (c0 != 48 or n == 1)):
+            return int(tok)
+        if NUMBER.match(tok):
             return parse_number(tok, parse_float, parse_int)
         return tok
     # Only these three words are literals (§4); comparing first spares a hash.

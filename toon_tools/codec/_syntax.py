@@ -17,7 +17,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Final
 
-from ._scalars import ScanError, find_closing_quote, parse_token, unescape
+from ._scalars import (
+    COMPILED,
+    UNQUOTED_KEY,
+    ScanError,
+    find_closing_quote,
+    parse_token,
+    unescape,
+)
 
 DELIMITERS: Final = frozenset(",|\t")
 #: Longest array length accepted in a header (§6): 18 digits always fit a
@@ -285,16 +292,18 @@ def split_field(c: str, strict: bool, max_depth: int,
     # of the general case below.
     n = len(c)
     i = start
-    while i < n:
-        x = ord(c[i])
-        if x == 58:  # ':'
-            return trim(c[start:i]), None, i + 1
-        if x == 91 or x == 34:  # '[' or '"'
-            break
-        i += 1
+    if COMPILED:
+        while i < n:
+            x = ord(c[i])
+            if x == 58:  # ':'
+                return trim(c[start:i]), None, i + 1
+            if x == 91 or x == 34:  # '[' or '"'
+                break
+            i += 1
     colon = find_unquoted(c, ":", i)
     bracket = c.find("[", start, colon if colon >= 0 else n)
-    if bracket > start and unquoted_key(c, start, bracket):
+    if bracket > start and (unquoted_key(c, start, bracket) if COMPILED
+                            else UNQUOTED_KEY.match(c, start, bracket)):
         # §5.2: a header only when '[' precedes the first unquoted colon.
         try:
             return c[start:bracket], parse_header(c, bracket, strict, max_depth), 0
@@ -417,9 +426,15 @@ def row_values(r: str, delim: str, strict: bool,
             return None
     cells = r.split(delim)
     vals = []
+    # Interpreted, a call to parse_token costs more than these tests inline.
+    ints = parse_int is None and not COMPILED
     for t in cells:
         if t and (t[0] == " " or t[-1] == " "):
             t = t.strip(" ")
+        if (ints and t.isdigit() and t.isascii() and (t[0] != "0" or len(t) == 1)
+                and len(t) <= MAX_LENGTH_DIGITS):
+            vals.append(int(t))
+            continue
         try:
             vals.append(parse_token(t, strict, parse_float, parse_int))
         except ScanError as e:
