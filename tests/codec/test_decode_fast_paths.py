@@ -8,9 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import toon_tools
 from toon_tools import ToonDecodeError
+from toon_tools.codec._scalars import NUMBER, UNQUOTED_KEY, number_kind
+from toon_tools.codec._syntax import unquoted_key
 
 
 @pytest.mark.parametrize(
@@ -28,6 +32,10 @@ from toon_tools import ToonDecodeError
         ("999999999999999999", 999999999999999999),  # 18 digits: the fast path
         ("1234567890123456789012", 1234567890123456789012),  # past it: exact int
         ("\u0661\u0662", "\u0661\u0662"),  # Arabic-Indic digits are not a number
+        ("1000000000000000000", 1000000000000000000),  # 19 digits: exact int
+        ("12a", "12a"),  # digits, then not: a string
+        ("-", "-"),
+        ("00", "00"),
         ("1.5", 1.5),
         ("-0", 0),
         ("true", True),
@@ -82,3 +90,76 @@ def test_line_numbers_count_dropped_comments() -> None:
     assert info.value.line == 2
     located = toon_tools.decode_located("# head\na: 1\n# mid\nb: 2")
     assert located.spans["/b"].value.line == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ('a:\n  b: "open', 2, 6),
+        ('a:\n  b[2]: 1,"x', 2, 11),
+        ("a:\n  b[x]: 1", 2, 4),
+        ("a:\n  [2]: 1,2", 2, 3),
+        ('a:\n  "k"x: 1', 2, 6),
+        ("a:\n  b: 1\n  c", 3, 4),
+        ("a:\n  b: 1\n  c[2]{x,x}:", 3, 11),
+        ("a:\n  b: 1\n  b: 2", 3, 3),
+        ('a:\n  b:   "x" y', 2, 11),
+        ('items[1]:\n  -   k: "open', 2, 10),
+        ("items[1]:\n  - k[2]: 1", 2, 5),
+        ('items[1]:\n  -   "open', 2, 7),
+        ("items[1]:\n  -   k: 1\n    k: 2", 3, 5),
+        ("x[1]:\n  - [2]: 1", 2, 5),
+        ('x[1]:\n  -   [2]: 1,"', 2, 14),
+        ('# c\na:\n  # c\n  b: 1\n  c: "o', 5, 6),
+        ('a:\r\n  b: 1\r\n  c: "o', 3, 6),
+    ],
+)
+def test_an_indented_line_is_read_in_place_with_its_columns(text: str, line: int,
+                                                             column: int) -> None:
+    # Fields and list items are parsed from an offset into the line as written
+    # (no copy of its content): every column must still count the indentation.
+    with pytest.raises(ToonDecodeError) as info:
+        toon_tools.decode(text)
+    assert (info.value.line, info.value.column) == (line, column)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("a.b_c[2]: 1,2", {"a.b_c": [1, 2]}),
+        ("_x9[1]: 1", {"_x9": [1]}),
+        ("Z.[1]: 1", {"Z.": [1]}),
+        # Not an unquoted key (§7.3), so not a header: the prefix is a literal key.
+        ("a-b[2]: 1,2", {"a-b[2]": "1,2"}),
+        ("9x[1]: 1", {"9x[1]": 1}),
+        ("\u00e9[1]: 1", {"\u00e9[1]": 1}),
+        ("a\u00e9[1]: 1", {"a\u00e9[1]": 1}),
+        ("a b[1]: 1", {"a b[1]": 1}),
+        # A quote in an unquoted key: the general scan (quotes hide ':' and '[').
+        ('a"x:y": 1', {'a"x:y"': 1}),
+        ('a"x:y"[2]: 1,2', {'a"x:y"[2]': "1,2"}),
+        ('ab"[1]": 1', {'ab"[1]"': 1}),
+        ("k :1", {"k": 1}),
+    ],
+)
+def test_a_header_key_is_an_unquoted_key(text: str, value: Any) -> None:
+    assert toon_tools.decode(text) == value
+
+
+_NUMBERISH = st.text(alphabet="-+.eE0123456789a\u0661", min_size=1, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NUMBERISH | st.sampled_from(["0", "-0", "01", "-", "1.", ".5", "1e", "1e+", "1E-7",
+                                      "-0.0e0", "1.5e3x", "00.1", "1..2", "1ee2"]))
+def test_the_compiled_number_scan_is_the_number_grammar(tok: str) -> None:
+    kind = number_kind(tok, len(tok))
+    assert (kind > 0) == bool(NUMBER.match(tok))
+    assert kind != 1 or tok.lstrip("-").isdigit()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="aZ_9.-\u00e9 ", min_size=1, max_size=6))
+def test_the_compiled_key_test_is_the_unquoted_key_grammar(key: str) -> None:
+    text = f"[{key}]"
+    assert unquoted_key(text, 1, len(text) - 1) == bool(UNQUOTED_KEY.match(key))

@@ -1,11 +1,13 @@
 """TOON decoder (spec v4.0, §4-§14).
 
-Design: one pre-pass turns the text into parallel lists of (depth, content, line
-number) with comment lines removed (§5.1) and indentation validated (§12). The
-parser then walks those lines once with an explicit stack of open scopes instead
-of recursion, so nesting depth is bounded by ``max_depth`` and never by Python's
-recursion limit. Tabular rows and keyed entry rows (§9.3, §9.5) are consumed in
-tight loops because they are where large documents spend their time.
+Design: one pre-pass turns the text into parallel lists of (depth, line as
+written, indentation width, line number) with comment lines removed (§5.1) and
+indentation validated (§12); fields are parsed from an offset into the line, not
+from a copy of its content. The parser then walks those lines once with an
+explicit stack of open scopes instead of recursion, so nesting depth is bounded
+by ``max_depth`` and never by Python's recursion limit. Tabular rows and keyed
+entry rows (§9.3, §9.5) are consumed in tight loops because they are where large
+documents spend their time.
 """
 
 from __future__ import annotations
@@ -281,11 +283,13 @@ class _Parser:
     def _scan_lines(self, text: str) -> None:
         """Split into lines, drop comments (§5.1), validate indentation (§12).
 
-        Four parallel lists, one entry per non-comment line: ``depths[i]`` is the
-        indentation level (-1 for a blank line), ``contents[i]`` the text after the
-        indentation, ``indents[i]`` the number of indentation characters (so that
-        ``indents[i] + offset + 1`` is a 1-based column) and ``line_numbers[i]`` the
-        1-based line number in the original text.
+        Three parallel lists, one entry per non-comment line: ``lines[i]`` is the
+        line as written (its indentation kept: a copy of each line's content would
+        double what the pre-pass allocates), ``indents[i]`` the number of
+        indentation characters (so the content starts at ``lines[i][indents[i]]``
+        and ``indents[i] + offset + 1`` is the 1-based column of a content offset)
+        and ``depths[i]`` the indentation level (-1 for a blank line); plus
+        ``line_numbers[i]``, the 1-based line number in the original text.
         """
         raw_lines = text.split("\n")
         if "\r" in text:  # §12: one CR before LF (or at EOF) belongs to the terminator
@@ -293,54 +297,54 @@ class _Parser:
         size = self.indent_size
         strict = self.strict
         depths: list[int] = []
-        contents: list[str] = []
         indents: list[int] = []
-        # Line numbers are the indexes plus one until a comment line is dropped;
-        # only then is the list made (most documents have no comment).
+        # Until a comment line is dropped, the lines are the raw lines and the
+        # line numbers the indexes plus one: only then are both lists made.
+        lines: list[str] | None = None
         numbers: list[int] | None = None
         runs = _SPACE_RUNS
+        prev = 0  # the indentation of the last content line (below 64)
         for index in range(len(raw_lines)):
             raw = raw_lines[index]
-            if raw and raw[0] == " ":
-                # lstrip() without an argument is a fast C loop; what it removed
-                # must be spaces only (§12), else take the exact path.
-                c = raw.lstrip()
-                k = len(raw) - len(c)
-                if not c or k >= 64 or not raw.startswith(runs[k]):
-                    c = raw.lstrip(" ")
-                    k = len(raw) - len(c)
+            n = len(raw)
+            if n and raw[0] == " ":
+                if 0 < prev < n and raw[prev] != " " and raw.startswith(runs[prev]):
+                    k = prev  # as indented as the line before: two tests, no copy
+                else:
+                    # lstrip() without an argument is a fast C loop; what it
+                    # removed must be spaces only (§12), else take the exact path.
+                    k = n - len(raw.lstrip())
+                    if k == n or k >= 64 or not raw.startswith(runs[k]):
+                        k = n - len(raw.lstrip(" "))
             else:
-                c = raw
                 k = 0
-            if not c:
+            if k == n:
                 depths.append(-1)
-                contents.append("")
                 indents.append(0)
-                if numbers is not None:
+                if lines is not None and numbers is not None:
+                    lines.append(raw)
                     numbers.append(index + 1)
                 continue
-            first = c[0]
-            if first == "#":
+            if raw[k] == "#":
                 # A comment line: gone before anything else looks (§5.1).
-                if numbers is None:
-                    numbers = list(range(1, len(contents) + 1))
+                if lines is None or numbers is None:
+                    lines = raw_lines[:index]
+                    numbers = list(range(1, index + 1))
                 continue
-            if numbers is not None:
+            if lines is not None and numbers is not None:
+                lines.append(raw)
                 numbers.append(index + 1)
-            if first == "\t":
-                if not c.strip(" \t"):
+            if raw[k] == "\t":
+                c = raw.lstrip(" \t")
+                if not c:
                     depths.append(-1)
-                    contents.append("")
                     indents.append(0)
                     continue
                 if strict:
                     raise ToonDecodeError("tab character in indentation", index + 1, k + 1)
                 # Non-strict tab policy (§12): a tab counts as one indentation unit.
-                c = raw.lstrip(" \t")
-                lead = raw[: len(raw) - len(c)]
-                k = lead.count(" ") + lead.count("\t") * size
-                depths.append(k // size)
-                contents.append(c)
+                lead = raw[: n - len(c)]
+                depths.append((lead.count(" ") + lead.count("\t") * size) // size)
                 indents.append(len(lead))
                 continue
             if k % size:
@@ -351,10 +355,11 @@ class _Parser:
                         k + 1,
                     )
             depths.append(k // size)
-            contents.append(c)
             indents.append(k)
+            if k < 64:
+                prev = k
         self.depths = depths
-        self.contents = contents
+        self.lines = raw_lines if lines is None else lines
         self.indents = indents
         self._numbers = numbers
 
@@ -363,8 +368,15 @@ class _Parser:
         """``line_numbers[i]``: the 1-based line number of line index ``i``."""
         numbers = self._numbers
         if numbers is None:
-            numbers = self._numbers = list(range(1, len(self.contents) + 1))
+            numbers = self._numbers = list(range(1, len(self.depths) + 1))
         return numbers
+
+    def content(self, i: int) -> str:
+        """Line index ``i`` after its indentation ("" for a blank line)."""
+        if self.depths[i] < 0:
+            return ""
+        k = self.indents[i]
+        return self.lines[i][k:] if k else self.lines[i]
 
     # ------------------------------------------------------------ errors
 
@@ -392,8 +404,8 @@ class _Parser:
     # ------------------------------------------------------------ root (§5)
 
     def parse(self) -> Any:
-        depths, contents = self.depths, self.contents
-        n = len(contents)
+        depths = self.depths
+        n = len(depths)
         first = next((i for i in range(n) if depths[i] >= 0), -1)
         locating = self.log is not None
         if first < 0:
@@ -402,7 +414,7 @@ class _Parser:
             return {}  # empty document (§5)
         if depths[first] != 0:
             raise self.error("the first line of a document must not be indented", first)
-        c = contents[first]
+        c = self.content(first)
         non_blank = sum(1 for d in depths if d >= 0)
         if c[0] == "[":
             header = self._try_header(c, first, 0)
@@ -428,7 +440,7 @@ class _Parser:
         return root
 
     def _root_header(self, header: Header, i: int) -> Any:
-        c = self.contents[i]
+        c = self.content(i)
         value: Any
         self._mark(i, ())
         rec = self._open(None, "", -1, -1, i, 0) if self.log is not None else None
@@ -438,7 +450,7 @@ class _Parser:
             value, nxt = self._tabular(header, i, c, 1, None, [], 0, (), rec)
         elif c[header.end :].strip(" "):
             self._level(1, i)
-            value, nxt = self._inline(header, i, c, 0, None, rec), i + 1
+            value, nxt = self._inline(header, i, c, 0, 0, "", rec), i + 1
         else:
             value = []
             self._opened(value, header)
@@ -464,6 +476,7 @@ class _Parser:
     def _run(self, stack: list[_Frame], i: int) -> None:
         depths = self.depths
         strict = self.strict
+        lines, indents = self.lines, self.indents
         n = len(depths)
         blank = -1  # index of the first blank line in the current run
         while i < n:
@@ -496,7 +509,7 @@ class _Parser:
                 top.depth = d
             top.fresh = False
             if top.kind == _OBJECT:
-                i = self._field(top, i, d, self.contents[i], 0, stack)
+                i = self._field(top, i, d, lines[i], indents[i], stack)
             else:
                 i = self._item(top, i, d, stack)
         while stack:
@@ -545,7 +558,7 @@ class _Parser:
         j = i - 1
         while j > 0 and depths[j] < 0:
             j -= 1
-        end = len(self.contents[j].rstrip(" "))
+        end = len(self.lines[j].rstrip(" ")) - self.indents[j] if depths[j] >= 0 else 0
         if j == rec.i:
             end = max(end, rec.start)
         rec.end_i = j
@@ -559,14 +572,14 @@ class _Parser:
         self.log.cells.append((rec, i, start, cells, names, groups))
 
     @staticmethod
-    def _key_end(c: str, header: Header | None, rest: int) -> int:
-        """Where the key at the start of a field's content ``c`` ends."""
-        if c[0] == '"':
-            return find_closing_quote(c, 0) + 1
+    def _key_end(c: str, s: int, header: Header | None, rest: int) -> int:
+        """Where the key of the field at ``c[s:]`` ends."""
+        if c[s] == '"':
+            return find_closing_quote(c, s) + 1
         if header is not None:
-            return c.find("[")
+            return c.find("[", s)
         end = rest - 1
-        while end > 0 and c[end - 1] == " ":
+        while end > s and c[end - 1] == " ":
             end -= 1
         return end
 
@@ -582,20 +595,26 @@ class _Parser:
     # ------------------------------------------------------------ objects (§8)
 
     def _field(
-        self, frame: _Frame, i: int, d: int, c: str, off: int, stack: list[_Frame]
+        self, frame: _Frame, i: int, d: int, c: str, s: int, stack: list[_Frame]
     ) -> int:
-        """Parse ``c`` (content of line ``i`` from ``off``) as a field of the object
-        of ``frame``, standing at depth ``d``; return the next unconsumed line."""
+        """Parse ``c[s:]`` (``c`` is line ``i`` as written) as a field of the object
+        of ``frame``, standing at depth ``d``; return the next unconsumed line.
+        Indexes into ``c`` less the indentation ``k`` are content offsets."""
         obj: dict[str, Any] = frame.value
+        k = self.indents[i]
+        off = s - k  # where the field starts in the line's content
         try:
-            key, header, rest = split_field(c, self.strict, self.max_depth)
+            key, header, rest = split_field(c, self.strict, self.max_depth, s)
         except ScanError as e:
-            raise self.located(e, i, off) from None
-        path = frame.path + (key,) if self.trace is not None else ()
-        self._mark(i, path)
+            raise self.located(e, i, -k) from None
+        path: tuple[Any, ...] = ()
+        trace = self.trace
+        if trace is not None:  # _mark, inline: this runs once per field
+            path = frame.path + (key,)
+            trace.setdefault(self.line_numbers[i], path)
         strict = self.strict
         locating = self.log is not None
-        ke = off + self._key_end(c, header, rest) if locating else -1
+        ke = self._key_end(c, s, header, rest) - k if locating else -1
         if header is None:
             # Strict duplicate check (§8) without a lookup of its own: the key
             # is stored, then a size that did not grow means it was there. An
@@ -616,32 +635,32 @@ class _Parser:
                     raise self.error(f"duplicate key {key!r}", i, off)
                 self._push(stack, _Frame(_OBJECT, child, d + 1, 0, i, key, path, rec), i)
                 return i + 1
-            if tok == "[]":
+            if tok[0] == "[" and tok == "[]":
                 if strict and key in obj:
                     raise self.error(f"duplicate key {key!r}", i, off)
                 self._level(len(stack) + 1, i, off)
                 obj[key] = []
             else:
                 try:
-                    obj[key] = self._value(tok)
+                    obj[key] = parse_token(tok, strict, self.parse_float, self.parse_int)
                 except ScanError as e:
                     if strict and key in obj:
                         raise self.error(f"duplicate key {key!r}", i, off) from None
-                    raise self.located(e, i, off + rest + c[rest:].find(tok)) from None
+                    raise self.located(e, i, rest + c[rest:].find(tok) - k) from None
                 if strict and len(obj) == count:
                     raise self.error(f"duplicate key {key!r}", i, off)
             if locating:
                 start = rest
                 while c[start] == " ":
                     start += 1
-                self._token(frame.rec, key, off, ke, i, off + start, len(tok))
+                self._token(frame.rec, key, off, ke, i, start - k, len(tok))
             return i + 1
         if strict and key in obj:
             raise self.error(f"duplicate key {key!r}", i, off)
         # A container is logged before its children, which name it as their parent.
         rec = self._open(frame.rec, key, off, ke, i, off) if locating else None
-        label = f"{key}[{header.length}{':' if header.keyed else ''}]"
         if header.keyed or header.fields is not None:
+            label = f"{key}[{header.length}{':' if header.keyed else ''}]"
             if header.keyed:
                 obj[key], nxt = self._keyed(header, i, c, d + 1, label, stack, off, path, rec)
             else:
@@ -649,12 +668,17 @@ class _Parser:
             if rec is not None:
                 self._finish(rec, nxt)
             return nxt
-        if c[header.end :].strip(" "):
+        j = header.end
+        n = len(c)
+        while j < n and c[j] == " ":
+            j += 1
+        if j < n:  # values follow the colon
             self._level(len(stack) + 1, i, off)
-            obj[key] = self._inline(header, i, c, off, label, rec)
+            obj[key] = self._inline(header, i, c, -k, off, key, rec)
             if rec is not None:
                 self._finish(rec, i + 1)
             return i + 1
+        label = f"{key}[{header.length}]"
         child_list: list[Any] = []
         obj[key] = child_list
         self._opened(child_list, header)
@@ -670,19 +694,22 @@ class _Parser:
 
     # ------------------------------------------------------------ arrays (§9)
 
-    def _inline(self, header: Header, i: int, c: str, off: int, label: str | None,
-                rec: _Rec | None = None) -> list[Any]:
-        """``key[N]: v1,v2`` (§9.1)."""
+    def _inline(self, header: Header, i: int, c: str, shift: int, off: int,
+                key: str, rec: _Rec | None = None) -> list[Any]:
+        """``key[N]: v1,v2`` (§9.1; ``key`` is "" for a keyless header), its
+        header parsed from ``c``, whose indexes plus ``shift`` are offsets in
+        line ``i``'s content; the header (or its key) starts at content offset
+        ``off``."""
         start = header.end
         delim = header.delimiter
         if rec is not None:
-            self._cells(rec, None, [], i, off + start, split(c, delim, start))
+            self._cells(rec, None, [], i, start + shift, split(c, delim, start))
         try:
             vals = values(c, delim, start, self.strict, self.parse_float, self.parse_int)
         except ScanError as e:
-            raise self.located(e, i, off) from None
+            raise self.located(e, i, shift) from None
         if self.strict and len(vals) != header.length:
-            raise self.miscount(label or f"[{header.length}]", "values", header.length,
+            raise self.miscount(f"{key}[{header.length}]", "values", header.length,
                                 len(vals), i, off)
         self._opened(vals, header)
         return vals
@@ -710,8 +737,8 @@ class _Parser:
         build = row.build
         strict = self.strict
         parse_float, parse_int = self.parse_float, self.parse_int
-        depths, contents = self.depths, self.contents
-        n = len(contents)
+        depths, lines, indents = self.depths, self.lines, self.indents
+        n = len(depths)
         out: list[Any] = []
         append = out.append
         trace = self.trace
@@ -721,7 +748,7 @@ class _Parser:
             if d != row_depth:
                 if d < 0:
                     nxt = self._after_blanks(j)
-                    if nxt < n and depths[nxt] == row_depth and is_row(contents[nxt], delim):
+                    if nxt < n and depths[nxt] == row_depth and is_row(self.content(nxt), delim):
                         if strict and (out or self._in_array_span(stack)):
                             raise self.error("blank line inside an array", j)
                         j = nxt
@@ -735,7 +762,10 @@ class _Parser:
                     j += 1
                     continue
                 break
-            r = contents[j]
+            r = lines[j]
+            k = indents[j]
+            if k:
+                r = r[k:]
             try:
                 row_vals = row_values(r, delim, strict, parse_float, parse_int)
             except ScanError as e:
@@ -782,8 +812,8 @@ class _Parser:
         label = label or f"[{header.length}:]"
         delim = header.delimiter
         strict = self.strict
-        depths, contents = self.depths, self.contents
-        n = len(contents)
+        depths, lines, indents = self.depths, self.lines, self.indents
+        n = len(depths)
         out: dict[str, Any] = {}
         rows = 0
         j = i + 1
@@ -804,7 +834,10 @@ class _Parser:
                     j += 1
                     continue
                 break
-            r = contents[j]
+            r = lines[j]
+            k = indents[j]
+            if k:
+                r = r[k:]
             try:
                 found = entry_key(r, strict, label)
                 if found is None:
@@ -858,36 +891,41 @@ class _Parser:
     # ------------------------------------------------------------ list items (§9.4, §10)
 
     def _item(self, frame: _Frame, i: int, d: int, stack: list[_Frame]) -> int:
-        c = self.contents[i]
-        if c[0] != "-" or (len(c) > 1 and c[1] != " "):
-            if c.rstrip(" ") != "-":
+        c = self.lines[i]  # as written: the content starts at k
+        k = self.indents[i]
+        n = len(c)
+        if c[k] != "-" or (n > k + 1 and c[k + 1] != " "):
+            if c[k:].rstrip(" ") != "-":
                 raise self.error(f"{frame.label}: expected a list item starting with '- '", i)
         frame.count += 1
         items: list[Any] = frame.value
         if self.strict and frame.count > frame.declared:
             raise self.miscount(frame.label, "list items", frame.declared, None, i)
-        item_path = frame.path + (frame.count - 1,) if self.trace is not None else ()
-        self._mark(i, item_path)
+        item_path: tuple[Any, ...] = ()
+        trace = self.trace
+        if trace is not None:  # _mark, inline: this runs once per item
+            item_path = frame.path + (frame.count - 1,)
+            trace.setdefault(self.line_numbers[i], item_path)
         locating = self.log is not None
         parent, index = frame.rec, frame.count - 1
-        rest = c[2:]
-        tok = trim(rest)
-        if not tok:
+        s = k + 2  # the item's text starts after "- " and any further spaces
+        while s < n and c[s] == " ":
+            s += 1
+        if s >= n:
             self._level(len(stack) + 1, i)
             items.append({})  # bare "-" is an empty object (§10)
             if locating:
                 self._token(parent, index, -1, -1, i, 0, 1)
             return i + 1
-        lead = len(rest) - len(rest.lstrip(" ")) if rest.startswith(" ") else 0
-        off = 2 + lead
-        if tok == "[]":
-            self._level(len(stack) + 1, i, off)
-            items.append([])  # §9.2
-            if locating:
-                self._token(parent, index, -1, -1, i, off, 2)
-            return i + 1
-        body = c[off:] if lead else rest
-        if body[0] == "[":
+        off = s - k
+        if c[s] == "[":
+            body = c[s:]
+            if body.rstrip(" ") == "[]":
+                self._level(len(stack) + 1, i, off)
+                items.append([])  # §9.2
+                if locating:
+                    self._token(parent, index, -1, -1, i, off, 2)
+                return i + 1
             header = self._try_header(body, i, off)
             if header is not None:
                 if header.fields is not None:
@@ -898,7 +936,7 @@ class _Parser:
                 rec = self._open(parent, index, -1, -1, i, off) if locating else None
                 if body[header.end :].strip(" "):
                     self._level(len(stack) + 1, i, off)
-                    items.append(self._inline(header, i, body, off, label, rec))
+                    items.append(self._inline(header, i, body, off, off, "", rec))
                     if rec is not None:
                         self._finish(rec, i + 1)
                     return i + 1
@@ -909,10 +947,11 @@ class _Parser:
                     stack, _Frame(_LIST, inner, d + 1, header.length, i, label, item_path, rec), i
                 )
                 return i + 1
-        colon = find_unquoted(body, ":")
-        if colon < 0 and not (body[0] == '"' and quoted_key_header(body)):
+        colon = find_unquoted(c, ":", s)
+        if colon < 0 and not (c[s] == '"' and quoted_key_header(c[s:])):
+            tok = trim(c[s:])
             try:
-                items.append(self._value(tok))
+                items.append(parse_token(tok, self.strict, self.parse_float, self.parse_int))
             except ScanError as e:
                 raise self.located(e, i, off) from None
             if locating:
@@ -926,7 +965,7 @@ class _Parser:
         frame_obj = _Frame(_OBJECT, obj, d + 1, 0, i, frame.label, item_path, rec)
         frame_obj.fresh = False
         self._push(stack, frame_obj, i)
-        return self._field(frame_obj, i, d + 1, body, off, stack)
+        return self._field(frame_obj, i, d + 1, c, s, stack)
 
     def _opened(self, container: Any, header: Header) -> None:
         """Note the delimiter of the header that opened ``container`` (fmt only)."""

@@ -16,6 +16,11 @@ from ._errors import ToonDecodeError
 from ._types import Number
 
 DEFAULT_MAX_DEPTH: Final = 1000
+#: Whether this module runs compiled by mypyc (setup.py's COMPILED). Compiled,
+#: a loop over code points costs less than a call to a str method or a regex;
+#: interpreted, it costs more. The few scans where that decides which is faster
+#: have both forms, and the tests run both (CI's pure-Python fallback run).
+COMPILED: Final = __file__.endswith((".so", ".pyd"))
 """Default limit on nesting (containers plus nested field groups), as json's is
 about 1000. The encoder and the decoder share it, so what one writes the other
 reads back."""
@@ -239,7 +244,6 @@ def unescape(s: str, start: int, end: int, strict: bool = True) -> str:
 # ---------------------------------------------------------------- numbers (§2, §4)
 
 LITERALS: Final[dict[str, Any]] = {"true": True, "false": False, "null": None}
-_NUMBER_START: Final = frozenset("-0123456789")
 #: Digits of the longest unsigned integer the fast path converts (always a machine int).
 _MACHINE_DIGITS: Final = 18
 
@@ -256,8 +260,10 @@ def parse_token(
     n = len(tok)
     if not n:
         return ""
-    c0 = tok[0]
-    if c0 == '"':
+    # Characters are tested as code points: ord(s[i]) compiles to a read of
+    # the string's buffer, where s[i] makes a one-character string to compare.
+    c0 = ord(tok[0])
+    if c0 == 34:  # '"'
         # Fast path: no escape and no inner quote, so the body is the value; a
         # printable body holds no control character (§7.1), so strict mode has
         # nothing to refuse.
@@ -271,22 +277,84 @@ def parse_token(
         if close != last:
             raise ScanError("unexpected characters after closing quote", close + 1)
         return unescape(tok, 1, close, strict)
-    if c0 in _NUMBER_START:
-        # Fast path: a plain integer short enough to fit a machine word.
+    if 48 <= c0 <= 57 or c0 == 45:  # a digit or '-'
+        if COMPILED:
+            # Fast path: a plain integer short enough to fit a machine word.
+            if parse_int is None:
+                value = small_int(tok, n)
+                if value >= 0:
+                    return value
+            if number_kind(tok, n):
+                return parse_number(tok, parse_float, parse_int)
+            return tok
         if (parse_int is None and n <= _MACHINE_DIGITS and tok.isdigit() and tok.isascii()
-                and (c0 != "0" or n == 1)):
+                and (c0 != 48 or n == 1)):
             return int(tok)
         if NUMBER.match(tok):
             return parse_number(tok, parse_float, parse_int)
         return tok
     # Only these three words are literals (§4); comparing first spares a hash.
-    if c0 == "t":
+    if c0 == 116:  # 't'
         return True if tok == "true" else tok
-    if c0 == "f":
+    if c0 == 102:  # 'f'
         return False if tok == "false" else tok
-    if c0 == "n" and tok == "null":
+    if c0 == 110 and tok == "null":  # 'n'
         return None
     return tok
+
+
+def small_int(tok: str, n: int) -> int:
+    """The value of ``tok`` (``n`` characters) if it is a plain integer (§4: ASCII
+    digits, no leading zero) of at most 18 digits, which always fits a machine
+    word; else -1. Read digit by digit in compiled code: cheaper than
+    ``isdigit()``, ``isascii()`` and ``int()`` for the short numbers documents hold."""
+    if n > _MACHINE_DIGITS or (n > 1 and ord(tok[0]) == 48):
+        return -1
+    value = 0
+    for i in range(n):
+        d = ord(tok[i]) - 48
+        if d < 0 or d > 9:
+            return -1
+        value = value * 10 + d
+    return value
+
+
+def number_kind(tok: str, n: int) -> int:
+    """Whether ``tok`` (``n`` characters, at least one) is a number by the
+    grammar of :data:`NUMBER` (§4): 0 if not, 1 for an integer, 2 for a fraction
+    or exponent form. Read by code point in compiled code, where a regex call
+    costs ten times the whole scan."""
+    i = 1 if ord(tok[0]) == 45 else 0  # '-'
+    if i >= n:
+        return 0
+    x = ord(tok[i])
+    i += 1
+    if 49 <= x <= 57:  # no leading zero: '0' stands alone
+        while i < n and 48 <= ord(tok[i]) <= 57:
+            i += 1
+    elif x != 48:
+        return 0
+    if i == n:
+        return 1
+    if ord(tok[i]) == 46:  # '.', then at least one digit
+        i += 1
+        j = i
+        while i < n and 48 <= ord(tok[i]) <= 57:
+            i += 1
+        if i == j:
+            return 0
+        if i == n:
+            return 2
+    x = ord(tok[i])
+    if x != 101 and x != 69:  # 'e' or 'E', then a sign and at least one digit
+        return 0
+    i += 1
+    if i < n and (ord(tok[i]) == 43 or ord(tok[i]) == 45):
+        i += 1
+    j = i
+    while i < n and 48 <= ord(tok[i]) <= 57:
+        i += 1
+    return 2 if j < i == n else 0
 
 
 def parse_number(
@@ -294,7 +362,7 @@ def parse_number(
     parse_float: Callable[[str], Any] | None,
     parse_int: Callable[[str], Any] | None,
 ) -> Any:
-    """Convert a token already known to match :data:`NUMBER`.
+    """Convert a token already known to be a number (:func:`number_kind`).
 
     Out-of-range policy (§4): integers are exact Python ints; fractions and
     exponent forms are floats unless ``parse_float`` says otherwise (pass

@@ -17,13 +17,18 @@ from __future__ import annotations
 
 from typing import Any, Callable, Final
 
-from ._scalars import UNQUOTED_KEY, ScanError, find_closing_quote, parse_token, unescape
+from ._scalars import (
+    COMPILED,
+    UNQUOTED_KEY,
+    ScanError,
+    find_closing_quote,
+    parse_token,
+    unescape,
+)
 
-DIGITS: Final = frozenset("0123456789")
 DELIMITERS: Final = frozenset(",|\t")
 #: Longest array length accepted in a header (§6): 18 digits always fit a
-#: machine integer, and no document holds 10**18 items. Also the longest digit
-#: run a row cell converts with ``int()`` directly.
+#: machine integer, and no document holds 10**18 items.
 MAX_LENGTH_DIGITS: Final = 18
 
 # How a row's cells become an object (§9.3 nested field groups), one op per step:
@@ -128,7 +133,7 @@ def parse_header(c: str, b: int, strict: bool, max_depth: int) -> Header:
     n = len(c)
     j = b + 1
     k = j
-    while k < n and c[k] in DIGITS:
+    while k < n and 48 <= ord(c[k]) <= 57:  # ASCII digits
         k += 1
     if k == j:
         raise ScanError("array header needs a length, e.g. [3]", b)
@@ -253,11 +258,28 @@ def quoted_key_header(body: str) -> bool:
 # ---------------------------------------------------------------- fields (§8)
 
 
-def split_field(c: str, strict: bool, max_depth: int) -> tuple[str, Header | None, int]:
-    """Split a key-value or header line into (key, header, value offset)."""
-    if c[0] == '"':
-        close = find_closing_quote(c, 0)
-        key = unescape(c, 1, close, strict)
+def unquoted_key(c: str, start: int, end: int) -> bool:
+    """Whether ``c[start:end]`` is a key that needs no quotes (§7.3), the
+    ``[A-Za-z_][A-Za-z0-9_.]*`` of ``UNQUOTED_KEY``, tested by code point in
+    compiled code (a regex call costs more than the whole test)."""
+    x = ord(c[start])
+    if not (97 <= x <= 122 or 65 <= x <= 90 or x == 95):
+        return False
+    for i in range(start + 1, end):
+        x = ord(c[i])
+        if not (97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57 or x == 95 or x == 46):
+            return False
+    return True
+
+
+def split_field(c: str, strict: bool, max_depth: int,
+                start: int = 0) -> tuple[str, Header | None, int]:
+    """Split the key-value or header line at ``c[start:]`` into (key, header,
+    value offset); offsets, and the positions of errors, are indexes into ``c``
+    (the decoder passes a whole line and where its content starts, sparing a copy)."""
+    if c[start] == '"':
+        close = find_closing_quote(c, start)
+        key = unescape(c, start + 1, close, strict)
         after = close + 1
         nxt = c[after : after + 1]
         if nxt == ":":
@@ -265,22 +287,36 @@ def split_field(c: str, strict: bool, max_depth: int) -> tuple[str, Header | Non
         if nxt == "[":
             return key, parse_header(c, after, strict, max_depth), 0
         raise ScanError("expected ':' after key", after)
-    colon = find_unquoted(c, ":")
-    bracket = c.find("[", 0, colon if colon >= 0 else len(c))
-    if bracket > 0 and UNQUOTED_KEY.match(c, 0, bracket):
+    # The usual line: the first ':', '[' or '"' is the colon after an unquoted
+    # key. Keys are short, so a compiled scan costs less than the three finds
+    # of the general case below.
+    n = len(c)
+    i = start
+    if COMPILED:
+        while i < n:
+            x = ord(c[i])
+            if x == 58:  # ':'
+                return trim(c[start:i]), None, i + 1
+            if x == 91 or x == 34:  # '[' or '"'
+                break
+            i += 1
+    colon = find_unquoted(c, ":", i)
+    bracket = c.find("[", start, colon if colon >= 0 else n)
+    if bracket > start and (unquoted_key(c, start, bracket) if COMPILED
+                            else UNQUOTED_KEY.match(c, start, bracket)):
         # §5.2: a header only when '[' precedes the first unquoted colon.
         try:
-            return c[:bracket], parse_header(c, bracket, strict, max_depth), 0
+            return c[start:bracket], parse_header(c, bracket, strict, max_depth), 0
         except ScanError:
             if strict or colon < 0:
                 raise
             # Non-strict fall-through (§6): the whole prefix is a literal key.
-    elif bracket == 0:
+    elif bracket == start:
         raise ScanError("an array header without a key is only allowed at the root or "
-                        "as a list item", 0)
+                        "as a list item", start)
     if colon < 0:
         raise ScanError("expected ':' after key", len(c.rstrip(" ")))
-    return trim(c[:colon]), None, colon + 1
+    return trim(c[start:colon]), None, colon + 1
 
 
 # ---------------------------------------------------------------- cells (§9, §11)
@@ -390,20 +426,19 @@ def row_values(r: str, delim: str, strict: bool,
             return None
     cells = r.split(delim)
     vals = []
-    ints = parse_int is None
+    # Interpreted, a call to parse_token costs more than these tests inline.
+    ints = parse_int is None and not COMPILED
     for t in cells:
         if t and (t[0] == " " or t[-1] == " "):
             t = t.strip(" ")
-        if not t:
-            vals.append("")
-        elif (ints and t.isdigit() and (t[0] != "0" or len(t) == 1) and t.isascii()
-              and len(t) <= MAX_LENGTH_DIGITS):  # fits a machine int
+        if (ints and t.isdigit() and t.isascii() and (t[0] != "0" or len(t) == 1)
+                and len(t) <= MAX_LENGTH_DIGITS):
             vals.append(int(t))
-        else:
-            try:
-                vals.append(parse_token(t, strict, parse_float, parse_int))
-            except ScanError as e:
-                raise cell_error(e, cells, 0, strict, parse_float, parse_int) from None
+            continue
+        try:
+            vals.append(parse_token(t, strict, parse_float, parse_int))
+        except ScanError as e:
+            raise cell_error(e, cells, 0, strict, parse_float, parse_int) from None
     return vals
 
 
