@@ -16,14 +16,15 @@ from ._errors import ToonDecodeError
 from ._types import Number
 
 DEFAULT_MAX_DEPTH: Final = 1000
+"""Default limit on nesting (containers plus nested field groups), as json's is
+about 1000. The encoder and the decoder share it, so what one writes the other
+reads back."""
+
 #: Whether this module runs compiled by mypyc (setup.py's COMPILED). Compiled,
 #: a loop over code points costs less than a call to a str method or a regex;
 #: interpreted, it costs more. The few scans where that decides which is faster
 #: have both forms, and the tests run both (CI's pure-Python fallback run).
 COMPILED: Final = __file__.endswith((".so", ".pyd"))
-"""Default limit on nesting (containers plus nested field groups), as json's is
-about 1000. The encoder and the decoder share it, so what one writes the other
-reads back."""
 
 #: §6: the delimiter symbol an array header carries inside its brackets; the
 #: comma, the default delimiter, is written as nothing.
